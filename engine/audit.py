@@ -1,0 +1,139 @@
+"""Append-only, hash-chained audit events. Editing or deleting a row breaks the chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, AuditHead, Instance
+
+GENESIS = "0" * 64
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    body = json.dumps(
+        [
+            event.chain,
+            event.seq,
+            event.at.isoformat(timespec="microseconds"),
+            event.actor,
+            event.action,
+            event.task_id,
+            event.task_name,
+            event.title,
+            event.changes,
+            event.comment,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    chain: str,
+    head: tuple[int, str],
+    *,
+    at: datetime,
+    actor: str | None,
+    action: str,
+    instance_id: int | None = None,
+    task_id: str | None = None,
+    task_name: str | None = None,
+    title: str | None = None,
+    changes: dict[str, Any] | None = None,
+    comment: str | None = None,
+) -> tuple[int, str]:
+    """Add one event after `head` (seq, hash) and return the new head."""
+    seq, prev = head
+    event = AuditEvent(
+        chain=chain,
+        seq=seq + 1,
+        instance_id=instance_id,
+        at=at.replace(microsecond=at.microsecond),
+        actor=actor,
+        action=action,
+        task_id=task_id,
+        task_name=task_name,
+        title=title,
+        changes=changes,
+        comment=comment,
+        prev_hash=prev,
+    )
+    event.hash = _digest(prev, event)
+    session.add(event)
+    return seq + 1, event.hash
+
+
+def chain_head(session: Session, chain: str) -> tuple[int, str]:
+    head = session.get(AuditHead, chain)
+    return (head.seq, head.hash) if head else (0, GENESIS)
+
+
+def store_head(session: Session, chain: str, head: tuple[int, str]) -> None:
+    row = session.get(AuditHead, chain)
+    if row is None:
+        session.add(AuditHead(chain=chain, seq=head[0], hash=head[1]))
+    else:
+        row.seq, row.hash = head
+
+
+@dataclass
+class VerifyResult:
+    events: int
+    chains: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> VerifyResult:
+    """Recompute every chain; report any changed, inserted or deleted event."""
+    problems: list[str] = []
+    heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(AuditHead))}
+    for iid, seq, head in session.execute(
+        select(Instance.id, Instance.audit_seq, Instance.audit_head)
+    ):
+        heads[f"instance:{iid}"] = (seq, head)
+    count = 0
+    current: str | None = None
+    prev, expected_seq = GENESIS, 1
+    seen: set[str] = set()
+
+    def close(chain: str, seq: int, last_hash: str) -> None:
+        head = heads.get(chain)
+        if head is None:
+            problems.append(f"{chain}: no head recorded")
+        elif head != (seq, last_hash):
+            problems.append(f"{chain}: events after #{seq} are missing (head is #{head[0]})")
+
+    stmt = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
+    for event in session.scalars(stmt).yield_per(1000):
+        count += 1
+        if event.chain != current:
+            if current is not None:
+                close(current, expected_seq - 1, prev)
+            current, prev, expected_seq = event.chain, GENESIS, 1
+            seen.add(event.chain)
+        if event.seq != expected_seq:
+            problems.append(f"{event.chain}: event #{expected_seq} is missing")
+            expected_seq = event.seq
+        if event.prev_hash != prev or _digest(prev, event) != event.hash:
+            problems.append(f"{event.chain}: event #{event.seq} (id {event.id}) was changed")
+        prev, expected_seq = event.hash, expected_seq + 1
+    if current is not None:
+        close(current, expected_seq - 1, prev)
+    for chain in heads.keys() - seen:
+        if heads[chain][0] > 0:
+            problems.append(f"{chain}: all events are missing")
+    return VerifyResult(count, len(seen), problems)

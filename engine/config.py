@@ -1,0 +1,78 @@
+"""Settings from config.yaml, with environment overrides for what differs per machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_OVERRIDES = {
+    "HAZARDFLOW_DATABASE_URL": "database_url",
+    "HAZARDFLOW_SECRET_KEY": "secret_key",
+    "HAZARDFLOW_DATA_DIR": "data_dir",
+}
+
+
+@dataclass
+class Config:
+    database_url: str = "sqlite:///var/hazardflow.db"
+    data_dir: Path = Path("var/data")
+    processes_dir: Path = Path("processes")
+    demo_file: Path = Path("engine/demo/organisation.yaml")
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    sandbox_time_limit: float = 1.0
+    sweep_in_web: bool = True
+    sweep_interval_seconds: float = 30.0
+    base_dir: Path = field(default=PROJECT_ROOT)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _resolve_sqlite(url: str, base: Path) -> str:
+    """Make a relative SQLite path relative to the config file, not the working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url
+
+
+def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+    """Read config.yaml (or `path`, or $HAZARDFLOW_CONFIG), apply env and keyword overrides."""
+    path = Path(path or os.environ.get("HAZARDFLOW_CONFIG") or PROJECT_ROOT / "config.yaml")
+    raw: dict[str, Any] = {}
+    if path.exists():
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    base = path.resolve().parent
+    flat: dict[str, Any] = {
+        key: raw[key]
+        for key in ("database_url", "data_dir", "processes_dir", "demo_file", "secret_key")
+        if key in raw
+    }
+    server = raw.get("server") or {}
+    flat.update({k: server[k] for k in ("host", "port") if k in server})
+    if "time_limit_seconds" in (raw.get("sandbox") or {}):
+        flat["sandbox_time_limit"] = float(raw["sandbox"]["time_limit_seconds"])
+    timers = raw.get("timers") or {}
+    if "sweep_in_web" in timers:
+        flat["sweep_in_web"] = bool(timers["sweep_in_web"])
+    if "sweep_interval_seconds" in timers:
+        flat["sweep_interval_seconds"] = float(timers["sweep_interval_seconds"])
+    for env, key in ENV_OVERRIDES.items():
+        if os.environ.get(env):
+            flat[key] = os.environ[env]
+    flat.update(overrides)
+    for key in ("data_dir", "processes_dir", "demo_file"):
+        if key in flat:
+            flat[key] = (base / flat[key]).resolve()
+        else:
+            flat[key] = (base / getattr(Config, key)).resolve()
+    flat["database_url"] = _resolve_sqlite(flat.get("database_url", Config.database_url), base)
+    return Config(base_dir=base, **flat)

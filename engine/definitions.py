@@ -1,0 +1,367 @@
+"""Process files: read, validate, compile with SpiffWorkflow's parser, cache per version.
+
+A deployment is an immutable set of BPMN, DMN and form files. Everything a running instance
+needs from its files is compiled once per deployment and kept in `DefinitionCache`; the
+workflow state never carries the spec.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from . import sandbox
+from .errors import DeployRefused, Problem
+from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS}
+
+# No DTDs, no entities, no network: uploaded XML is parsed by this parser only.
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str  # relative name, e.g. "hazard.bpmn" or "forms/report.json"
+    kind: str  # bpmn | dmn | form
+    content: str
+
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    """What the engine needs to know about a user task, read once from its spec."""
+
+    lane: str | None
+    title: str
+    form_key: str | None
+    candidates: str | None  # expression returning group keys
+    due: str | None  # expression returning an ISO datetime
+
+
+@dataclass
+class CompiledProcess:
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    forms: dict[str, dict[str, Any]]
+    start_form: str | None
+    human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
+
+    def form(self, key: str | None) -> dict[str, Any] | None:
+        return self.forms.get(key) if key else None
+
+
+def _with_clock(parser_class: type) -> type:
+    if issubclass(parser_class, EventDefinitionParser):
+        return type(parser_class.__name__, (ClockTimerParserMixin, parser_class), {})
+    return parser_class
+
+
+class EngineParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser, with timer events that read the engine clock."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        tag: (_with_clock(parser), spec)
+        for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
+    }
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
+    """Collect *.bpmn, *.dmn and forms/*.json from files and folders."""
+    found: dict[str, SourceFile] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = [(p, p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file()]
+        else:
+            candidates = [(path, Path(path.name))]
+        for file, rel in candidates:
+            kind = _kind_of(rel)
+            if kind:
+                name = rel.as_posix()
+                found[name] = SourceFile(name, kind, file.read_text(encoding="utf-8"))
+    return list(found.values())
+
+
+def _kind_of(rel: Path) -> str | None:
+    if rel.suffix == ".bpmn" or rel.name.endswith(".bpmn20.xml"):
+        return "bpmn"
+    if rel.suffix == ".dmn":
+        return "dmn"
+    if rel.suffix == ".json" and rel.parent.name == "forms":
+        return "form"
+    return None
+
+
+def content_hash(sources: Iterable[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for src in sorted(sources, key=lambda s: s.name):
+        digest.update(src.name.encode() + b"\0" + src.content.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def parse_xml(src: SourceFile) -> etree._ElementTree:
+    """Parse uploaded XML safely; a DOCTYPE is refused outright (no XXE, no entity bombs)."""
+    try:
+        tree = etree.ElementTree(etree.fromstring(src.content.encode("utf-8"), _XML_PARSER))
+    except etree.XMLSyntaxError as exc:
+        raise DeployRefused([Problem(src.name, None, f"malformed XML: {exc}")]) from None
+    if tree.docinfo.doctype:
+        raise DeployRefused([Problem(src.name, None, "a DOCTYPE is not allowed in process files")])
+    return tree
+
+
+# --- validation and compilation --------------------------------------------------------------
+
+
+def compile_sources(sources: list[SourceFile]) -> dict[str, CompiledProcess]:
+    """Validate every file and compile every executable process, or raise DeployRefused."""
+    problems: list[Problem] = []
+    forms = _load_forms(sources, problems)
+    parser = EngineParser()
+    for src in sources:
+        if src.kind not in ("bpmn", "dmn"):
+            continue
+        try:
+            tree = parse_xml(src)
+        except DeployRefused as refused:
+            problems.extend(refused.problems)
+            continue
+        if src.kind == "bpmn":
+            problems.extend(_check_references(src.name, tree))
+        try:
+            if src.kind == "bpmn":
+                parser.add_bpmn_xml(tree, filename=src.name)
+            else:
+                parser.add_dmn_xml(tree.getroot(), filename=src.name)
+        except ValidationException as exc:
+            problems.append(_problem_from(exc, src.name))
+        except Exception as exc:  # noqa: BLE001 - the parser raises many kinds; all are refusals
+            problems.append(Problem(src.name, None, f"{type(exc).__name__}: {exc}"))
+    if problems:
+        raise DeployRefused(problems)
+
+    compiled: dict[str, CompiledProcess] = {}
+    for process_id in parser.get_process_ids():
+        if parser.process_parsers[process_id].node.tag != full_tag("process"):
+            continue  # an embedded subProcess, listed by SpiffWorkflow as if it were startable
+        filename = parser.process_parsers[process_id].filename or "?"
+        try:
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        except ValidationException as exc:
+            problems.append(_problem_from(exc, filename))
+            continue
+        except RecursionError:
+            problems.append(Problem(filename, process_id, "process too deep for SpiffWorkflow"))
+            continue
+        except Exception as exc:  # noqa: BLE001
+            problems.append(Problem(filename, process_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        process = CompiledProcess(
+            process_id=process_id,
+            name=spec.description or process_id,
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            forms=forms,
+            start_form=None,
+        )
+        _inspect_specs(process, filename, problems)
+        compiled[process_id] = process
+    if not compiled and not problems:
+        names = ", ".join(s.name for s in sources if s.kind == "bpmn") or "no BPMN file"
+        problems.append(Problem(names, None, "no executable process found"))
+    if [p for p in problems if p.severity == "error"]:
+        raise DeployRefused([p for p in problems if p.severity == "error"])
+    return compiled
+
+
+def _problem_from(exc: ValidationException, filename: str) -> Problem:
+    element = getattr(exc, "id", "") or None
+    line = getattr(exc, "line_number", "")
+    message = str(exc).split("\n")[0]
+    if not element and line:
+        element = f"line {line}"
+    return Problem(getattr(exc, "file_name", "") or filename, element, message)
+
+
+def _check_references(filename: str, tree: etree._ElementTree) -> list[Problem]:
+    """SpiffWorkflow reports a flow to a missing id misleadingly; name flow and target here."""
+    problems = []
+    for process in tree.getroot().iter(full_tag("process"), full_tag("subProcess")):
+        ids = {el.get("id") for el in process.iter() if el.get("id")}
+        for flow in process.findall("bpmn:sequenceFlow", NS):
+            for attr in ("sourceRef", "targetRef"):
+                ref = flow.get(attr)
+                if ref not in ids:
+                    problems.append(
+                        Problem(filename, flow.get("id"), f"{attr} '{ref}' names no element")
+                    )
+    all_ids = {el.get("id") for el in tree.getroot().iter() if el.get("id")}
+    for boundary in tree.getroot().iter(full_tag("boundaryEvent")):
+        ref = boundary.get("attachedToRef")
+        if ref not in all_ids:
+            problems.append(
+                Problem(filename, boundary.get("id"), f"attachedToRef '{ref}' names no element")
+            )
+    return problems
+
+
+def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    forms: dict[str, dict[str, Any]] = {}
+    for src in sources:
+        if src.kind != "form":
+            continue
+        key = Path(src.name).stem
+        try:
+            schema = json.loads(src.content)
+            Draft202012Validator.check_schema(schema)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(src.name, None, f"not valid JSON: {exc}"))
+            continue
+        except SchemaError as exc:
+            problems.append(Problem(src.name, None, f"not a valid JSON Schema: {exc.message}"))
+            continue
+        for i, check in enumerate(schema.get("x-checks", [])):
+            try:
+                sandbox.check(check["invalid_when"], "eval")
+            except (KeyError, TypeError):
+                problems.append(Problem(src.name, f"x-checks[{i}]", "needs 'invalid_when'"))
+            except sandbox.SandboxViolation as exc:
+                problems.append(Problem(src.name, f"x-checks[{i}]", str(exc)))
+        forms[key] = schema
+    return forms
+
+
+def _properties(task_spec: Any) -> dict[str, str]:
+    extensions = getattr(task_spec, "extensions", None) or {}
+    return extensions.get("properties") or {}
+
+
+def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
+    """(what, source, mode) for every piece of Python a task spec will run."""
+    for attr in ("script", "prescript", "postscript"):
+        source = getattr(task_spec, attr, None)
+        if source:
+            yield attr, source, "exec"
+    for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+        # SpiffWorkflow wraps a flow's condition in an operator holding the source text.
+        source = condition.args[0] if hasattr(condition, "args") else condition
+        if isinstance(source, str) and source:
+            yield "condition", source, "eval"
+    for attr in ("condition", "cardinality"):
+        source = getattr(task_spec, attr, None)
+        if isinstance(source, str) and source:
+            yield attr, source, "eval"
+    definition = getattr(task_spec, "event_definition", None)
+    expression = getattr(definition, "expression", None)
+    if isinstance(expression, str) and expression:
+        yield (
+            "timer" if isinstance(definition, TimerEventDefinition) else "event",
+            expression,
+            "eval",
+        )
+    props = _properties(task_spec)
+    for name in ("candidates", "due"):
+        if props.get(name):
+            yield f"property '{name}'", props[name], "eval"
+    engine = getattr(task_spec, "dmnEngine", None)
+    table = getattr(engine, "decision_table", None)
+    if table is not None:
+        for inp in table.inputs:
+            if inp.expression:
+                yield f"decision input '{inp.label or inp.name}'", inp.expression, "eval"
+        for rule in table.rules:
+            for entry in rule.outputEntries:
+                if entry.text:
+                    yield f"decision rule {rule.row_number} output", entry.text, "eval"
+
+
+def _check_timer_literal(definition: Any, expression: str) -> str | None:
+    """A literal like "P3X" passes SpiffWorkflow's parse and fails only when the timer starts."""
+    try:
+        value = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return None  # computed at run time
+    if not isinstance(value, str):
+        return f"timer expression must produce a string, got {type(value).__name__}"
+    try:
+        if isinstance(definition, ClockCycle):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(definition, ClockDuration):
+            TimerEventDefinition.parse_iso_duration(value)
+        elif isinstance(definition, ClockTimeDate):
+            TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:  # noqa: BLE001
+        return f"invalid ISO 8601 timer value {value!r}"
+    return None
+
+
+def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Problem]) -> None:
+    specs = [process.spec, *process.subprocess_specs.values()]
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            element = task_spec.bpmn_id or task_spec.name
+            for what, source, mode in _expressions(task_spec):
+                try:
+                    sandbox.check(source, mode)
+                except sandbox.SandboxViolation as exc:
+                    problems.append(Problem(filename, element, f"{what}: {exc}"))
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                message = _check_timer_literal(definition, definition.expression)
+                if message:
+                    problems.append(Problem(filename, element, message))
+            props = _properties(task_spec)
+            if spec is process.spec and type(task_spec).__name__ == "StartEvent":
+                process.start_form = process.start_form or props.get("form")
+            if getattr(task_spec, "manual", False):
+                form_key = props.get("form") or task_spec.bpmn_id
+                if props.get("form") and form_key not in process.forms:
+                    problems.append(Problem(filename, element, f"form '{form_key}' not found"))
+                process.human_tasks[task_spec.name] = HumanTaskInfo(
+                    lane=task_spec.lane,
+                    title=task_spec.bpmn_name or task_spec.bpmn_id or task_spec.name,
+                    form_key=form_key if form_key in process.forms else None,
+                    candidates=props.get("candidates"),
+                    due=props.get("due"),
+                )
+    if process.start_form and process.start_form not in process.forms:
+        problems.append(Problem(filename, "startEvent", f"form '{process.start_form}' not found"))
+
+
+class DefinitionCache:
+    """Compiled processes per deployment: each deployment is parsed once per process."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, dict[str, CompiledProcess]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, deployment_id: int) -> dict[str, CompiledProcess] | None:
+        return self._compiled.get(deployment_id)
+
+    def put(self, deployment_id: int, compiled: dict[str, CompiledProcess]) -> None:
+        with self._lock:
+            self._compiled[deployment_id] = compiled

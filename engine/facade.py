@@ -1,0 +1,626 @@
+"""The one public entry point: `Engine`. The web UI, the CLI, the API and the tests use it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit, org, sandbox
+from .calendar import WorkingCalendar
+from .clock import Clock
+from .config import Config, load_config
+from .definitions import (
+    CompiledProcess,
+    DefinitionCache,
+    SourceFile,
+    compile_sources,
+    content_hash,
+    read_sources,
+)
+from .errors import Conflict, EngineError, Forbidden, NotFound, WorkflowFailed
+from .forms import validate_submission
+from .live import LiveWorkflows
+from .models import (
+    AuditEvent,
+    Deployment,
+    DeploymentFile,
+    Instance,
+    OpenTask,
+    ProcessVersion,
+    TaskCandidate,
+    Timer,
+)
+from .org import Actor
+from .runtime import (
+    EngineScriptEngine,
+    ProjectionWriter,
+    case_data,
+    conflicts_as_409,
+    current_session,
+    find_task,
+    new_workflow,
+    reached_end_event,
+    record,
+    restore,
+    run_engine_steps,
+    snapshot,
+)
+from .serialization import dump_state
+from .store import Database
+from .tasks import TaskQuery, task_view, tasks_for
+
+# Set while firing timers "as of" a given time, in this thread only.
+_now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
+
+
+@dataclass
+class DeployResult:
+    deployment_id: int
+    created: bool
+    versions: dict[str, int]  # process id -> version number now latest
+
+
+class Engine:
+    """Deploys process files and runs their instances, persisted in one database."""
+
+    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+        self.config = config or load_config()
+        self.db = Database(self.config.database_url)
+        self.clock = clock or Clock()
+        self.calendar = WorkingCalendar()
+        self.definitions = DefinitionCache()
+        self.live = LiveWorkflows()
+        self.sandbox = sandbox.Sandbox(
+            functions={
+                "now": self.now,
+                "add_working_days": self.calendar.add_working_days,
+                "leader_of": self._leader_of,
+                "iso": _iso,
+            },
+            time_limit=self.config.sandbox_time_limit,
+        )
+        self.script_engine = EngineScriptEngine(
+            sandbox.SandboxEnvironment(sandbox=self.sandbox), self.now
+        )
+
+    # --- basics ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The engine clock; while timers fire, the time they are fired for."""
+        return _now_override.get() or self.clock.now()
+
+    def upgrade(self) -> None:
+        self.db.upgrade()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    @contextmanager
+    def _command(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            token = current_session.set(session)
+            try:
+                yield session
+            finally:
+                current_session.reset(token)
+
+    def _leader_of(self, grid: str, up: int = 0) -> str:
+        session = current_session.get()
+        if session is None:
+            with self.db.reading() as reading:
+                return org.leader_of(reading, grid, up)
+        return org.leader_of(session, grid, up)
+
+    # --- definitions ------------------------------------------------------------------------
+
+    def validate(self, paths: Iterable[str | Path]) -> dict[str, CompiledProcess]:
+        """Compile without storing anything; raises DeployRefused naming file and element."""
+        return compile_sources(read_sources(paths))
+
+    def deploy(
+        self, paths: Iterable[str | Path] | None = None, *, actor: Actor | None = None
+    ) -> DeployResult:
+        """Store the files as a new immutable deployment, unless identical files exist."""
+        sources = read_sources(paths or [self.config.processes_dir])
+        compiled = compile_sources(sources)  # raises before anything is written
+        digest = content_hash(sources)
+        with self._command() as session:
+            existing = session.scalar(select(Deployment).where(Deployment.content_hash == digest))
+            if existing is not None:
+                versions = dict(
+                    session.execute(
+                        select(ProcessVersion.process_id, func.max(ProcessVersion.version))
+                        .where(ProcessVersion.process_id.in_(compiled))
+                        .group_by(ProcessVersion.process_id)
+                    ).all()
+                )
+                return DeployResult(existing.id, False, versions)
+            now = self.now()
+            deployment = Deployment(
+                content_hash=digest, deployed_at=now, deployed_by=actor.username if actor else None
+            )
+            session.add(deployment)
+            session.flush()
+            session.add_all(
+                DeploymentFile(
+                    deployment_id=deployment.id, name=s.name, kind=s.kind, content=s.content
+                )
+                for s in sources
+            )
+            versions = {}
+            for process_id, process in compiled.items():
+                latest = session.scalar(
+                    select(func.max(ProcessVersion.version)).where(
+                        ProcessVersion.process_id == process_id
+                    )
+                )
+                version = (latest or 0) + 1
+                session.add(
+                    ProcessVersion(
+                        process_id=process_id,
+                        version=version,
+                        name=process.name,
+                        content_hash=digest,
+                        deployment_id=deployment.id,
+                        start_form=process.start_form,
+                    )
+                )
+                versions[process_id] = version
+            head = audit.chain_head(session, "system")
+            head = audit.append(
+                session,
+                "system",
+                head,
+                at=now,
+                actor=actor.username if actor else None,
+                action="deploy",
+                changes={"deployment": deployment.id, "versions": versions, "hash": digest},
+            )
+            audit.store_head(session, "system", head)
+        self.definitions.put(deployment.id, compiled)
+        return DeployResult(deployment.id, True, versions)
+
+    def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:
+        cached = self.definitions.get(version.deployment_id)
+        if cached is None:
+            files = session.scalars(
+                select(DeploymentFile).where(DeploymentFile.deployment_id == version.deployment_id)
+            )
+            cached = compile_sources([SourceFile(f.name, f.kind, f.content) for f in files])
+            self.definitions.put(version.deployment_id, cached)
+        return cached[version.process_id]
+
+    def _latest_version(self, session: Session, process_id: str) -> ProcessVersion:
+        version = session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        )
+        if version is None:
+            raise NotFound(f"process '{process_id}' is not deployed")
+        return version
+
+    def processes(self) -> list[dict[str, Any]]:
+        """The latest version of every deployed process, with its start form."""
+        with self.db.reading() as session:
+            newest = (
+                select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+                .group_by(ProcessVersion.process_id)
+                .subquery()
+            )
+            rows = session.scalars(
+                select(ProcessVersion).join(
+                    newest,
+                    (ProcessVersion.process_id == newest.c.process_id)
+                    & (ProcessVersion.version == newest.c.v),
+                )
+            ).all()
+            result = []
+            for row in rows:
+                compiled = self._compiled(session, row)
+                result.append(
+                    {
+                        "process_id": row.process_id,
+                        "name": row.name,
+                        "version": row.version,
+                        "start_form": compiled.form(compiled.start_form),
+                    }
+                )
+            return sorted(result, key=lambda p: p["process_id"])
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
+        """Start an instance of the latest version with the start form's data."""
+        with self._command() as session:
+            version = self._latest_version(session, process_id)
+            compiled = self._compiled(session, version)
+            schema = compiled.form(compiled.start_form)
+            accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
+            now = self.now()
+            workflow = new_workflow(compiled, self.script_engine, accepted)
+            before = snapshot(workflow)
+            run_engine_steps(workflow)
+            instance = Instance(
+                process_id=process_id,
+                process_version_id=version.id,
+                status="running",
+                state="{}",
+                data={},
+                audit_seq=0,
+                audit_head=audit.GENESIS,
+                created_by=actor.username,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(instance)
+            session.flush()
+            record(
+                session,
+                instance,
+                actor,
+                now,
+                "start",
+                title=compiled.name,
+                changes={k: [None, v] for k, v in accepted.items()},
+            )
+            self._save(session, instance, workflow, compiled, before, actor, now)
+            instance_id, instance_version = instance.id, instance.version
+        self.live.put(instance_id, instance_version, workflow)
+        return instance_id
+
+    def complete(
+        self,
+        task_id: str,
+        actor: Actor,
+        data: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Complete a READY task the actor may work, with its form data."""
+        workflow = None
+        instance_id = None
+        try:
+            with self._command() as session:
+                row = self._authorized_task(session, task_id, actor)
+                instance_id = row.instance_id
+                instance, compiled, workflow = self._checkout(session, instance_id)
+                task = find_task(workflow, task_id)
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict(f"task {task_id} is no longer ready")
+                schema = compiled.form(row.form_key)
+                accepted = validate_submission(schema, task.data, data or {}, self.sandbox.evaluate)
+                changes = {
+                    k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
+                }
+                now = self.now()
+                before = snapshot(workflow)
+                task.data.update(accepted)
+                try:
+                    task.run()
+                except Exception as exc:  # noqa: BLE001 - postscripts are process code
+                    raise WorkflowFailed(f"{row.title}: {exc}") from exc
+                run_engine_steps(workflow)
+                record(
+                    session,
+                    instance,
+                    actor,
+                    now,
+                    "complete",
+                    task_id=task_id,
+                    task_name=row.task_name,
+                    title=row.title,
+                    changes=changes,
+                    comment=comment or None,
+                )
+                with conflicts_as_409(instance_id):
+                    self._save(session, instance, workflow, compiled, before, actor, now)
+                result = {"instance_id": instance_id, "status": instance.status}
+                version = instance.version
+        except BaseException:
+            workflow = None  # never reuse a half-run workflow
+            raise
+        finally:
+            if workflow is not None and instance_id is not None:
+                self.live.put(instance_id, version, workflow)
+        return result
+
+    def claim(self, task_id: str, actor: Actor) -> None:
+        with self._command() as session:
+            row = self._authorized_task(session, task_id, actor)
+            if row.assignee and row.assignee != actor.username:
+                raise Conflict(f"task already claimed by {row.assignee}")
+            row.assignee = actor.username
+            self._record_on_instance(session, row, actor, "claim")
+
+    def release(self, task_id: str, actor: Actor) -> None:
+        with self._command() as session:
+            row = self._authorized_task(session, task_id, actor)
+            if row.assignee != actor.username:
+                raise Forbidden("only the person who claimed the task can release it")
+            row.assignee = None
+            self._record_on_instance(session, row, actor, "release")
+
+    def _record_on_instance(self, session: Session, row: OpenTask, actor: Actor, action: str):
+        instance = session.get(Instance, row.instance_id)
+        old_version = instance.version
+        record(
+            session,
+            instance,
+            actor,
+            self.now(),
+            action,
+            task_id=row.id,
+            task_name=row.task_name,
+            title=row.title,
+        )
+        with conflicts_as_409(instance.id):
+            session.flush()
+        cached = self.live.checkout(instance.id, old_version)
+        if cached is not None:
+            self.live.put(instance.id, instance.version, cached)
+
+    def fire_due_timers(self, now: datetime | None = None) -> int:
+        """Fire every timer due at `now` (default: the clock), oldest first. Returns the count."""
+        now = now or self.now()
+        with self.db.reading() as session:
+            due = session.execute(
+                select(Timer.instance_id, func.min(Timer.fire_at).label("first"))
+                .where(Timer.fire_at <= now)
+                .group_by(Timer.instance_id)
+                .order_by("first")
+            ).all()
+        fired = 0
+        for instance_id, _first in due:
+            fired += self._fire_instance_timers(instance_id, now)
+        return fired
+
+    def _fire_instance_timers(self, instance_id: int, now: datetime) -> int:
+        workflow = None
+        try:
+            with self._command() as session:
+                instance, compiled, workflow = self._checkout(session, instance_id)
+                before = snapshot(workflow)
+                due = {tid: t for tid, t in before.timers.items() if t[0] <= now}
+                if not due:
+                    return 0
+                token = _now_override.set(now)
+                try:
+                    workflow.refresh_timers()
+                    run_engine_steps(workflow)
+                finally:
+                    _now_override.reset(token)
+                for tid, (at, task) in sorted(due.items(), key=lambda item: item[1][0]):
+                    record(
+                        session,
+                        instance,
+                        None,
+                        now,
+                        "timer",
+                        task_id=tid,
+                        task_name=task.task_spec.bpmn_id or task.task_spec.name,
+                        title=task.task_spec.bpmn_name,
+                        changes={"fire_at": [None, at.isoformat()]},
+                    )
+                with conflicts_as_409(instance_id):
+                    self._save(session, instance, workflow, compiled, before, None, now)
+                version = instance.version
+        except BaseException:
+            workflow = None
+            raise
+        finally:
+            if workflow is not None:
+                self.live.put(instance_id, version, workflow)
+        return len(due)
+
+    # --- shared command steps ---------------------------------------------------------------
+
+    def _authorized_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
+        row = session.get(OpenTask, task_id)
+        if row is None:
+            done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
+            if done is not None:
+                raise Conflict(f"task {task_id} is already completed")
+            raise NotFound(f"task {task_id} not found")
+        groups = set(
+            session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
+        )
+        if not (groups & actor.groups):
+            raise Forbidden(f"{actor.username} may not work task '{row.title}'")
+        if row.assignee and row.assignee != actor.username:
+            raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
+        return row
+
+    def _checkout(self, session: Session, instance_id: int) -> tuple[Instance, Any, Any]:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"case {instance_id} not found")
+        version = session.get(ProcessVersion, instance.process_version_id)
+        compiled = self._compiled(session, version)
+        workflow = self.live.checkout(instance_id, instance.version)
+        if workflow is None:
+            workflow = restore(instance, compiled, self.script_engine)
+        return instance, compiled, workflow
+
+    def _save(
+        self,
+        session: Session,
+        instance: Instance,
+        workflow: Any,
+        compiled: CompiledProcess,
+        before: Any,
+        actor: Actor | None,
+        now: datetime,
+    ) -> None:
+        after = snapshot(workflow)
+        instance.state = dump_state(workflow)
+        instance.data = case_data(workflow, after.tasks)
+        instance.updated_at = now
+        if workflow.is_completed():
+            end = reached_end_event(workflow)
+            instance.completed_at = now
+            if end is None:
+                instance.status = "error"
+                instance.error = (
+                    "the workflow stopped without reaching an end event "
+                    "(SpiffWorkflow's task tree limit?)"
+                )
+            else:
+                instance.status, instance.end_event = "completed", end
+            record(session, instance, actor, now, "end", task_name=end, title=end)
+        session.flush()  # the version check happens here, before the projection is touched
+        writer = ProjectionWriter(session, instance, compiled, self._evaluate_on_task, now)
+        writer.write(before, after)
+
+    def _evaluate_on_task(self, task: Any, expression: str) -> Any:
+        try:
+            return self.script_engine.evaluate(task, expression)
+        except Exception as exc:  # noqa: BLE001
+            raise WorkflowFailed(f"{task.task_spec.bpmn_id}: '{expression}': {exc}") from exc
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def actor(self, username: str) -> Actor:
+        with self.db.reading() as session:
+            return org.load_actor(session, username)
+
+    def user_for_token(self, token: str) -> str | None:
+        with self.db.reading() as session:
+            return org.user_for_token(session, token)
+
+    def tasks_for(self, actor: Actor, query: TaskQuery | None = None) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            return tasks_for(session, actor, query or TaskQuery(), self.now())
+
+    def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
+        """One open task with its form schema and the case data, if the actor may see it."""
+        with self.db.reading() as session:
+            row = self._authorized_task(session, task_id, actor)
+            instance = session.get(Instance, row.instance_id)
+            version = session.get(ProcessVersion, instance.process_version_id)
+            compiled = self._compiled(session, version)
+            view = task_view(row, self.now())
+            view["form"] = compiled.form(row.form_key)
+            view["data"] = instance.data
+            return view
+
+    def instance(self, instance_id: int) -> dict[str, Any]:
+        with self.db.reading() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"case {instance_id} not found")
+            version = session.get(ProcessVersion, instance.process_version_id)
+            open_tasks = session.scalars(
+                select(OpenTask).where(OpenTask.instance_id == instance_id)
+            ).all()
+            timers = session.scalars(
+                select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.fire_at)
+            ).all()
+            now = self.now()
+            return {
+                "id": instance.id,
+                "process_id": instance.process_id,
+                "version": version.version,
+                "status": instance.status,
+                "end_event": instance.end_event,
+                "error": instance.error,
+                "data": instance.data,
+                "created_by": instance.created_by,
+                "created_at": instance.created_at.isoformat(),
+                "updated_at": instance.updated_at.isoformat(),
+                "completed_at": instance.completed_at.isoformat()
+                if instance.completed_at
+                else None,
+                "open_tasks": [task_view(t, now) for t in open_tasks],
+                "timers": [
+                    {"task_name": t.task_name, "title": t.title, "fire_at": t.fire_at.isoformat()}
+                    for t in timers
+                ],
+                "history": self._history(session, instance_id),
+            }
+
+    def history(self, instance_id: int) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            return self._history(session, instance_id)
+
+    def _history(self, session: Session, instance_id: int) -> list[dict[str, Any]]:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.chain == f"instance:{instance_id}")
+            .order_by(AuditEvent.seq)
+        )
+        return [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "task_id": e.task_id,
+                "task_name": e.task_name,
+                "title": e.title,
+                "changes": e.changes,
+                "comment": e.comment,
+            }
+            for e in events
+        ]
+
+    def instances(
+        self,
+        process_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
+            if process_id:
+                stmt = stmt.where(Instance.process_id == process_id)
+            if status:
+                stmt = stmt.where(Instance.status == status)
+            return [
+                {
+                    "id": i.id,
+                    "process_id": i.process_id,
+                    "status": i.status,
+                    "end_event": i.end_event,
+                    "created_at": i.created_at.isoformat(),
+                    "updated_at": i.updated_at.isoformat(),
+                }
+                for i in session.scalars(stmt)
+            ]
+
+    def timers(self) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            return [
+                {
+                    "instance_id": t.instance_id,
+                    "task_name": t.task_name,
+                    "title": t.title,
+                    "fire_at": t.fire_at.isoformat(),
+                }
+                for t in session.scalars(select(Timer).order_by(Timer.fire_at))
+            ]
+
+    def verify_audit(self) -> audit.VerifyResult:
+        with self.db.reading() as session:
+            return audit.verify(session)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+    return str(value)
+
+
+__all__ = ["Engine", "EngineError", "DeployResult"]

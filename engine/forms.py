@@ -1,0 +1,90 @@
+"""Form submissions checked against a task's JSON Schema, with messages naming the field.
+
+The document validated is the case data overlaid with the submitted writable fields, so that
+`if`/`then` rules may test values of the case (e.g. the grade) shown read-only on the form.
+Writable fields come only from the submission: a value left from an earlier round never
+satisfies `required`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .errors import FormInvalid
+
+_FORMATS = FormatChecker()
+
+
+def writable_fields(schema: Mapping[str, Any]) -> set[str]:
+    props = schema.get("properties") or {}
+    return {name for name, prop in props.items() if not (prop or {}).get("readOnly")}
+
+
+def _title(schema: Mapping[str, Any], name: str) -> str:
+    return ((schema.get("properties") or {}).get(name) or {}).get("title") or name
+
+
+def _message(error: ValidationError, title: str) -> str:
+    kind, value = error.validator, error.validator_value
+    messages = {
+        "required": f"请填写「{title}」",
+        "type": f"「{title}」的格式不正确",
+        "enum": f"「{title}」的取值无效",
+        "const": f"「{title}」的取值无效",
+        "oneOf": f"「{title}」的取值无效",
+        "minimum": f"「{title}」不能小于 {value}",
+        "exclusiveMinimum": f"「{title}」必须大于 {value}",
+        "maximum": f"「{title}」不能大于 {value}",
+        "minLength": f"「{title}」至少 {value} 个字",
+        "maxLength": f"「{title}」最多 {value} 个字",
+        "minItems": f"「{title}」至少 {value} 项",
+        "format": f"「{title}」应为{'日期 (YYYY-MM-DD)' if value == 'date' else value}格式",
+        "pattern": f"「{title}」的格式不正确",
+    }
+    return messages.get(kind, f"「{title}」: {error.message}")
+
+
+def _field_of(error: ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        missing = [name for name in error.validator_value if name not in instance]
+        path.append(missing[0] if missing else "")
+    return ".".join(path) or "_form"
+
+
+def validate_submission(
+    schema: Mapping[str, Any] | None,
+    case_data: Mapping[str, Any],
+    submitted: Mapping[str, Any],
+    evaluate: Callable[[str, Mapping[str, Any]], Any],
+) -> dict[str, Any]:
+    """Return the accepted fields, or raise FormInvalid with one message per field."""
+    if schema is None:
+        return dict(submitted)
+    writable = writable_fields(schema)
+    fields: dict[str, str] = {}
+    for name in submitted:
+        if name not in writable:
+            fields[name] = f"「{_title(schema, name)}」不能在此表单中填写"
+    accepted = {k: v for k, v in submitted.items() if k in writable}
+    document = {k: v for k, v in case_data.items() if k not in writable}
+    document.update(accepted)
+    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    for error in validator.iter_errors(document):
+        name = _field_of(error)
+        fields.setdefault(name, _message(error, _title(schema, name.split(".")[0])))
+    if not fields:
+        # Every declared field is a name in the check, None when not given.
+        namespace = dict.fromkeys((schema.get("properties") or {}), None)
+        namespace.update(document)
+        for check in schema.get("x-checks") or []:
+            if evaluate(check["invalid_when"], namespace):
+                fields.setdefault(check.get("field") or "_form", check["message"])
+    if fields:
+        raise FormInvalid("表单有误，请按提示修改 (the form has errors)", fields)
+    return accepted

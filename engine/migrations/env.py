@@ -1,0 +1,28 @@
+"""Alembic environment: the connection comes from engine.store.Database.upgrade()."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from engine.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = config.attributes.get("connection_url") or config.get_main_option("sqlalchemy.url")
+    with create_engine(url).begin() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run()

@@ -1,0 +1,131 @@
+"""The organisation: grids (a tree of any depth), departments, users, roles, group keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import NotFound
+from .models import ApiToken, Department, Grid, User, UserGrid, UserRole
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a command, with every group key that may make a task theirs."""
+
+    username: str
+    groups: frozenset[str]
+    roles: frozenset[str]
+    department: str | None = None
+    grids: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+SYSTEM = Actor("system", frozenset({"user:system", "role:admin"}), frozenset({"admin"}))
+
+
+def leader_group(grid_code: str) -> str:
+    return f"leader:{grid_code}"
+
+
+def grid_chain(session: Session, grid_code: str) -> list[Grid]:
+    """The grid and its ancestors, nearest first."""
+    chain: list[Grid] = []
+    code: str | None = grid_code
+    while code is not None and len(chain) < 64:
+        grid = session.get(Grid, code)
+        if grid is None:
+            if not chain:
+                raise ValueError(f"unknown grid '{grid_code}'")
+            break
+        chain.append(grid)
+        code = grid.parent_code
+    return chain
+
+
+def leader_of(session: Session, grid_code: str, up: int = 0) -> str:
+    """Group key of the supervising leader `up` levels above the grid (clamped at the top)."""
+    chain = grid_chain(session, grid_code)
+    return leader_group(chain[min(max(int(up), 0), len(chain) - 1)].code)
+
+
+def load_actor(session: Session, username: str) -> Actor:
+    user = session.get(User, username)
+    if user is None or not user.active:
+        raise NotFound(f"user '{username}' not found")
+    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.username == username)))
+    grids = tuple(session.scalars(select(UserGrid.grid_code).where(UserGrid.username == username)))
+    led = session.scalars(select(Grid.code).where(Grid.leader == username))
+    groups = {f"user:{username}", *(f"role:{r}" for r in roles)}
+    groups.update(leader_group(code) for code in led)
+    if user.department:
+        groups.add(f"dept:{user.department}")
+    return Actor(username, frozenset(groups), roles, user.department, grids)
+
+
+def add_user(
+    session: Session,
+    username: str,
+    *,
+    roles: list[str],
+    password: str | None = None,
+    display_name: str | None = None,
+    department: str | None = None,
+    grids: list[str] | None = None,
+) -> User:
+    if session.get(User, username) is not None:
+        raise ValueError(f"user '{username}' already exists")
+    if department and session.get(Department, department) is None:
+        raise ValueError(f"unknown department '{department}'")
+    for code in grids or []:
+        if session.get(Grid, code) is None:
+            raise ValueError(f"unknown grid '{code}'")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password) if password else None,
+        department=department,
+        active=True,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()
+    session.add_all(UserRole(username=username, role=r) for r in dict.fromkeys(roles))
+    session.add_all(UserGrid(username=username, grid_code=g) for g in dict.fromkeys(grids or []))
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> bool:
+    user = session.get(User, username)
+    return bool(user and user.active and user.password_hash) and check_password_hash(
+        user.password_hash, password
+    )
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(session: Session, username: str) -> str:
+    """A new API token; only its hash is stored."""
+    if session.get(User, username) is None:
+        raise NotFound(f"user '{username}' not found")
+    token = "hf_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(username=username, token_hash=_token_digest(token), created_at=datetime.now(UTC))
+    )
+    return token
+
+
+def user_for_token(session: Session, token: str) -> str | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    return row.username if row else None

@@ -1,0 +1,261 @@
+"""Commands on instances: one command, one transaction, one version bump.
+
+load the instance row -> restore (or reuse) the live workflow -> run the step ->
+do_engine_steps -> write state + task projection + timer rows + audit event -> commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import audit
+from .clock import parse_iso
+from .definitions import CompiledProcess
+from .errors import Conflict, WorkflowFailed
+from .models import Instance, OpenTask, TaskCandidate, Timer
+from .sandbox import SandboxTimeout, SandboxViolation
+from .serialization import load_state
+from .spiff_timers import fire_time
+
+if TYPE_CHECKING:
+    from .org import Actor
+
+# The session of the command being run, for helper functions such as leader_of().
+current_session: ContextVar[Session | None] = ContextVar("current_session", default=None)
+
+
+class EngineScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine with our sandbox as its only environment, and a clock."""
+
+    def __init__(self, environment: Any, now: Callable[[], datetime]) -> None:
+        super().__init__(environment=environment)
+        self.now = now
+
+
+@dataclass
+class Snapshot:
+    """What the projection tables hold for a workflow: open human tasks and waiting timers."""
+
+    tasks: dict[str, Any]
+    timers: dict[str, tuple[datetime, Any]]
+
+
+def snapshot(workflow: BpmnWorkflow) -> Snapshot:
+    tasks: dict[str, Any] = {}
+    timers: dict[str, tuple[datetime, Any]] = {}
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        spec = task.task_spec
+        if task.state == TaskState.READY and getattr(spec, "manual", False):
+            tasks[str(task.id)] = task
+        elif task.state == TaskState.WAITING and isinstance(
+            getattr(spec, "event_definition", None), TimerEventDefinition
+        ):
+            at = fire_time(task)
+            if at is not None:
+                timers[str(task.id)] = (at, task)
+    return Snapshot(tasks, timers)
+
+
+def reached_end_event(workflow: BpmnWorkflow) -> str | None:
+    """The id of the top-level end event reached, or None.
+
+    SpiffWorkflow 3.2 stops walking the task tree at depth 1,000 and may then report a
+    workflow complete that never reached an end event; we only believe an end event.
+    """
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
+            return task.task_spec.bpmn_id or task.task_spec.name
+    return None
+
+
+def case_data(workflow: BpmnWorkflow, open_tasks: dict[str, Any]) -> dict[str, Any]:
+    """The data a person sees for the case: the open task's, else the last completed one's."""
+    if open_tasks:
+        data = next(iter(open_tasks.values())).data
+    elif workflow.is_completed():
+        data = workflow.data
+        for task in workflow.get_tasks(state=TaskState.COMPLETED):
+            if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
+                data = {**workflow.data, **task.data}
+    else:
+        data = workflow.last_task.data if workflow.last_task else workflow.data
+    clean = {k: v for k, v in data.items() if not k.startswith("_") and k != "data_objects"}
+    return json.loads(json.dumps(clean, default=str, ensure_ascii=False))
+
+
+def run_engine_steps(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+    except (SandboxViolation, SandboxTimeout) as exc:
+        raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
+    except SpiffWorkflowException as exc:
+        raise WorkflowFailed(_describe(exc)) from exc
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task", None)
+    where = ""
+    if task is not None:
+        spec = task.task_spec
+        where = f"{spec.bpmn_name or spec.bpmn_id or spec.name} ({spec.bpmn_id or spec.name}): "
+    notes = "; ".join(getattr(exc, "__notes__", []) or [])
+    return f"{where}{exc}" + (f" [{notes}]" if notes else "")
+
+
+class ProjectionWriter:
+    """Brings open_tasks, task_candidates and timers in line with a workflow after a step.
+
+    The tables are a pure function of the state, so the before/after snapshots of the live
+    workflow say exactly which rows to delete and insert: no read of the tables is needed.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        instance: Instance,
+        compiled: CompiledProcess,
+        evaluate: Callable[[Any, str], Any],
+        now: datetime,
+    ) -> None:
+        self.session = session
+        self.instance = instance
+        self.compiled = compiled
+        self.evaluate = evaluate
+        self.now = now
+
+    def write(self, before: Snapshot, after: Snapshot) -> None:
+        gone = [tid for tid in before.tasks if tid not in after.tasks]
+        if gone:
+            self.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(gone)))
+            self.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+        new = [(tid, task) for tid, task in after.tasks.items() if tid not in before.tasks]
+        if new:
+            rows, candidates = [], []
+            for tid, task in new:
+                row, groups = self._task_row(tid, task)
+                rows.append(row)
+                candidates.extend({"task_id": tid, "group_key": g} for g in groups)
+            self.session.execute(insert(OpenTask), rows)
+            if candidates:
+                self.session.execute(insert(TaskCandidate), candidates)
+        stale = [
+            tid
+            for tid, (at, _t) in before.timers.items()
+            if tid not in after.timers or after.timers[tid][0] != at
+        ]
+        if stale:
+            self.session.execute(
+                delete(Timer).where(Timer.instance_id == self.instance.id, Timer.task_id.in_(stale))
+            )
+        fresh = [
+            {
+                "instance_id": self.instance.id,
+                "task_id": tid,
+                "task_name": task.task_spec.bpmn_id or task.task_spec.name,
+                "title": task.task_spec.bpmn_name,
+                "fire_at": at,
+            }
+            for tid, (at, task) in after.timers.items()
+            if tid not in before.timers or before.timers[tid][0] != at
+        ]
+        if fresh:
+            self.session.execute(insert(Timer), fresh)
+
+    def _task_row(self, tid: str, task: Any) -> tuple[dict[str, Any], list[str]]:
+        spec = task.task_spec
+        info = self.compiled.human_tasks.get(spec.name)
+        lane = info.lane if info else spec.lane
+        if info and info.candidates:
+            groups = self.evaluate(task, info.candidates)
+            if isinstance(groups, str):
+                groups = [groups]
+            groups = [str(g) for g in groups or [] if g]
+        else:
+            groups = [f"role:{lane}" if lane else "role:admin"]
+        due = None
+        if info and info.due:
+            value = self.evaluate(task, info.due)
+            due = parse_iso(value) if value else None
+        row = {
+            "id": tid,
+            "instance_id": self.instance.id,
+            "process_id": self.instance.process_id,
+            "task_name": spec.bpmn_id or spec.name,
+            "title": info.title if info else (spec.bpmn_name or spec.name),
+            "lane": lane,
+            "form_key": info.form_key if info else None,
+            "assignee": None,
+            "created_at": self.now,
+            "due_at": due,
+        }
+        return row, list(dict.fromkeys(groups))
+
+
+@contextmanager
+def conflicts_as_409(instance_id: int) -> Iterator[None]:
+    try:
+        yield
+    except StaleDataError as exc:
+        raise Conflict(
+            f"case {instance_id} was changed by someone else at the same time; reload and retry"
+        ) from exc
+    except IntegrityError as exc:
+        raise Conflict(f"case {instance_id} was changed at the same time: {exc.orig}") from exc
+
+
+def record(
+    session: Session,
+    instance: Instance,
+    actor: Actor | None,
+    at: datetime,
+    action: str,
+    **fields: Any,
+) -> None:
+    """Append an event to the instance's own audit chain (its head lives on the row)."""
+    head = audit.append(
+        session,
+        f"instance:{instance.id}",
+        (instance.audit_seq, instance.audit_head),
+        at=at,
+        actor=actor.username if actor else None,
+        action=action,
+        instance_id=instance.id,
+        **fields,
+    )
+    instance.audit_seq, instance.audit_head = head
+
+
+def restore(instance: Instance, compiled: CompiledProcess, script_engine: Any) -> BpmnWorkflow:
+    return load_state(instance.state, compiled.spec, compiled.subprocess_specs, script_engine)
+
+
+def new_workflow(compiled: CompiledProcess, script_engine: Any, data: dict[str, Any]) -> Any:
+    workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    return workflow
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Any | None:
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises its own "not found" error
+        return None

@@ -1,0 +1,74 @@
+"""Queues: SQL over the open-task projection, never a scan of workflow state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from .models import OpenTask, TaskCandidate
+from .org import Actor
+
+
+@dataclass
+class TaskQuery:
+    process_id: str | None = None
+    task_name: str | None = None
+    overdue: bool = False
+    mine_only: bool = False  # claimed by the actor
+    unclaimed_only: bool = False
+    instance_id: int | None = None
+    order: str = "due"  # due | created
+    limit: int = 50
+    offset: int = 0
+
+
+def task_view(row: OpenTask, now: datetime) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "process_id": row.process_id,
+        "task_name": row.task_name,
+        "title": row.title,
+        "lane": row.lane,
+        "form_key": row.form_key,
+        "assignee": row.assignee,
+        "created_at": row.created_at.isoformat(),
+        "due_at": row.due_at.isoformat() if row.due_at else None,
+        "overdue": bool(row.due_at and row.due_at < now),
+    }
+
+
+def visible_to(actor: Actor) -> Any:
+    """Tasks the actor may work: a candidate group of theirs, or claimed by them."""
+    is_candidate = exists().where(
+        TaskCandidate.task_id == OpenTask.id, TaskCandidate.group_key.in_(sorted(actor.groups))
+    )
+    return or_(OpenTask.assignee == actor.username, is_candidate)
+
+
+def tasks_for(
+    session: Session, actor: Actor, query: TaskQuery, now: datetime
+) -> list[dict[str, Any]]:
+    stmt = select(OpenTask).where(visible_to(actor))
+    if query.process_id:
+        stmt = stmt.where(OpenTask.process_id == query.process_id)
+    if query.task_name:
+        stmt = stmt.where(OpenTask.task_name == query.task_name)
+    if query.instance_id is not None:
+        stmt = stmt.where(OpenTask.instance_id == query.instance_id)
+    if query.overdue:
+        stmt = stmt.where(OpenTask.due_at < now)
+    if query.mine_only:
+        stmt = stmt.where(OpenTask.assignee == actor.username)
+    if query.unclaimed_only:
+        stmt = stmt.where(OpenTask.assignee.is_(None))
+    if query.order == "created":
+        stmt = stmt.order_by(OpenTask.created_at, OpenTask.id)
+    else:
+        stmt = stmt.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+    stmt = stmt.limit(query.limit).offset(query.offset)
+    return [task_view(row, now) for row in session.scalars(stmt)]

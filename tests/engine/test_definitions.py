@@ -1,0 +1,142 @@
+"""Deploying process files: versions, caching, and refusals that name the element."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import DeployRefused
+from engine.models import Deployment
+from tests.conftest import PROCESSES
+from tests.helpers import RECTIFY_REPORT, act, report, to_rectify
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_identical_redeploy_is_a_no_op(engine):
+    again = engine.deploy([PROCESSES])
+    assert not again.created
+    with engine.db.reading() as session:
+        assert session.query(Deployment).count() == 1
+
+
+def test_running_instances_stay_on_their_version(engine, tmp_path):
+    old_case = to_rectify(engine)
+    changed = tmp_path / "processes"
+    shutil.copytree(PROCESSES, changed)
+    dmn = changed / "dispatch.dmn"
+    dmn.write_text(dmn.read_text(encoding="utf-8").replace("<text>10</text>", "<text>7</text>"))
+    result = engine.deploy([changed])
+    assert result.created and result.versions["hazard_handling"] == 2
+    new_case = report(engine)
+    assert engine.instance(old_case)["version"] == 1
+    assert engine.instance(new_case)["version"] == 2
+    act(
+        engine,
+        "dispatcher",
+        new_case,
+        "classify",
+        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
+    )
+    assert engine.instance(new_case)["data"]["deadline_days"] == 7
+    # the old case still runs on version 1, restored from the database by a new engine
+    engine.live.clear()
+    engine.definitions = type(engine.definitions)()
+    act(engine, "dept_yjj", old_case, "rectify", RECTIFY_REPORT)
+    act(engine, "dispatcher", old_case, "verify", {"passed": True})
+    assert engine.instance(old_case)["end_event"] == "end_archived"
+
+
+def _bpmn(body: str, process_id: str = "broken") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+    targetNamespace="http://example.com/x">
+  <bpmn:process id="{process_id}" isExecutable="true">{body}</bpmn:process>
+</bpmn:definitions>"""
+
+
+START_TO_END = """
+  <bpmn:startEvent id="begin"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:scriptTask id="work" name="脚本"><bpmn:incoming>f1</bpmn:incoming>
+    <bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>SCRIPT</bpmn:script></bpmn:scriptTask>
+  <bpmn:endEvent id="finish"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="begin" targetRef="work"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="TARGET"/>
+"""
+
+
+def _case(script: str = "x = 1", target: str = "finish") -> str:
+    return _bpmn(START_TO_END.replace("SCRIPT", script).replace("TARGET", target))
+
+
+@pytest.mark.parametrize(
+    ("content", "element", "words"),
+    [
+        ("<bpmn:definitions><oops", None, "malformed XML"),
+        (_bpmn('<bpmn:task id="lonely"/>'), None, "start event"),
+        (_case(target="nowhere"), "f2", "'nowhere' names no element"),
+        (_case("__import__('os').system('touch /tmp/pwned')"), "work", "__import__"),
+        (_case("x = ().__class__.__bases__"), "work", "dunder attribute"),
+        (_case("x = open('/etc/passwd').read()"), "work", "open"),
+        (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            + _case().split("?>", 1)[1],
+            None,
+            "DOCTYPE",
+        ),
+    ],
+    ids=["malformed", "no-start", "missing-target", "import", "dunder", "open", "xxe"],
+)
+def test_bad_files_are_refused_naming_the_element(engine, tmp_path, content, element, words):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(DeployRefused) as refused:
+        engine.deploy([bad])
+    problems = refused.value.problems
+    assert any(words.lower() in p.message.lower() for p in problems), problems
+    assert all(p.file == "bad.bpmn" for p in problems)
+    if element:
+        assert any(p.element == element for p in problems), problems
+    with engine.db.reading() as session:
+        assert session.query(Deployment).count() == 1  # only processes/, nothing new
+
+
+def test_a_bad_timer_literal_is_refused_at_deploy(engine, tmp_path):
+    body = """
+  <bpmn:startEvent id="begin"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming>
+    <bpmn:outgoing>f2</bpmn:outgoing>
+    <bpmn:timerEventDefinition><bpmn:timeDuration>"P3X"</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+  <bpmn:endEvent id="finish"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="begin" targetRef="wait"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="finish"/>"""
+    bad = tmp_path / "timer.bpmn"
+    bad.write_text(_bpmn(body), encoding="utf-8")
+    with pytest.raises(DeployRefused) as refused:
+        engine.deploy([bad])
+    assert [p.element for p in refused.value.problems] == ["wait"]
+
+
+def test_a_second_process_runs_with_no_code_change(engine):
+    from engine.org import add_user
+
+    result = engine.deploy([FIXTURES / "self_report"])
+    assert result.versions == {"enterprise_self_report": 1}
+    with engine.db.transaction() as session:
+        add_user(session, "boss", roles=["enterprise"], password="x")
+        add_user(session, "town_officer", roles=["township"], password="x")
+    case = engine.start(
+        "enterprise_self_report",
+        {"unit": "青石钢构厂", "category": "industry_trade", "description": "行车钢丝绳断股"},
+        engine.actor("boss"),
+    )
+    assert engine.instance(case)["data"]["reviewer"] == "ajb"
+    act(engine, "town_officer", case, "review", {"decision": "confirm"})
+    assert engine.instance(case)["end_event"] == "end_confirmed"
+    assert [p["process_id"] for p in engine.processes()] == [
+        "enterprise_self_report",
+        "hazard_handling",
+    ]

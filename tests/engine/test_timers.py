@@ -1,0 +1,75 @@
+"""Deadline timers through the persisted engine, driven by the injectable clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.clock import parse_iso
+from tests.helpers import MAJOR_PLAN, RECTIFY_REPORT, act, open_task_names, to_rectify
+
+GRID_CHAIN = ["ap-d1-t1-v1", "ap-d1-t1", "ap-d1", "ap"]  # the village and its ancestors
+
+
+def _supervise_levels(engine, case):
+    """Which grid leaders hold an open supervise task in the case."""
+    found = []
+    for code in GRID_CHAIN:
+        leader = engine.actor("leader_" + code.replace("-", "_"))
+        tasks = [t for t in engine.tasks_for(leader) if t["instance_id"] == case]
+        if any(t["task_name"] == "supervise" for t in tasks):
+            found.append(code)
+    return found
+
+
+def test_escalation_climbs_the_grid_then_closes_when_rectified(engine, clock):
+    case = to_rectify(engine, grade="major")
+    data = engine.instance(case)["data"]
+    deadline = parse_iso(data["deadline"])
+    timers = engine.instance(case)["timers"]
+    assert {t["task_name"] for t in timers} == {"timer_remind", "timer_overdue"}
+    assert max(parse_iso(t["fire_at"]) for t in timers) == deadline
+
+    remind_at = min(parse_iso(t["fire_at"]) for t in timers)
+    clock.set(remind_at - timedelta(minutes=1))
+    assert engine.fire_due_timers() == 0  # nothing is due a minute early
+    clock.set(remind_at)
+    assert engine.fire_due_timers() == 1
+    assert _supervise_levels(engine, case) == []
+
+    clock.set(deadline + timedelta(minutes=1))
+    assert engine.fire_due_timers() == 1
+    assert _supervise_levels(engine, case) == GRID_CHAIN[:1]
+    # each further period brings the next leader up, to the top of the tree and no further
+    for level in range(1, len(GRID_CHAIN)):
+        next_at = min(parse_iso(t["fire_at"]) for t in engine.instance(case)["timers"])
+        clock.set(next_at)
+        assert engine.fire_due_timers() == 1
+        assert _supervise_levels(engine, case) == GRID_CHAIN[: level + 1]
+    assert engine.instance(case)["timers"] == []
+    clock.advance(days=30)
+    assert engine.fire_due_timers() == 0
+
+    top = engine.actor("leader_ap")
+    supervise = [t for t in engine.tasks_for(top) if t["task_name"] == "supervise"][0]
+    engine.complete(supervise["id"], top, {"instructions": "限期整改，每日报告进展"})
+
+    act(engine, "dept_yjj", case, "rectify", {**RECTIFY_REPORT, "plan": MAJOR_PLAN})
+    assert open_task_names(engine, case) == ["verify"]  # the supervise tasks closed
+    act(engine, "dispatcher", case, "verify", {"passed": True})
+    done = engine.instance(case)
+    assert done["status"] == "completed" and done["end_event"] == "end_archived"
+    fired = [e for e in done["history"] if e["action"] == "timer"]
+    assert len(fired) == 2 + len(GRID_CHAIN) - 1
+    assert engine.verify_audit().ok
+
+
+def test_timers_fire_once_each_after_downtime_oldest_first(engine, clock):
+    cases = [to_rectify(engine) for _ in range(3)]
+    clock.advance(days=60)  # the server was down past every deadline
+    assert engine.fire_due_timers() == 2 * len(cases)  # reminder and deadline, once each
+    for case in cases:
+        fired = [e["task_name"] for e in engine.history(case) if e["action"] == "timer"]
+        assert fired == ["timer_remind", "timer_overdue"]
+        assert _supervise_levels(engine, case) == GRID_CHAIN[:1]
+    # the next level is timed from when the first one actually happened, not from the past
+    assert engine.fire_due_timers() == 0

@@ -1,0 +1,81 @@
+"""Small drivers for tests: act as a user on a case, as a person would through the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import Engine
+from engine.tasks import TaskQuery
+
+REPORT = {
+    "grid": "ap-d1-t1-v1",
+    "unit": "南门化工仓库",
+    "category": "hazardous_chemicals",
+    "description": "仓库内危化品混存，未设置防火隔离",
+}
+MEMBER = "member_d1_t1_v1"
+RECTIFY_REPORT = {
+    "action": "report",
+    "measures": "危化品分区存放，加装防火隔离墙",
+    "responsible_person": "赵经理",
+    "funds": 12000,
+    "rectify_photos": ["photo-after-1"],
+    "completed_on": "2026-03-06",
+}
+MAJOR_PLAN = {
+    "measures": "停产整顿，拆除违规储罐",
+    "responsibility": "企业法人负总责",
+    "funds": 500000,
+    "time_limit": "2026-04-10",
+    "contingency": "专项应急预案，配备堵漏器材",
+}
+
+
+def open_task(engine: Engine, username: str, instance_id: int, task_name: str) -> dict[str, Any]:
+    actor = engine.actor(username)
+    tasks = engine.tasks_for(actor, TaskQuery(instance_id=instance_id, task_name=task_name))
+    assert tasks, f"{username} has no open '{task_name}' task in case {instance_id}"
+    return tasks[0]
+
+
+def act(
+    engine: Engine,
+    username: str,
+    instance_id: int,
+    task_name: str,
+    data: dict[str, Any],
+    comment: str | None = None,
+) -> dict[str, Any]:
+    task = open_task(engine, username, instance_id, task_name)
+    return engine.complete(task["id"], engine.actor(username), data, comment)
+
+
+def open_task_names(engine: Engine, instance_id: int) -> list[str]:
+    return sorted(t["task_name"] for t in engine.instance(instance_id)["open_tasks"])
+
+
+def report(engine: Engine, **changes: Any) -> int:
+    return engine.start("hazard_handling", {**REPORT, **changes}, engine.actor(MEMBER))
+
+
+def to_rectify(engine: Engine, grade: str = "general", category: str | None = None) -> int:
+    """A case reported, classified, dispatched as the table says and accepted by the dept."""
+    case = report(engine, **({"category": category} if category else {}))
+    act(
+        engine,
+        "dispatcher",
+        case,
+        "classify",
+        {"outcome": "accept", "grade": grade, "category": category or REPORT["category"]},
+    )
+    data = engine.instance(case)["data"]
+    act(
+        engine,
+        "dispatcher",
+        case,
+        "dispatch",
+        {"department": data["department"], "deadline_days": data["deadline_days"]},
+    )
+    dept = "dept_" + engine.instance(case)["data"]["department"]
+    act(engine, dept, case, "receive", {"decision": "accept"})
+    return case

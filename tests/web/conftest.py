@@ -1,0 +1,112 @@
+"""A real `hazardflow serve` process on 127.0.0.1 over the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from engine.org import new_token
+
+HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """Starts, kills and restarts the server process; talks JSON to it with tokens."""
+
+    def __init__(self, database_url: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "HAZARDFLOW_DATABASE_URL": database_url,
+            "HAZARDFLOW_DATA_DIR": str(data_dir),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [HAZARDFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode())
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flush, like a power cut."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def server(engine, database_url: str, tmp_path: Path) -> Iterator[Server]:
+    srv = Server(database_url, tmp_path / "data")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def token_for(engine) -> Callable[[str], str]:
+    tokens: dict[str, str] = {}
+
+    def token(username: str) -> str:
+        if username not in tokens:
+            with engine.db.transaction() as session:
+                tokens[username] = new_token(session, username)
+        return tokens[username]
+
+    return token
+
+
+class Client:
+    """A user of the API: their token on every request."""
+
+    def __init__(self, server: Server, token: str) -> None:
+        self.base = server.url + "/api/v1"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.session.get(self.base + path, params=params, timeout=30)
+
+    def post(self, path: str, json: dict | None = None) -> requests.Response:
+        return self.session.post(self.base + path, json=json or {}, timeout=30)
+
+
+@pytest.fixture
+def client(server: Server, token_for) -> Callable[[str], Client]:
+    return lambda username: Client(server, token_for(username))

@@ -1,0 +1,212 @@
+"""The hazard lifecycle through the JSON API of a running server, as API clients use it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.helpers import MAJOR_PLAN, MEMBER, RECTIFY_REPORT, REPORT
+
+pytestmark = pytest.mark.slow
+
+
+class Case:
+    """One case driven through HTTP by the people who work it."""
+
+    def __init__(self, client, **report_changes) -> None:
+        self.client = client
+        response = client(MEMBER).post(
+            "/processes/hazard_handling/instances", {**REPORT, **report_changes}
+        )
+        assert response.status_code == 201, response.text
+        self.id = response.json()["id"]
+
+    def task(self, username: str, task_name: str) -> dict:
+        tasks = self.client(username).get("/tasks", task_name=task_name).json()["items"]
+        mine = [t for t in tasks if t["instance_id"] == self.id]
+        assert mine, f"{username} has no '{task_name}' task in case {self.id}"
+        return mine[0]
+
+    def complete(self, username: str, task_name: str, data: dict, status: int = 200):
+        task = self.task(username, task_name)
+        response = self.client(username).post(f"/tasks/{task['id']}/complete", data)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def detail(self) -> dict:
+        response = self.client("dispatcher").get(f"/instances/{self.id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def open_tasks(self) -> list[str]:
+        return sorted(t["task_name"] for t in self.detail()["open_tasks"])
+
+    def accept_and_dispatch(self, grade: str = "general") -> None:
+        self.complete(
+            "dispatcher",
+            "classify",
+            {"outcome": "accept", "grade": grade, "category": REPORT["category"]},
+        )
+        data = self.detail()["data"]
+        self.complete(
+            "dispatcher",
+            "dispatch",
+            {"department": data["department"], "deadline_days": data["deadline_days"]},
+        )
+
+
+def test_happy_path_with_history(client):
+    case = Case(client)
+    case.accept_and_dispatch()
+    case.complete("dept_yjj", "receive", {"decision": "accept"})
+    case.complete("dept_yjj", "rectify", {**RECTIFY_REPORT, "_comment": "已整改完毕"})
+    case.complete("dispatcher", "verify", {"passed": True})
+    detail = case.detail()
+    assert detail["status"] == "completed" and detail["end_event"] == "end_archived"
+    history = detail["history"]
+    assert [(e["action"], e["task_name"]) for e in history if e["action"] != "end"] == [
+        ("start", None),
+        ("complete", "classify"),
+        ("complete", "dispatch"),
+        ("complete", "receive"),
+        ("complete", "rectify"),
+        ("complete", "verify"),
+    ]
+    assert all(e["actor"] and e["at"] for e in history)
+    assert history[4]["comment"] == "已整改完毕"
+
+
+@pytest.mark.parametrize(
+    ("data", "end"),
+    [
+        ({"outcome": "invalid", "reason": "无此隐患"}, "end_invalid"),
+        ({"outcome": "duplicate", "reason": "重复", "duplicate_of": "7"}, "end_duplicate"),
+    ],
+)
+def test_invalid_and_duplicate(client, data, end):
+    case = Case(client)
+    case.complete("dispatcher", "classify", {"category": REPORT["category"], **data})
+    assert case.detail()["end_event"] == end
+
+
+def test_return_then_redispatch(client):
+    case = Case(client)
+    case.accept_and_dispatch()
+    case.complete("dept_yjj", "receive", {"decision": "return", "reason": "不属本部门"})
+    assert case.open_tasks() == ["dispatch"]
+    task = case.task("dispatcher", "dispatch")
+    detail = client("dispatcher").get(f"/tasks/{task['id']}").json()
+    assert detail["data"]["return_reason"] == "不属本部门"
+    assert detail["form"]["properties"]["department"]
+    case.complete(
+        "dispatcher",
+        "dispatch",
+        {"department": "xf", "deadline_days": 5, "override_reason": "消防通道问题"},
+    )
+    case.complete("dept_xf", "receive", {"decision": "accept"})
+    assert case.open_tasks() == ["rectify"]
+
+
+def test_extension_approved(client):
+    case = Case(client)
+    case.accept_and_dispatch()
+    case.complete("dept_yjj", "receive", {"decision": "accept"})
+    case.complete(
+        "dept_yjj",
+        "rectify",
+        {"action": "extend", "new_deadline": "2099-06-30", "extension_reason": "需停产检修"},
+    )
+    case.complete("dispatcher", "approve_extension", {"approved": True})
+    detail = case.detail()
+    assert detail["data"]["deadline"].startswith("2099-06-30")
+    assert any(t["fire_at"].startswith("2099-06-30") for t in detail["timers"])
+
+
+def test_major_without_plan_gets_field_errors(client):
+    case = Case(client)
+    case.accept_and_dispatch(grade="major")
+    case.complete("dept_yjj", "receive", {"decision": "accept"})
+    body = case.complete("dept_yjj", "rectify", RECTIFY_REPORT, status=422)
+    assert body["error"] == "invalid"
+    assert "plan" in body["fields"] and body["fields"]["plan"]
+    case.complete("dept_yjj", "rectify", {**RECTIFY_REPORT, "plan": MAJOR_PLAN})
+    assert case.open_tasks() == ["verify"]
+
+
+def test_verify_failed_rework_then_archived(client):
+    case = Case(client)
+    case.accept_and_dispatch()
+    case.complete("dept_yjj", "receive", {"decision": "accept"})
+    case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
+    case.complete("dispatcher", "verify", {"passed": False, "opinion": "未整改到位"})
+    case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
+    case.complete("dispatcher", "verify", {"passed": True})
+    detail = case.detail()
+    assert detail["end_event"] == "end_archived" and detail["data"]["rework_count"] == 1
+
+
+def test_other_department_and_grid_member_are_refused(client):
+    case = Case(client)
+    classify = case.task("dispatcher", "classify")
+    response = client(MEMBER).post(f"/tasks/{classify['id']}/complete", {"outcome": "accept"})
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+    case.accept_and_dispatch()
+    receive = case.task("dept_yjj", "receive")
+    other = client("dept_zjj")
+    assert other.get(f"/tasks/{receive['id']}").status_code == 403
+    assert other.post(f"/tasks/{receive['id']}/complete", {"decision": "accept"}).status_code == 403
+    assert all(t["instance_id"] != case.id for t in other.get("/tasks").json()["items"])
+
+
+def test_concurrent_completions_one_wins(client):
+    case = Case(client)
+    task = case.task("dispatcher", "classify")
+    data = {"outcome": "accept", "grade": "general", "category": REPORT["category"]}
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def post() -> None:
+        api = client("dispatcher")
+        barrier.wait()
+        statuses.append(api.post(f"/tasks/{task['id']}/complete", data).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409]
+    assert case.open_tasks() == ["dispatch"]
+
+
+def test_sigkill_between_steps_loses_nothing(client, server):
+    case = Case(client)
+    case.complete(
+        "dispatcher",
+        "classify",
+        {"outcome": "accept", "grade": "general", "category": REPORT["category"]},
+    )
+    server.kill()
+    server.start()
+    assert case.open_tasks() == ["dispatch"]
+    data = case.detail()["data"]
+    case.complete("dispatcher", "dispatch", {"department": data["department"], "deadline_days": 10})
+    assert case.open_tasks() == ["receive"]
+
+
+def test_auth_errors_and_openapi(client, server):
+    import requests
+
+    assert requests.get(server.url + "/api/v1/tasks", timeout=10).status_code == 401
+    bad = requests.get(
+        server.url + "/api/v1/tasks", headers={"Authorization": "Bearer nope"}, timeout=10
+    )
+    assert bad.status_code == 401 and bad.json()["error"] == "unauthorized"
+    spec = requests.get(server.url + "/api/v1/openapi.json", timeout=10).json()
+    assert "/api/v1/tasks/{task_id}/complete" in spec["paths"]
+    processes = client("dispatcher").get("/processes").json()
+    assert processes[0]["process_id"] == "hazard_handling"
+    assert processes[0]["start_form"]["properties"]["category"]
+    page = client("dispatcher").get("/instances", status="running").json()
+    assert page["items"] == []

@@ -1,0 +1,319 @@
+"""The `hazardflow` command. Exit codes: 0 ok, 1 refused (with the reason), 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+from sqlalchemy import select
+
+from engine import DeployRefused, Engine, EngineError
+from engine.clock import parse_iso
+from engine.config import load_config
+
+
+def _engine(ctx: click.Context) -> Engine:
+    if ctx.obj is None:
+        ctx.obj = Engine(load_config(ctx.find_root().params.get("config")))
+    return ctx.obj
+
+
+def _refuse(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("--config", type=click.Path(dir_okay=False), help="config.yaml to use")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """HazardFlow: hazard reports from grid members to archived, with enforced deadlines."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the schema to the newest revision."""
+    engine = _engine(ctx)
+    engine.upgrade()
+    click.echo(f"database up to date: {engine.db.sa.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.pass_context
+def deploy(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Validate and deploy process files (default: the processes folder of config.yaml)."""
+    engine = _engine(ctx)
+    try:
+        result = engine.deploy(list(paths) or None)
+    except DeployRefused as refused:
+        for problem in refused.problems:
+            click.echo(f"refused: {problem}", err=True)
+        sys.exit(1)
+    if not result.created:
+        click.echo(f"unchanged: identical to deployment {result.deployment_id}")
+    for process_id, version in sorted(result.versions.items()):
+        click.echo(f"{process_id}: version {version}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Check process files without deploying them."""
+    engine = _engine(ctx)
+    try:
+        compiled = engine.validate(files)
+    except DeployRefused as refused:
+        for problem in refused.problems:
+            click.echo(f"refused: {problem}", err=True)
+        sys.exit(1)
+    for process_id, process in sorted(compiled.items()):
+        click.echo(f"ok: {process_id} ({process.name})")
+
+
+@main.group()
+def demo() -> None:
+    """The demo organisation."""
+
+
+@demo.command("load")
+@click.pass_context
+def demo_load(ctx: click.Context) -> None:
+    """Load the demo grids, departments and users into an empty organisation."""
+    from engine.demo import load_demo, read_demo
+
+    engine = _engine(ctx)
+    try:
+        with engine.db.transaction() as session:
+            counts = load_demo(session, engine.config.demo_file)
+    except ValueError as exc:
+        _refuse(str(exc))
+    password = read_demo(engine.config.demo_file).get("password")
+    click.echo(
+        f"loaded {counts['grids']} grids, {counts['departments']} departments, "
+        f"{counts['users']} users; demo password: {password}"
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="default: config.yaml server.host")
+@click.option("--port", default=None, type=int, help="default: config.yaml server.port")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web UI and the JSON API."""
+    from webui import create_app
+
+    engine = _engine(ctx)
+    app = create_app(engine)
+    host = host or engine.config.host
+    port = port or engine.config.port
+    click.echo(f"HazardFlow on http://{host}:{port}/  (API: http://{host}:{port}/api/v1)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.group()
+def users() -> None:
+    """Users, roles and API tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="repeatable")
+@click.option("--department", default=None)
+@click.option("--grid", "grids", multiple=True, help="repeatable")
+@click.option("--password", default=None)
+@click.option("--display-name", default=None)
+@click.pass_context
+def users_add(
+    ctx: click.Context,
+    name: str,
+    roles: tuple[str, ...],
+    department: str | None,
+    grids: tuple[str, ...],
+    password: str | None,
+    display_name: str | None,
+) -> None:
+    """Add a user with roles (any role a process lane names)."""
+    from engine.org import add_user
+
+    engine = _engine(ctx)
+    try:
+        with engine.db.transaction() as session:
+            add_user(
+                session,
+                name,
+                roles=list(roles),
+                password=password,
+                display_name=display_name,
+                department=department,
+                grids=list(grids),
+            )
+    except ValueError as exc:
+        _refuse(str(exc))
+    click.echo(f"added {name}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_list(ctx: click.Context, as_json: bool) -> None:
+    """Every user with roles, department and grids."""
+    from engine.models import User
+    from engine.org import load_actor
+
+    engine = _engine(ctx)
+    with engine.db.reading() as session:
+        rows = []
+        for user in session.scalars(select(User).order_by(User.username)):
+            actor = load_actor(session, user.username) if user.active else None
+            rows.append(
+                {
+                    "name": user.username,
+                    "display_name": user.display_name,
+                    "roles": sorted(actor.roles) if actor else [],
+                    "department": user.department,
+                    "grids": list(actor.grids) if actor else [],
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['name']:<24} {','.join(r['roles']):<16} {r['department'] or '-':<8} "
+            f"{','.join(r['grids']) or '-'}  {r['display_name'] or ''}"
+        )
+
+
+@users.command("token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Print a new API token for NAME (only its hash is stored)."""
+    from engine.org import new_token
+
+    engine = _engine(ctx)
+    try:
+        with engine.db.transaction() as session:
+            token = new_token(session, name)
+    except EngineError as exc:
+        _refuse(str(exc))
+    click.echo(token)
+
+
+@main.group()
+def grids() -> None:
+    """The grid tree."""
+
+
+@grids.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def grids_list(ctx: click.Context, as_json: bool) -> None:
+    """Every grid with its parent and supervising leader."""
+    from engine.models import Grid
+
+    engine = _engine(ctx)
+    with engine.db.reading() as session:
+        rows = [
+            {
+                "code": g.code,
+                "name": g.name,
+                "parent": g.parent_code,
+                "leader": g.leader,
+                "level": g.level,
+            }
+            for g in session.scalars(select(Grid).order_by(Grid.code))
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['code']:<20} {r['parent'] or '-':<16} {r['leader'] or '-':<22} {r['name']}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Recompute every hash chain; exit 1 if any event was changed or deleted."""
+    result = _engine(ctx).verify_audit()
+    for problem in result.problems:
+        click.echo(f"tampered: {problem}", err=True)
+    if not result.ok:
+        sys.exit(1)
+    click.echo(f"ok: {result.events} events in {result.chains} chains")
+
+
+@main.group()
+def timers() -> None:
+    """Waiting timers."""
+
+
+@timers.command("list")
+@click.pass_context
+def timers_list(ctx: click.Context) -> None:
+    """Every waiting timer, soonest first."""
+    for t in _engine(ctx).timers():
+        click.echo(
+            f"{t['fire_at']}  case {t['instance_id']:<6} {t['task_name']}  {t['title'] or ''}"
+        )
+
+
+@timers.command("run-due")
+@click.option("--now", "now_text", default=None, help="ISO time to fire timers as of")
+@click.pass_context
+def timers_run_due(ctx: click.Context, now_text: str | None) -> None:
+    """Fire every timer due at --now (default: the current time)."""
+    now: datetime | None = None
+    if now_text:
+        try:
+            now = parse_iso(now_text)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO time: {now_text}", param_hint="--now") from None
+    fired = _engine(ctx).fire_due_timers(now)
+    click.echo(f"fired {fired} timer(s)")
+
+
+@main.command()
+@click.pass_context
+def setup(ctx: click.Context) -> None:
+    """Migrate, deploy processes/ and load the demo organisation if empty (used by make run)."""
+    from engine.demo import load_demo, read_demo
+    from engine.models import User
+
+    engine = _engine(ctx)
+    engine.upgrade()
+    try:
+        result = engine.deploy()
+    except DeployRefused as refused:
+        for problem in refused.problems:
+            click.echo(f"refused: {problem}", err=True)
+        sys.exit(1)
+    for process_id, version in sorted(result.versions.items()):
+        click.echo(f"deployed {process_id} version {version}")
+    with engine.db.transaction() as session:
+        if session.scalar(select(User.username).limit(1)) is None:
+            counts = load_demo(session, engine.config.demo_file)
+            click.echo(f"loaded the demo organisation: {counts['users']} users")
+    doc = read_demo(engine.config.demo_file)
+    names = ", ".join(u["username"] for u in doc["users"][:4])
+    click.echo(f"demo logins: {names}, dept_<code>, member_<grid>, leader_<grid>")
+    click.echo(f"demo password: {doc.get('password')}")
+
+
+if __name__ == "__main__":
+    main()
