@@ -95,8 +95,9 @@ def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
         path = Path(raw)
         if path.is_dir():
             candidates = [(p, p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file()]
-        else:
-            candidates = [(path, Path(path.name))]
+        else:  # a single file keeps its forms/ folder in its name
+            rel = Path(path.parent.name, path.name) if path.parent.name == "forms" else path
+            candidates = [(path, Path(*rel.parts[-2:]) if rel is not path else Path(path.name))]
         for file, rel in candidates:
             kind = _kind_of(rel)
             if kind:
@@ -151,6 +152,7 @@ def compile_sources(sources: list[SourceFile]) -> dict[str, CompiledProcess]:
             continue
         if src.kind == "bpmn":
             problems.extend(_check_references(src.name, tree))
+            problems.extend(_check_conditions(src.name, tree))
         try:
             if src.kind == "bpmn":
                 parser.add_bpmn_xml(tree, filename=src.name)
@@ -229,6 +231,19 @@ def _check_references(filename: str, tree: etree._ElementTree) -> list[Problem]:
     return problems
 
 
+def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
+    """Flow conditions, checked here so that the problem names the flow, not the gateway."""
+    problems = []
+    for flow in tree.getroot().iter(full_tag("sequenceFlow")):
+        condition = flow.find("bpmn:conditionExpression", NS)
+        if condition is not None and (condition.text or "").strip():
+            try:
+                sandbox.check(condition.text.strip(), "eval")
+            except sandbox.SandboxViolation as exc:
+                problems.append(Problem(filename, flow.get("id"), f"condition: {exc}"))
+    return problems
+
+
 def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str, dict[str, Any]]:
     forms: dict[str, dict[str, Any]] = {}
     for src in sources:
@@ -266,11 +281,6 @@ def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
         source = getattr(task_spec, attr, None)
         if source:
             yield attr, source, "exec"
-    for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-        # SpiffWorkflow wraps a flow's condition in an operator holding the source text.
-        source = condition.args[0] if hasattr(condition, "args") else condition
-        if isinstance(source, str) and source:
-            yield "condition", source, "eval"
     for attr in ("condition", "cardinality"):
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source:

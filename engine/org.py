@@ -81,6 +81,7 @@ def add_user(
     display_name: str | None = None,
     department: str | None = None,
     grids: list[str] | None = None,
+    password_hash: str | None = None,
 ) -> User:
     if session.get(User, username) is not None:
         raise ValueError(f"user '{username}' already exists")
@@ -92,7 +93,7 @@ def add_user(
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=password_hash or (generate_password_hash(password) if password else None),
         department=department,
         active=True,
         created_at=datetime.now(UTC),

@@ -310,8 +310,12 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
 
 
 def check(source: str, mode: str = "eval") -> None:
-    """Raise SandboxViolation unless ``source`` parses in ``mode`` and uses only allowed code."""
-    _parse_and_check(source, mode)
+    """Raise SandboxViolation unless ``source`` parses in ``mode`` and uses only allowed code.
+
+    Also compiles (cached), so errors only the compiler finds, such as 'break' outside a
+    loop, are reported at upload time too.
+    """
+    _compile(source, mode)
 
 
 # --------------------------------------------------------------------------- rewriting
@@ -446,6 +450,7 @@ _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _END = object()
+_PLAIN_NUMBERS = (int, float)
 # str/bytes/int methods whose result size is set by an argument; checked before the call.
 _SIZE_METHODS = frozenset(
     {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate", "to_bytes"}
@@ -564,12 +569,6 @@ class _Guards:
                 f"{_where()}integer result would exceed the limit of {MAX_INT_BITS} bits"
             )
 
-    def _check_result(self, value: Any) -> None:
-        if isinstance(value, _SIZED):
-            self._check_len(len(value))
-        elif isinstance(value, int):
-            self._check_bits(value.bit_length())
-
     def _repr_size(self, value: Any) -> int:
         """Upper-bound-ish length of str(value); stops counting once over the limit."""
         total, stack = 0, [value]
@@ -659,16 +658,11 @@ class _Guards:
         return a % b
 
     def aug(self, op: str, a: Any, b: Any) -> Any:
-        # x += 1: the common case, without the extra checker frame
-        if (
-            op == "+"
-            and type(a) is type(b)
-            and (
-                type(a) is float
-                or (type(a) is int and a.bit_length() < MAX_INT_BITS > b.bit_length())
-            )
-        ):
-            return a + b
+        if op == "+" and type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS:
+            # x += 1, the common case, without the extra checker frame
+            small = type(a) is float or a.bit_length() < MAX_INT_BITS
+            if small and (type(b) is float or b.bit_length() < MAX_INT_BITS):
+                return a + b
         checker, apply = self._aug_ops[op]
         checker(a, b)
         return apply(a, b)

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from ..models import Department, Grid, User
 from ..org import add_user
@@ -24,7 +25,9 @@ def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
     doc = read_demo(path)
     if session.scalar(select(func.count()).select_from(User)):
         raise ValueError("the organisation is not empty; the demo loads only into an empty one")
+    # One hash for the one demo password: hashing is deliberately slow, 30 times is seconds.
     password = doc.get("password")
+    hashed = generate_password_hash(password) if password else None
     session.add_all(Department(code=d["code"], name=d["name"]) for d in doc["departments"])
     session.flush()
     counts = {"departments": len(doc["departments"]), "grids": 0, "users": 0}
@@ -36,7 +39,7 @@ def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
                 session,
                 leader["username"],
                 roles=["leader"],
-                password=password,
+                password_hash=hashed,
                 display_name=leader.get("display_name"),
             )
             counts["users"] += 1
@@ -61,7 +64,7 @@ def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
             session,
             user["username"],
             roles=user.get("roles") or [],
-            password=password,
+            password_hash=hashed,
             display_name=user.get("display_name"),
             department=user.get("department"),
             grids=user.get("grids"),
