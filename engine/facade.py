@@ -43,6 +43,7 @@ from .org import Actor
 from .runtime import (
     EngineScriptEngine,
     ProjectionWriter,
+    Snapshot,
     case_data,
     conflicts_as_409,
     current_session,
@@ -79,6 +80,7 @@ class Engine:
         self.calendar = WorkingCalendar()
         self.definitions = DefinitionCache()
         self.live = LiveWorkflows()
+        self._version_keys: dict[int, tuple[int, str]] = {}
         self.sandbox = sandbox.Sandbox(
             functions={
                 "now": self.now,
@@ -199,6 +201,20 @@ class Engine:
             self.definitions.put(version.deployment_id, cached)
         return cached[version.process_id]
 
+    def _compiled_by_id(self, session: Session, process_version_id: int) -> CompiledProcess:
+        """Versions are immutable, so which deployment a version belongs to is cached too."""
+        key = self._version_keys.get(process_version_id)
+        if key is None:
+            version = session.get(ProcessVersion, process_version_id)
+            key = self._version_keys[process_version_id] = (
+                version.deployment_id,
+                version.process_id,
+            )
+        cached = self.definitions.get(key[0])
+        if cached is None:
+            return self._compiled(session, session.get(ProcessVersion, process_version_id))
+        return cached[key[1]]
+
     def _latest_version(self, session: Session, process_id: str) -> ProcessVersion:
         version = session.scalar(
             select(ProcessVersion)
@@ -274,9 +290,9 @@ class Engine:
                 title=compiled.name,
                 changes={k: [None, v] for k, v in accepted.items()},
             )
-            self._save(session, instance, workflow, compiled, before, actor, now)
+            after = self._save(session, instance, workflow, compiled, before, actor, now)
             instance_id, instance_version = instance.id, instance.version
-        self.live.put(instance_id, instance_version, workflow)
+        self.live.put(instance_id, instance_version, (workflow, after))
         return instance_id
 
     def complete(
@@ -293,7 +309,7 @@ class Engine:
             with self._command() as session:
                 row = self._authorized_task(session, task_id, actor)
                 instance_id = row.instance_id
-                instance, compiled, workflow = self._checkout(session, instance_id)
+                instance, compiled, workflow, before = self._checkout(session, instance_id)
                 task = find_task(workflow, task_id)
                 if task is None or task.state != TaskState.READY:
                     raise Conflict(f"task {task_id} is no longer ready")
@@ -303,7 +319,6 @@ class Engine:
                     k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
                 }
                 now = self.now()
-                before = snapshot(workflow)
                 task.data.update(accepted)
                 try:
                     task.run()
@@ -323,7 +338,7 @@ class Engine:
                     comment=comment or None,
                 )
                 with conflicts_as_409(instance_id):
-                    self._save(session, instance, workflow, compiled, before, actor, now)
+                    after = self._save(session, instance, workflow, compiled, before, actor, now)
                 result = {"instance_id": instance_id, "status": instance.status}
                 version = instance.version
         except BaseException:
@@ -331,7 +346,7 @@ class Engine:
             raise
         finally:
             if workflow is not None and instance_id is not None:
-                self.live.put(instance_id, version, workflow)
+                self.live.put(instance_id, version, (workflow, after))
         return result
 
     def claim(self, task_id: str, actor: Actor) -> None:
@@ -388,8 +403,7 @@ class Engine:
         workflow = None
         try:
             with self._command() as session:
-                instance, compiled, workflow = self._checkout(session, instance_id)
-                before = snapshot(workflow)
+                instance, compiled, workflow, before = self._checkout(session, instance_id)
                 due = {tid: t for tid, t in before.timers.items() if t[0] <= now}
                 if not due:
                     return 0
@@ -412,44 +426,55 @@ class Engine:
                         changes={"fire_at": [None, at.isoformat()]},
                     )
                 with conflicts_as_409(instance_id):
-                    self._save(session, instance, workflow, compiled, before, None, now)
+                    after = self._save(session, instance, workflow, compiled, before, None, now)
                 version = instance.version
         except BaseException:
             workflow = None
             raise
         finally:
             if workflow is not None:
-                self.live.put(instance_id, version, workflow)
+                self.live.put(instance_id, version, (workflow, after))
         return len(due)
 
     # --- shared command steps ---------------------------------------------------------------
 
     def _authorized_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
-        row = session.get(OpenTask, task_id)
-        if row is None:
+        """The open task, if the actor is a candidate or its claimant (one SELECT)."""
+        is_candidate = (
+            select(TaskCandidate.task_id)
+            .where(
+                TaskCandidate.task_id == OpenTask.id,
+                TaskCandidate.group_key.in_(sorted(actor.groups)),
+            )
+            .exists()
+        )
+        found = session.execute(
+            select(OpenTask, is_candidate.label("allowed")).where(OpenTask.id == task_id)
+        ).first()
+        if found is None:
             done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
             if done is not None:
                 raise Conflict(f"task {task_id} is already completed")
             raise NotFound(f"task {task_id} not found")
-        groups = set(
-            session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
-        )
-        if not (groups & actor.groups):
+        row, allowed = found
+        if not allowed and row.assignee != actor.username:
             raise Forbidden(f"{actor.username} may not work task '{row.title}'")
         if row.assignee and row.assignee != actor.username:
             raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
         return row
 
-    def _checkout(self, session: Session, instance_id: int) -> tuple[Instance, Any, Any]:
+    def _checkout(self, session: Session, instance_id: int) -> tuple[Instance, Any, Any, Any]:
+        """The instance row, its compiled process, its live workflow and what the projection
+        holds for it (kept from the last command, so the tree is not walked again)."""
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound(f"case {instance_id} not found")
-        version = session.get(ProcessVersion, instance.process_version_id)
-        compiled = self._compiled(session, version)
-        workflow = self.live.checkout(instance_id, instance.version)
-        if workflow is None:
+        compiled = self._compiled_by_id(session, instance.process_version_id)
+        live = self.live.checkout(instance_id, instance.version)
+        if live is None:
             workflow = restore(instance, compiled, self.script_engine)
-        return instance, compiled, workflow
+            return instance, compiled, workflow, snapshot(workflow)
+        return instance, compiled, *live
 
     def _save(
         self,
@@ -457,10 +482,10 @@ class Engine:
         instance: Instance,
         workflow: Any,
         compiled: CompiledProcess,
-        before: Any,
+        before: Snapshot,
         actor: Actor | None,
         now: datetime,
-    ) -> None:
+    ) -> Snapshot:
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
         instance.data = case_data(workflow, after.tasks)
@@ -480,6 +505,7 @@ class Engine:
         session.flush()  # the version check happens here, before the projection is touched
         writer = ProjectionWriter(session, instance, compiled, self._evaluate_on_task, now)
         writer.write(before, after)
+        return after
 
     def _evaluate_on_task(self, task: Any, expression: str) -> Any:
         try:

@@ -19,6 +19,18 @@ from .errors import FormInvalid
 _FORMATS = FormatChecker()
 
 
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    # Schemas come from the definition cache and never change: build each validator once.
+    key = id(schema)
+    cached = _VALIDATORS.get(key)
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[key] = (schema, Draft202012Validator(schema, format_checker=_FORMATS))
+    return cached[1]
+
+
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+
+
 def writable_fields(schema: Mapping[str, Any]) -> set[str]:
     props = schema.get("properties") or {}
     return {name for name, prop in props.items() if not (prop or {}).get("readOnly")}
@@ -74,7 +86,7 @@ def validate_submission(
     accepted = {k: v for k, v in submitted.items() if k in writable}
     document = {k: v for k, v in case_data.items() if k not in writable}
     document.update(accepted)
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
     for error in validator.iter_errors(document):
         name = _field_of(error)
         fields.setdefault(name, _message(error, _title(schema, name.split(".")[0])))

@@ -143,8 +143,7 @@ class ProjectionWriter:
 
     def write(self, before: Snapshot, after: Snapshot) -> None:
         gone = [tid for tid in before.tasks if tid not in after.tasks]
-        if gone:
-            self.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(gone)))
+        if gone:  # their task_candidates rows go with them (ON DELETE CASCADE)
             self.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
         new = [(tid, task) for tid, task in after.tasks.items() if tid not in before.tasks]
         if new:

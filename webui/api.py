@@ -234,6 +234,18 @@ def _body() -> dict[str, Any]:
 # --- endpoints -----------------------------------------------------------------------------------
 
 
+@api_blueprint.get("/")
+def api_index():  # noqa: ANN201
+    """Where to start: the document and the endpoints, for a person opening /api/v1."""
+    return jsonify(
+        name="HazardFlow API",
+        version="v1",
+        openapi="/api/v1/openapi.json",
+        auth="Authorization: Bearer <token from `hazardflow users token NAME`>",
+        endpoints=sorted(spec.spec["paths"]),
+    )
+
+
 @api_blueprint.get("/openapi.json")
 def openapi_document():  # noqa: ANN201
     """The OpenAPI document, generated from the routes and models in this module."""

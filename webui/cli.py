@@ -107,17 +107,24 @@ def demo_load(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default=None, help="default: config.yaml server.host")
 @click.option("--port", default=None, type=int, help="default: config.yaml server.port")
+@click.option("--workers", default=1, show_default=True, help="processes (PostgreSQL: more)")
+@click.option("--threads", default=8, show_default=True, help="threads per process")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the web UI and the JSON API."""
-    from webui import create_app
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int
+) -> None:
+    """Serve the web UI and the JSON API with gunicorn."""
+    from .server import run_server
 
     engine = _engine(ctx)
-    app = create_app(engine)
     host = host or engine.config.host
     port = port or engine.config.port
+    if engine.db.is_sqlite and workers > 1:
+        raise click.BadParameter(
+            "SQLite serves from one process; use PostgreSQL to scale out", param_hint="--workers"
+        )
     click.echo(f"HazardFlow on http://{host}:{port}/  (API: http://{host}:{port}/api/v1)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_server(engine.config, host, port, workers, threads)
 
 
 @main.group()

@@ -43,12 +43,13 @@ class Server:
             [HAZARDFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: kill() takes the workers too
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode())
+                raise RuntimeError(f"server exited with {self.process.returncode}")
             try:
                 requests.get(self.url + "/", timeout=1)
                 return
@@ -57,14 +58,14 @@ class Server:
         raise RuntimeError("server did not start in 30 s")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handlers, no flush, like a power cut."""
+        """SIGKILL to the master and its workers: no shutdown handlers, like a power cut."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

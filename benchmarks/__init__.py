@@ -1,0 +1,1 @@
+"""`make bench`: figures as JSON lines, each a ratio against a baseline run in the same process."""

@@ -1,0 +1,45 @@
+"""Serving with gunicorn from inside the `hazardflow` command (no separate config file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from engine.config import Config
+
+
+class HazardFlowServer(BaseApplication):
+    """Each worker process builds its own Engine (its own connection pool and caches)."""
+
+    def __init__(self, config: Config, options: dict[str, Any]) -> None:
+        self.config_obj = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # noqa: ANN201 - gunicorn's WSGI callable
+        from engine import Engine
+
+        from . import create_app
+
+        return create_app(Engine(self.config_obj))
+
+
+def run_server(config: Config, host: str, port: int, workers: int, threads: int) -> None:
+    HazardFlowServer(
+        config,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "accesslog": "-",
+            "errorlog": "-",
+            "loglevel": "info",
+        },
+    ).run()
