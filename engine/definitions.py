@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from . import sandbox
+from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
 
@@ -137,8 +138,13 @@ def parse_xml(src: SourceFile) -> etree._ElementTree:
 # --- validation and compilation --------------------------------------------------------------
 
 
-def compile_sources(sources: list[SourceFile]) -> dict[str, CompiledProcess]:
-    """Validate every file and compile every executable process, or raise DeployRefused."""
+def compile_sources(
+    sources: list[SourceFile], warnings: list[Problem] | None = None
+) -> dict[str, CompiledProcess]:
+    """Validate every file and compile every executable process, or raise DeployRefused.
+
+    Findings that do not stop a deployment (e.g. overlapping decision rules) go to `warnings`.
+    """
     problems: list[Problem] = []
     forms = _load_forms(sources, problems)
     parser = EngineParser()
@@ -164,6 +170,8 @@ def compile_sources(sources: list[SourceFile]) -> dict[str, CompiledProcess]:
             problems.append(Problem(src.name, None, f"{type(exc).__name__}: {exc}"))
     if problems:
         raise DeployRefused(problems)
+    if warnings is not None:
+        warnings.extend(_decision_warnings(parser))
 
     compiled: dict[str, CompiledProcess] = {}
     for process_id in parser.get_process_ids():
@@ -198,6 +206,21 @@ def compile_sources(sources: list[SourceFile]) -> dict[str, CompiledProcess]:
     if [p for p in problems if p.severity == "error"]:
         raise DeployRefused([p for p in problems if p.severity == "error"])
     return compiled
+
+
+def _decision_warnings(parser: EngineParser) -> list[Problem]:
+    found = []
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        try:
+            dmn_parser.parse()
+            tables = dmn_parser.decision.decisionTables
+        except Exception as exc:  # noqa: BLE001 - reported when a process calls it
+            found.append(Problem(dmn_parser.filename or "?", decision_id, str(exc), "warning"))
+            continue
+        for table in tables:
+            for message in table_warnings(table):
+                found.append(Problem(dmn_parser.filename or "?", decision_id, message, "warning"))
+    return found
 
 
 def _problem_from(exc: ValidationException, filename: str) -> Problem:

@@ -26,7 +26,7 @@ from .definitions import (
     content_hash,
     read_sources,
 )
-from .errors import Conflict, EngineError, Forbidden, NotFound, WorkflowFailed
+from .errors import Conflict, EngineError, Forbidden, NotFound, Problem, WorkflowFailed
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
@@ -124,9 +124,11 @@ class Engine:
 
     # --- definitions ------------------------------------------------------------------------
 
-    def validate(self, paths: Iterable[str | Path]) -> dict[str, CompiledProcess]:
+    def validate(
+        self, paths: Iterable[str | Path], warnings: list[Problem] | None = None
+    ) -> dict[str, CompiledProcess]:
         """Compile without storing anything; raises DeployRefused naming file and element."""
-        return compile_sources(read_sources(paths))
+        return compile_sources(read_sources(paths), warnings)
 
     def deploy(
         self, paths: Iterable[str | Path] | None = None, *, actor: Actor | None = None

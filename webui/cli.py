@@ -70,12 +70,15 @@ def deploy(ctx: click.Context, paths: tuple[str, ...]) -> None:
 def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Check process files without deploying them."""
     engine = _engine(ctx)
+    warnings: list = []
     try:
-        compiled = engine.validate(files)
+        compiled = engine.validate(files, warnings)
     except DeployRefused as refused:
         for problem in refused.problems:
             click.echo(f"refused: {problem}", err=True)
         sys.exit(1)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for process_id, process in sorted(compiled.items()):
         click.echo(f"ok: {process_id} ({process.name})")
 

@@ -140,3 +140,25 @@ def test_a_second_process_runs_with_no_code_change(engine):
         "enterprise_self_report",
         "hazard_handling",
     ]
+
+
+def test_validate_warns_about_overlapping_rules_and_gaps(engine, tmp_path):
+    folder = tmp_path / "route"
+    shutil.copytree(FIXTURES / "self_report", folder)
+    warnings: list = []
+    engine.validate([folder], warnings)
+    assert [w.message for w in warnings] == [
+        "rules 1 and 2 overlap: row 2 is never used where row 1 matches"
+    ]
+    dmn = folder / "self_report_route.dmn"
+    dmn.write_text(
+        dmn.read_text(encoding="utf-8").replace("<text>-</text>", '<text>"fireworks"</text>'),
+        encoding="utf-8",
+    )
+    warnings.clear()
+    engine.validate([folder], warnings)
+    assert warnings == []  # every literal used is covered, no two rules meet
+    table = PROCESSES / "dispatch.dmn"
+    warnings.clear()
+    engine.validate([PROCESSES], warnings)
+    assert warnings == [], f"{table.name} must cover every category x grade once"

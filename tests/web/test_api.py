@@ -210,3 +210,32 @@ def test_auth_errors_and_openapi(client, server):
     assert processes[0]["start_form"]["properties"]["category"]
     page = client("dispatcher").get("/instances", status="running").json()
     assert page["items"] == []
+
+
+def test_a_second_process_deployed_runs_through_the_api(client, engine):
+    from pathlib import Path
+
+    from engine.org import add_user
+
+    engine.deploy([Path(__file__).resolve().parent.parent / "fixtures" / "self_report"])
+    with engine.db.transaction() as session:
+        add_user(session, "boss", roles=["enterprise"], password="x")
+        add_user(session, "town_officer", roles=["township"], password="x")
+    names = [p["process_id"] for p in client("boss").get("/processes").json()]
+    assert "enterprise_self_report" in names
+    started = client("boss").post(
+        "/processes/enterprise_self_report/instances",
+        {"unit": "白云木器厂", "category": "industry_trade", "description": "粉尘未清理"},
+    )
+    assert started.status_code == 201, started.text
+    case = started.json()["id"]
+    officer = client("town_officer")
+    review = [t for t in officer.get("/tasks").json()["items"] if t["instance_id"] == case][0]
+    refused = officer.post(f"/tasks/{review['id']}/complete", {"decision": "reject"})
+    assert refused.status_code == 422 and "remark" in refused.json()["fields"]
+    done = officer.post(
+        f"/tasks/{review['id']}/complete", {"decision": "reject", "remark": "材料不全"}
+    )
+    assert done.status_code == 200, done.text
+    detail = officer.get(f"/instances/{case}").json()
+    assert detail["status"] == "completed" and detail["end_event"] == "end_rejected"
