@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -58,6 +59,8 @@ from .runtime import (
 from .serialization import dump_state
 from .store import Database
 from .tasks import TaskQuery, task_view, tasks_for
+
+log = logging.getLogger(__name__)
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
@@ -368,7 +371,9 @@ class Engine:
             self._record_on_instance(session, row, actor, "release")
 
     def _record_on_instance(self, session: Session, row: OpenTask, actor: Actor, action: str):
-        instance = session.get(Instance, row.instance_id)
+        instance = session.get(
+            Instance, row.instance_id, with_for_update=True, populate_existing=True
+        )
         old_version = instance.version
         record(
             session,
@@ -386,8 +391,13 @@ class Engine:
         if cached is not None:
             self.live.put(instance.id, instance.version, cached)
 
-    def fire_due_timers(self, now: datetime | None = None) -> int:
-        """Fire every timer due at `now` (default: the clock), oldest first. Returns the count."""
+    def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
+        """Fire every timer due at `now` (default: the clock), oldest first; returns the count.
+
+        Each instance's due timers fire in one transaction of their own. On PostgreSQL the
+        instance row is claimed with FOR UPDATE SKIP LOCKED, so any number of workers share the
+        work and a timer fires exactly once; a case someone else holds is left to them.
+        """
         now = now or self.now()
         with self.db.reading() as session:
             due = session.execute(
@@ -395,17 +405,27 @@ class Engine:
                 .where(Timer.fire_at <= now)
                 .group_by(Timer.instance_id)
                 .order_by("first")
+                .limit(limit)
             ).all()
         fired = 0
         for instance_id, _first in due:
-            fired += self._fire_instance_timers(instance_id, now)
+            try:
+                fired += self._fire_instance_timers(instance_id, now)
+            except EngineError as exc:
+                # One broken case must not stop the others' deadlines.
+                log.error("timers of case %s failed: %s", instance_id, exc)
         return fired
 
     def _fire_instance_timers(self, instance_id: int, now: datetime) -> int:
-        workflow = None
+        workflow = after = None
         try:
             with self._command() as session:
-                instance, compiled, workflow, before = self._checkout(session, instance_id)
+                checked_out = self._checkout(session, instance_id, skip_locked=True)
+                if checked_out is None:
+                    return 0  # another worker is firing or running this case right now
+                instance, compiled, workflow, before = checked_out
+                version = instance.version
+                after = before
                 due = {tid: t for tid, t in before.timers.items() if t[0] <= now}
                 if not due:
                     return 0
@@ -465,11 +485,21 @@ class Engine:
             raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
         return row
 
-    def _checkout(self, session: Session, instance_id: int) -> tuple[Instance, Any, Any, Any]:
-        """The instance row, its compiled process, its live workflow and what the projection
-        holds for it (kept from the last command, so the tree is not walked again)."""
-        instance = session.get(Instance, instance_id)
+    def _checkout(
+        self, session: Session, instance_id: int, skip_locked: bool = False
+    ) -> tuple[Instance, Any, Any, Any] | None:
+        """The instance row (locked), its compiled process, its live workflow and what the
+        projection holds for it (kept from the last command, so the tree is not walked again).
+
+        On PostgreSQL the row is locked FOR UPDATE, so commands on one case queue instead of
+        failing on the version check; with `skip_locked` a locked case returns None. SQLite
+        needs no row lock: BEGIN IMMEDIATE already serializes writers.
+        """
+        lock = {"skip_locked": True} if skip_locked else True
+        instance = session.get(Instance, instance_id, with_for_update=lock, populate_existing=True)
         if instance is None:
+            if skip_locked and session.get(Instance, instance_id) is not None:
+                return None
             raise NotFound(f"case {instance_id} not found")
         compiled = self._compiled_by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)

@@ -130,6 +130,23 @@ def serve(
     run_server(engine.config, host, port, workers, threads)
 
 
+@main.command()
+@click.option("--interval", type=float, default=None, help="seconds between sweeps")
+@click.pass_context
+def worker(ctx: click.Context, interval: float | None) -> None:
+    """Fire due timers, now and every interval (run several against one PostgreSQL)."""
+    import logging
+
+    from engine.sweeper import run_blocking
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    engine = _engine(ctx)
+    if interval is not None:
+        engine.config.sweep_interval_seconds = interval
+    click.echo(f"timer worker: sweeping every {engine.config.sweep_interval_seconds:g} s")
+    run_blocking(engine)
+
+
 @main.group()
 def users() -> None:
     """Users, roles and API tokens."""

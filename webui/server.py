@@ -23,10 +23,14 @@ class HazardFlowServer(BaseApplication):
 
     def load(self):  # noqa: ANN201 - gunicorn's WSGI callable
         from engine import Engine
+        from engine.sweeper import start_background
 
         from . import create_app
 
-        return create_app(Engine(self.config_obj))
+        engine = Engine(self.config_obj)
+        if self.config_obj.sweep_in_web:
+            start_background(engine)  # in the worker process, after the fork
+        return create_app(engine)
 
 
 def run_server(config: Config, host: str, port: int, workers: int, threads: int) -> None:
