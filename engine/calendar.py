@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import yaml
 
 from .clock import parse_iso
 
@@ -33,3 +36,44 @@ class WorkingCalendar:
             if self.is_working_day(local.date()):
                 remaining -= 1
         return local
+
+
+CALENDAR_FILE = "calendar.yaml"
+
+
+def _days(entry: Any, where: str) -> list[date]:
+    """Dates of one entry: a date, "YYYY-MM-DD", "A..B", or {dates: ..., name: ...}."""
+    value = entry.get("dates") if isinstance(entry, dict) else entry
+    if isinstance(value, date):
+        return [value]
+    text = str(value or "").strip()
+    first, _, last = text.partition("..")
+    try:
+        start = date.fromisoformat(first.strip())
+        end = date.fromisoformat(last.strip()) if last else start
+    except ValueError:
+        raise ValueError(f"{where}: '{text}' is not a date or a range A..B") from None
+    if end < start:
+        raise ValueError(f"{where}: range '{text}' ends before it starts")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def parse_calendar(text: str) -> WorkingCalendar:
+    """Read calendar.yaml; raises ValueError naming the bad entry."""
+    try:
+        # Every scalar stays a string, so a bad date is reported with the entry it is in.
+        doc = yaml.load(text, Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("expected the keys 'holidays' and 'workdays'")
+    found: dict[str, set[date]] = {}
+    for key in ("holidays", "workdays"):
+        days: set[date] = set()
+        for i, entry in enumerate(doc.get(key) or []):
+            days.update(_days(entry, f"{key}[{i}]"))
+        found[key] = days
+    both = found["holidays"] & found["workdays"]
+    if both:
+        raise ValueError(f"days both holiday and working day: {sorted(both)[0]}")
+    return WorkingCalendar(found["holidays"], found["workdays"])

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from . import sandbox
+from .calendar import CALENDAR_FILE, parse_calendar
 from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
@@ -114,6 +115,8 @@ def _kind_of(rel: Path) -> str | None:
         return "dmn"
     if rel.suffix == ".json" and rel.parent.name == "forms":
         return "form"
+    if rel.name == CALENDAR_FILE:
+        return "calendar"
     return None
 
 
@@ -147,6 +150,12 @@ def compile_sources(
     """
     problems: list[Problem] = []
     forms = _load_forms(sources, problems)
+    for src in sources:
+        if src.kind == "calendar":
+            try:
+                parse_calendar(src.content)
+            except ValueError as exc:
+                problems.append(Problem(src.name, None, str(exc)))
     parser = EngineParser()
     for src in sources:
         if src.kind not in ("bpmn", "dmn"):
@@ -200,7 +209,7 @@ def compile_sources(
         )
         _inspect_specs(process, filename, problems)
         compiled[process_id] = process
-    if not compiled and not problems:
+    if not compiled and not problems and not any(s.kind == "calendar" for s in sources):
         names = ", ".join(s.name for s in sources if s.kind == "bpmn") or "no BPMN file"
         problems.append(Problem(names, None, "no executable process found"))
     if [p for p in problems if p.severity == "error"]:

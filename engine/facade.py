@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, org, sandbox
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
 from .definitions import (
@@ -61,6 +62,7 @@ from .store import Database
 from .tasks import TaskQuery, task_view, tasks_for
 
 log = logging.getLogger(__name__)
+CALENDAR_TTL_SECONDS = 60.0
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
@@ -81,13 +83,14 @@ class Engine:
         self.db = Database(self.config.database_url)
         self.clock = clock or Clock()
         self.calendar = WorkingCalendar()
+        self._calendar_loaded_at = float("-inf")
         self.definitions = DefinitionCache()
         self.live = LiveWorkflows()
         self._version_keys: dict[int, tuple[int, str]] = {}
         self.sandbox = sandbox.Sandbox(
             functions={
                 "now": self.now,
-                "add_working_days": self.calendar.add_working_days,
+                "add_working_days": self._add_working_days,
                 "leader_of": self._leader_of,
                 "iso": _iso,
             },
@@ -117,6 +120,30 @@ class Engine:
                 yield session
             finally:
                 current_session.reset(token)
+
+    def _add_working_days(self, start: datetime | str, days: int) -> datetime:
+        return self.working_calendar().add_working_days(start, days)
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The calendar.yaml of the newest deployment that has one (re-read every minute, so
+        that a deployment made by another process reaches this one)."""
+        if time.monotonic() - self._calendar_loaded_at < CALENDAR_TTL_SECONDS:
+            return self.calendar
+        stmt = (
+            select(DeploymentFile.content)
+            .where(DeploymentFile.kind == "calendar")
+            .order_by(DeploymentFile.deployment_id.desc())
+            .limit(1)
+        )
+        session = current_session.get()
+        if session is None:
+            with self.db.reading() as reading:
+                content = reading.scalar(stmt)
+        else:
+            content = session.scalar(stmt)
+        self.calendar = parse_calendar(content) if content else WorkingCalendar()
+        self._calendar_loaded_at = time.monotonic()
+        return self.calendar
 
     def _leader_of(self, grid: str, up: int = 0) -> str:
         session = current_session.get()
@@ -194,6 +221,7 @@ class Engine:
             )
             audit.store_head(session, "system", head)
         self.definitions.put(deployment.id, compiled)
+        self._calendar_loaded_at = float("-inf")  # the deployment may bring a new calendar
         return DeployResult(deployment.id, True, versions)
 
     def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.calendar import CHINA
 from engine.clock import parse_iso
+from tests.conftest import PROCESSES
 from tests.helpers import MAJOR_PLAN, RECTIFY_REPORT, act, open_task_names, to_rectify
 
 GRID_CHAIN = ["ap-d1-t1-v1", "ap-d1-t1", "ap-d1", "ap"]  # the village and its ancestors
@@ -73,3 +75,44 @@ def test_timers_fire_once_each_after_downtime_oldest_first(engine, clock):
         assert _supervise_levels(engine, case) == GRID_CHAIN[:1]
     # the next level is timed from when the first one actually happened, not from the past
     assert engine.fire_due_timers() == 0
+
+
+def test_deadlines_skip_holidays_and_count_make_up_days(engine, clock):
+    from datetime import UTC, datetime
+
+    # Dispatched on Wednesday 30 September 2026, 10:00 China time: National Day (1-7 October)
+    # is off, Saturday 10 October is a make-up working day (调休).
+    clock.set(datetime(2026, 9, 30, 2, 0, tzinfo=UTC))
+    case = to_rectify(engine)  # hazardous chemicals, general: 10 working days
+    deadline = parse_iso(engine.instance(case)["data"]["deadline"])
+    working_days = [
+        "10-08",
+        "10-09",
+        "10-10",
+        "10-12",
+        "10-13",
+        "10-14",
+        "10-15",
+        "10-16",
+        "10-19",
+        "10-20",
+    ]
+    assert engine.instance(case)["data"]["deadline_days"] == len(working_days)
+    assert deadline.astimezone(CHINA).strftime("%m-%d %H:%M") == working_days[-1] + " 10:00"
+
+
+def test_a_bad_calendar_is_refused(engine, tmp_path):
+    import shutil
+
+    from engine import DeployRefused
+
+    folder = tmp_path / "processes"
+    shutil.copytree(PROCESSES, folder)
+    (folder / "calendar.yaml").write_text("holidays:\n  - {dates: 2026-13-01}\n", "utf-8")
+    try:
+        engine.deploy([folder])
+    except DeployRefused as refused:
+        assert refused.problems[0].file == "calendar.yaml"
+        assert "holidays[0]" in refused.problems[0].message
+    else:
+        raise AssertionError("a calendar with a 13th month was deployed")
