@@ -29,6 +29,7 @@ from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
 from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
+from .notify import NotifyInfo
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -67,6 +68,7 @@ class CompiledProcess:
     forms: dict[str, dict[str, Any]]
     start_form: str | None
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
+    notify: dict[str, NotifyInfo] = field(default_factory=dict)
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
@@ -326,7 +328,7 @@ def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
             "eval",
         )
     props = _properties(task_spec)
-    for name in ("candidates", "due"):
+    for name in ("candidates", "due", "notify_to", "notify_text"):
         if props.get(name):
             yield f"property '{name}'", props[name], "eval"
     engine = getattr(task_spec, "dmnEngine", None)
@@ -377,6 +379,10 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                 if message:
                     problems.append(Problem(filename, element, message))
             props = _properties(task_spec)
+            if props.get("notify"):
+                process.notify[task_spec.name] = NotifyInfo(
+                    props["notify"], props.get("notify_to"), props.get("notify_text")
+                )
             if spec is process.spec and type(task_spec).__name__ == "StartEvent":
                 process.start_form = process.start_form or props.get("form")
             if getattr(task_spec, "manual", False):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, org, sandbox
@@ -36,11 +36,13 @@ from .models import (
     Deployment,
     DeploymentFile,
     Instance,
+    Notification,
     OpenTask,
     ProcessVersion,
     TaskCandidate,
     Timer,
 )
+from .notify import Notifier
 from .org import Actor
 from .runtime import (
     EngineScriptEngine,
@@ -299,7 +301,8 @@ class Engine:
             now = self.now()
             workflow = new_workflow(compiled, self.script_engine, accepted)
             before = snapshot(workflow)
-            run_engine_steps(workflow)
+            notifier = self._notifier(compiled)
+            run_engine_steps(workflow, notifier)
             instance = Instance(
                 process_id=process_id,
                 process_version_id=version.id,
@@ -323,7 +326,7 @@ class Engine:
                 title=compiled.name,
                 changes={k: [None, v] for k, v in accepted.items()},
             )
-            after = self._save(session, instance, workflow, compiled, before, actor, now)
+            after = self._save(session, instance, workflow, compiled, before, actor, now, notifier)
             instance_id, instance_version = instance.id, instance.version
         self.live.put(instance_id, instance_version, (workflow, after))
         return instance_id
@@ -353,11 +356,12 @@ class Engine:
                 }
                 now = self.now()
                 task.data.update(accepted)
+                notifier = self._notifier(compiled)
                 try:
                     task.run()
                 except Exception as exc:  # noqa: BLE001 - postscripts are process code
                     raise WorkflowFailed(f"{row.title}: {exc}") from exc
-                run_engine_steps(workflow)
+                run_engine_steps(workflow, notifier)
                 record(
                     session,
                     instance,
@@ -371,7 +375,9 @@ class Engine:
                     comment=comment or None,
                 )
                 with conflicts_as_409(instance_id):
-                    after = self._save(session, instance, workflow, compiled, before, actor, now)
+                    after = self._save(
+                        session, instance, workflow, compiled, before, actor, now, notifier
+                    )
                 result = {"instance_id": instance_id, "status": instance.status}
                 version = instance.version
         except BaseException:
@@ -458,9 +464,10 @@ class Engine:
                 if not due:
                     return 0
                 token = _now_override.set(now)
+                notifier = self._notifier(compiled)
                 try:
                     workflow.refresh_timers()
-                    run_engine_steps(workflow)
+                    run_engine_steps(workflow, notifier)
                 finally:
                     _now_override.reset(token)
                 for tid, (at, task) in sorted(due.items(), key=lambda item: item[1][0]):
@@ -476,7 +483,9 @@ class Engine:
                         changes={"fire_at": [None, at.isoformat()]},
                     )
                 with conflicts_as_409(instance_id):
-                    after = self._save(session, instance, workflow, compiled, before, None, now)
+                    after = self._save(
+                        session, instance, workflow, compiled, before, None, now, notifier
+                    )
                 version = instance.version
         except BaseException:
             workflow = None
@@ -545,6 +554,7 @@ class Engine:
         before: Snapshot,
         actor: Actor | None,
         now: datetime,
+        notifier: Notifier | None = None,
     ) -> Snapshot:
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
@@ -563,9 +573,16 @@ class Engine:
                 instance.status, instance.end_event = "completed", end
             record(session, instance, actor, now, "end", task_name=end, title=end)
         session.flush()  # the version check happens here, before the projection is touched
-        writer = ProjectionWriter(session, instance, compiled, self._evaluate_on_task, now)
+        writer = ProjectionWriter(
+            session, instance, compiled, self._evaluate_on_task, now, notifier
+        )
         writer.write(before, after)
+        if notifier is not None and notifier.pending:
+            notifier.write(session, instance.id, now)
         return after
+
+    def _notifier(self, compiled: CompiledProcess) -> Notifier | None:
+        return Notifier(compiled.notify, self._evaluate_on_task) if compiled.notify else None
 
     def _evaluate_on_task(self, task: Any, expression: str) -> Any:
         try:
@@ -695,6 +712,45 @@ class Engine:
                 }
                 for t in session.scalars(select(Timer).order_by(Timer.fire_at))
             ]
+
+    def notifications(
+        self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """The actor's inbox, newest first, with the unread count."""
+        with self.db.reading() as session:
+            mine = Notification.username == actor.username
+            unread = session.scalar(
+                select(func.count()).where(mine, Notification.read_at.is_(None))
+            )
+            stmt = select(Notification).where(mine)
+            if unread_only:
+                stmt = stmt.where(Notification.read_at.is_(None))
+            stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
+            items = [
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "text": n.text,
+                    "instance_id": n.instance_id,
+                    "task_id": n.task_id,
+                    "created_at": n.created_at.isoformat(),
+                    "read": n.read_at is not None,
+                }
+                for n in session.scalars(stmt)
+            ]
+            return {"unread": unread, "items": items}
+
+    def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
+        """Mark the actor's notifications read (all of them when `ids` is None)."""
+        with self._command() as session:
+            stmt = (
+                update(Notification)
+                .where(Notification.username == actor.username, Notification.read_at.is_(None))
+                .values(read_at=self.now())
+            )
+            if ids is not None:
+                stmt = stmt.where(Notification.id.in_(ids))
+            return session.execute(stmt).rowcount
 
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:

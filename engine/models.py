@@ -176,6 +176,23 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class Notification(Base):
+    """An inbox entry: reminders, supervision, returns, assignments."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "username", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
 # --- organisation ----------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from .clock import parse_iso
 from .definitions import CompiledProcess
 from .errors import Conflict, WorkflowFailed
 from .models import Instance, OpenTask, TaskCandidate, Timer
+from .notify import Notifier
 from .sandbox import SandboxTimeout, SandboxViolation
 from .serialization import load_state
 from .spiff_timers import fire_time
@@ -101,9 +102,9 @@ def case_data(workflow: BpmnWorkflow, open_tasks: dict[str, Any]) -> dict[str, A
     return json.loads(json.dumps(clean, default=str, ensure_ascii=False))
 
 
-def run_engine_steps(workflow: BpmnWorkflow) -> None:
+def run_engine_steps(workflow: BpmnWorkflow, notifier: Notifier | None = None) -> None:
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=notifier.task_completed if notifier else None)
     except (SandboxViolation, SandboxTimeout) as exc:
         raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
     except SpiffWorkflowException as exc:
@@ -134,12 +135,14 @@ class ProjectionWriter:
         compiled: CompiledProcess,
         evaluate: Callable[[Any, str], Any],
         now: datetime,
+        notifier: Notifier | None = None,
     ) -> None:
         self.session = session
         self.instance = instance
         self.compiled = compiled
         self.evaluate = evaluate
         self.now = now
+        self.notifier = notifier
 
     def write(self, before: Snapshot, after: Snapshot) -> None:
         gone = [tid for tid in before.tasks if tid not in after.tasks]
@@ -150,6 +153,8 @@ class ProjectionWriter:
             rows, candidates = [], []
             for tid, task in new:
                 row, groups = self._task_row(tid, task)
+                if self.notifier is not None:
+                    self.notifier.task_opened(task, groups)
                 rows.append(row)
                 candidates.extend({"task_id": tid, "group_key": g} for g in groups)
             self.session.execute(insert(OpenTask), rows)

@@ -136,6 +136,35 @@ class InstancePage(BaseModel):
     offset: int
 
 
+class NotificationItem(BaseModel):
+    id: int
+    kind: str = Field(description="assignment, reminder, supervision, return, ...")
+    text: str
+    instance_id: int | None
+    task_id: str | None
+    created_at: str
+    read: bool
+
+
+class Inbox(BaseModel):
+    unread: int
+    items: list[NotificationItem]
+
+
+class InboxQuery(BaseModel):
+    unread: bool = False
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class MarkRead(BaseModel):
+    ids: list[int] | None = Field(None, description="omit to mark everything read")
+
+
+class Marked(BaseModel):
+    marked: int
+
+
 class Done(BaseModel):
     instance_id: int
     status: str
@@ -348,3 +377,21 @@ def list_instances():  # noqa: ANN201
 def get_instance(instance_id: int):  # noqa: ANN201
     """A case: status, data, open tasks, pending timers and its whole history."""
     return jsonify(_engine().instance(instance_id))
+
+
+@api_blueprint.get("/notifications")
+@spec.validate(query=InboxQuery, resp=Response(HTTP_200=Inbox, **ERRORS), tags=["inbox"])
+@token_required
+def list_notifications():  # noqa: ANN201
+    """The caller's inbox (reminders, supervision, returns, assignments) and unread count."""
+    args = InboxQuery.model_validate(request.args.to_dict())
+    return jsonify(_engine().notifications(g.actor, args.unread, args.limit, args.offset))
+
+
+@api_blueprint.post("/notifications/read")
+@spec.validate(json=MarkRead, resp=Response(HTTP_200=Marked, **ERRORS), tags=["inbox"])
+@token_required
+def read_notifications():  # noqa: ANN201
+    """Mark notifications read: the given ids, or all."""
+    body = MarkRead.model_validate(request.get_json(silent=True) or {})
+    return jsonify(marked=_engine().mark_read(g.actor, body.ids))

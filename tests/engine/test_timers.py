@@ -116,3 +116,38 @@ def test_a_bad_calendar_is_refused(engine, tmp_path):
         assert "holidays[0]" in refused.problems[0].message
     else:
         raise AssertionError("a calendar with a 13th month was deployed")
+
+
+def test_inbox_gets_assignment_reminder_supervision_and_return(engine, clock):
+    from tests.helpers import report
+
+    def inbox(username):
+        return engine.notifications(engine.actor(username))
+
+    case = to_rectify(engine)
+    assert [n["kind"] for n in inbox("dept_yjj")["items"]] == ["assignment"]
+    assert "南门化工仓库" in inbox("dept_yjj")["items"][0]["text"]
+    assert inbox("dept_zjj")["items"] == []  # another department hears nothing
+    timers = engine.instance(case)["timers"]
+    clock.set(max(parse_iso(t["fire_at"]) for t in timers))
+    engine.fire_due_timers()
+    assert [n["kind"] for n in inbox("dept_yjj")["items"]] == ["reminder", "assignment"]
+    leader = inbox("leader_ap_d1_t1_v1")
+    assert leader["unread"] == 1 and leader["items"][0]["kind"] == "supervision"
+    assert leader["items"][0]["instance_id"] == case
+
+    engine.mark_read(engine.actor("leader_ap_d1_t1_v1"))
+    assert inbox("leader_ap_d1_t1_v1")["unread"] == 0
+
+    returned = report(engine)
+    act(
+        engine,
+        "dispatcher",
+        returned,
+        "classify",
+        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
+    )
+    act(engine, "dispatcher", returned, "dispatch", {"department": "yjj", "deadline_days": 5})
+    act(engine, "dept_yjj", returned, "receive", {"decision": "return", "reason": "非本部门职责"})
+    news = inbox("dispatcher")["items"][0]
+    assert news["kind"] == "return" and "非本部门职责" in news["text"]

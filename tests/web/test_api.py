@@ -93,8 +93,15 @@ def test_invalid_and_duplicate(client, data, end):
 def test_return_then_redispatch(client):
     case = Case(client)
     case.accept_and_dispatch()
+    inbox = client("dept_yjj").get("/notifications").json()
+    assert inbox["unread"] == 1 and inbox["items"][0]["kind"] == "assignment"
     case.complete("dept_yjj", "receive", {"decision": "return", "reason": "不属本部门"})
     assert case.open_tasks() == ["dispatch"]
+    dispatcher = client("dispatcher")
+    news = dispatcher.get("/notifications", unread="true").json()["items"]
+    assert news[0]["kind"] == "return" and "不属本部门" in news[0]["text"]
+    assert dispatcher.post("/notifications/read", {"ids": [news[0]["id"]]}).json()["marked"] == 1
+    assert dispatcher.get("/notifications").json()["unread"] == 0
     task = case.task("dispatcher", "dispatch")
     detail = client("dispatcher").get(f"/tasks/{task['id']}").json()
     assert detail["data"]["return_reason"] == "不属本部门"

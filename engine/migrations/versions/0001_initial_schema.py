@@ -181,6 +181,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", "role"),
     )
     op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("task_id", sa.String(length=36), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["username"], ["users.username"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notifications_instance_id"), ["instance_id"], unique=False
+        )
+        batch_op.create_index("ix_notifications_user_unread", ["username", "read_at"], unique=False)
+
+    op.create_table(
         "open_tasks",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -264,6 +284,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_open_tasks_assignee"))
 
     op.drop_table("open_tasks")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_unread")
+        batch_op.drop_index(batch_op.f("ix_notifications_instance_id"))
+
+    op.drop_table("notifications")
     op.drop_table("user_roles")
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.drop_index("ix_instances_process_status")
