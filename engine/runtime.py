@@ -145,9 +145,11 @@ class ProjectionWriter:
         self.notifier = notifier
 
     def write(self, before: Snapshot, after: Snapshot) -> None:
+        # Core statements on the session's connection: the ORM adds nothing for plain rows.
+        conn = self.session.connection()
         gone = [tid for tid in before.tasks if tid not in after.tasks]
         if gone:  # their task_candidates rows go with them (ON DELETE CASCADE)
-            self.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+            conn.execute(delete(OpenTask.__table__).where(OpenTask.__table__.c.id.in_(gone)))
         new = [(tid, task) for tid, task in after.tasks.items() if tid not in before.tasks]
         if new:
             rows, candidates = [], []
@@ -157,9 +159,9 @@ class ProjectionWriter:
                     self.notifier.task_opened(task, groups)
                 rows.append(row)
                 candidates.extend({"task_id": tid, "group_key": g} for g in groups)
-            self.session.execute(insert(OpenTask), rows)
+            conn.execute(insert(OpenTask.__table__), rows)
             if candidates:
-                self.session.execute(insert(TaskCandidate), candidates)
+                conn.execute(insert(TaskCandidate.__table__), candidates)
         stale = [
             tid
             for tid, (at, _t) in before.timers.items()
@@ -181,7 +183,7 @@ class ProjectionWriter:
             if tid not in before.timers or before.timers[tid][0] != at
         ]
         if fresh:
-            self.session.execute(insert(Timer), fresh)
+            conn.execute(insert(Timer.__table__), fresh)
 
     def _task_row(self, tid: str, task: Any) -> tuple[dict[str, Any], list[str]]:
         spec = task.task_spec

@@ -28,13 +28,14 @@ def free_port() -> int:
 class Server:
     """Starts, kills and restarts the server process; talks JSON to it with tokens."""
 
-    def __init__(self, database_url: str, data_dir: Path) -> None:
+    def __init__(self, database_url: str, data_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "HAZARDFLOW_DATABASE_URL": database_url,
             "HAZARDFLOW_DATA_DIR": str(data_dir),
+            **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -64,12 +64,18 @@ def test_setup_deploy_users_grids_audit(run, tmp_path):
         "ap-d2-t1",
         "--password",
         "pw",
+        "--email",
+        "inspector@example.org",
     )
     assert added.returncode == 0, added.stderr
     users = {u["name"]: u for u in json.loads(run("users", "list", "--json").stdout)}
     assert users["inspector"]["roles"] == ["enterprise", "township"]
     assert users["inspector"]["department"] == "ajb"
     assert users["inspector"]["grids"] == ["ap-d2-t1"]
+    assert users["inspector"]["email"] == "inspector@example.org"
+    assert users["dispatcher"]["email"] is None
+    assert "<inspector@example.org>" in run("users", "list").stdout
+    assert run("users", "add", "typo", "--role", "x", "--email", "no-at-sign").returncode == 1
     assert run("users", "add", "inspector", "--role", "x").returncode == 1
     assert run("users", "add", "ghost", "--role", "x", "--grid", "nowhere").returncode == 1
     token = run("users", "token", "dispatcher")
