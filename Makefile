@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench conformance clean
+.PHONY: install run test lint format bench conformance clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+install: $(STAMP) $(CATALOGS)
 
 run: install
 	$(BIN)/hazardflow setup
@@ -32,6 +37,11 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# After changing UI strings: extract, merge into the catalogs, translate the new entries.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o webui/translations/messages.pot webui
+	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations
 
 clean:
 	rm -rf var/hazardflow.db* var/data .pytest_cache

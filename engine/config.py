@@ -14,6 +14,19 @@ ENV_OVERRIDES = {
     "HAZARDFLOW_DATABASE_URL": "database_url",
     "HAZARDFLOW_SECRET_KEY": "secret_key",
     "HAZARDFLOW_DATA_DIR": "data_dir",
+    "HAZARDFLOW_SMTP_PASSWORD": "mail_password",
+}
+# config.yaml `mail:` key -> Config field, with its type
+MAIL_KEYS: dict[str, tuple[str, type]] = {
+    "enabled": ("mail_enabled", bool),
+    "host": ("mail_host", str),
+    "port": ("mail_port", int),
+    "starttls": ("mail_starttls", bool),
+    "username": ("mail_username", str),
+    "password": ("mail_password", str),
+    "sender": ("mail_sender", str),
+    "batch": ("mail_batch", int),
+    "timeout_seconds": ("mail_timeout_seconds", float),
 }
 
 
@@ -29,6 +42,18 @@ class Config:
     sandbox_time_limit: float = 1.0
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
+    photo_max_bytes: int = 10 * 1024 * 1024
+    # Roles that see every case (others see the cases they reported, work or worked on).
+    case_viewer_roles: tuple[str, ...] = ("admin", "dispatcher")
+    mail_enabled: bool = False  # e-mail the inbox notifications of users with an address
+    mail_host: str = "127.0.0.1"
+    mail_port: int = 25
+    mail_starttls: bool = False
+    mail_username: str | None = None
+    mail_password: str | None = None
+    mail_sender: str = "HazardFlow <hazardflow@localhost>"
+    mail_batch: int = 100  # notifications per sweep
+    mail_timeout_seconds: float = 10.0
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -65,6 +90,10 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         flat["sweep_in_web"] = bool(timers["sweep_in_web"])
     if "sweep_interval_seconds" in timers:
         flat["sweep_interval_seconds"] = float(timers["sweep_interval_seconds"])
+    mail = raw.get("mail") or {}
+    for key, (name, kind) in MAIL_KEYS.items():
+        if mail.get(key) is not None:
+            flat[name] = kind(mail[key])
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, org, sandbox
+from . import attachments, audit, org, sandbox
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -32,9 +32,11 @@ from .errors import Conflict, EngineError, Forbidden, NotFound, Problem, Workflo
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
+    Attachment,
     AuditEvent,
     Deployment,
     DeploymentFile,
+    Grid,
     Instance,
     Notification,
     OpenTask,
@@ -61,7 +63,7 @@ from .runtime import (
 )
 from .serialization import dump_state
 from .store import Database
-from .tasks import TaskQuery, task_view, tasks_for
+from .tasks import TaskQuery, task_counts, task_view, tasks_for, visible_to
 
 log = logging.getLogger(__name__)
 CALENDAR_TTL_SECONDS = 60.0
@@ -604,6 +606,10 @@ class Engine:
         with self.db.reading() as session:
             return tasks_for(session, actor, query or TaskQuery(), self.now())
 
+    def task_counts(self, actor: Actor) -> dict[str, Any]:
+        with self.db.reading() as session:
+            return task_counts(session, actor, self.now())
+
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
         with self.db.reading() as session:
@@ -615,6 +621,81 @@ class Engine:
             view["form"] = compiled.form(row.form_key)
             view["data"] = instance.data
             return view
+
+    # --- photos -------------------------------------------------------------------------------
+
+    @property
+    def photo_folder(self) -> Path:
+        return Path(self.config.data_dir) / "photos"
+
+    def store_photo(self, content: bytes, actor: Actor, field: str = "photos") -> str:
+        """Store an uploaded image; returns its id (the content hash)."""
+        with self._command() as session:
+            return attachments.store_photo(
+                session,
+                self.photo_folder,
+                content,
+                actor.username,
+                self.now(),
+                self.config.photo_max_bytes,
+                field,
+            )
+
+    def attach_photos(self, data: dict[str, Any], instance_id: int, actor: Actor) -> None:
+        """Link the photos a form named to its case (only photos the actor uploaded)."""
+        ids = [i for v in data.values() if isinstance(v, list) for i in v if isinstance(i, str)]
+        if not ids:
+            return
+        with self._command() as session:
+            session.execute(
+                update(Attachment)
+                .where(
+                    Attachment.id.in_(ids),
+                    Attachment.instance_id.is_(None),
+                    Attachment.uploaded_by == actor.username,
+                )
+                .values(instance_id=instance_id)
+            )
+
+    def photo(self, photo_id: str, actor: Actor) -> tuple[Path, str]:
+        """The file and type of a photo the actor may see: theirs, or one of a case they see."""
+        with self.db.reading() as session:
+            row = session.get(Attachment, photo_id)
+        if row is None:
+            raise NotFound("photo not found")
+        if row.uploaded_by != actor.username and not (
+            row.instance_id is not None and self.can_view(actor, row.instance_id)
+        ):
+            raise Forbidden("this photo belongs to a case you cannot see")
+        return attachments.photo_path(self.photo_folder, photo_id), row.content_type
+
+    def can_view(self, actor: Actor, instance_id: int) -> bool:
+        """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
+        its reporter, whoever may work one of its open tasks, whoever acted on it."""
+        if actor.roles & set(self.config.case_viewer_roles):
+            return True
+        with self.db.reading() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"case {instance_id} not found")
+            if instance.created_by == actor.username:
+                return True
+            open_task = session.scalar(
+                select(OpenTask.id)
+                .where(OpenTask.instance_id == instance_id, visible_to(actor))
+                .limit(1)
+            )
+            if open_task is not None:
+                return True
+            acted = session.scalar(
+                select(AuditEvent.id)
+                .where(
+                    AuditEvent.chain == f"instance:{instance_id}",
+                    AuditEvent.actor == actor.username,
+                )
+                .limit(1)
+            )
+            return acted is not None
 
     def instance(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
@@ -682,6 +763,7 @@ class Engine:
         status: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        created_by: str | None = None,
     ) -> list[dict[str, Any]]:
         with self.db.reading() as session:
             stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
@@ -689,16 +771,31 @@ class Engine:
                 stmt = stmt.where(Instance.process_id == process_id)
             if status:
                 stmt = stmt.where(Instance.status == status)
+            if created_by:
+                stmt = stmt.where(Instance.created_by == created_by)
+            return [_summary(i) for i in session.scalars(stmt)]
+
+    def instance_summary(self, instance_id: int) -> dict[str, Any]:
+        with self.db.reading() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"case {instance_id} not found")
+            return _summary(instance)
+
+    def start_form_of(self, instance_id: int) -> dict[str, Any] | None:
+        """The start form of the case's own version, to show its reported data."""
+        with self.db.reading() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"case {instance_id} not found")
+            compiled = self._compiled_by_id(session, instance.process_version_id)
+            return compiled.form(compiled.start_form)
+
+    def grids(self) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
             return [
-                {
-                    "id": i.id,
-                    "process_id": i.process_id,
-                    "status": i.status,
-                    "end_event": i.end_event,
-                    "created_at": i.created_at.isoformat(),
-                    "updated_at": i.updated_at.isoformat(),
-                }
-                for i in session.scalars(stmt)
+                {"code": g.code, "name": g.name, "parent": g.parent_code, "level": g.level}
+                for g in session.scalars(select(Grid).order_by(Grid.code))
             ]
 
     def timers(self) -> list[dict[str, Any]]:
@@ -755,6 +852,21 @@ class Engine:
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:
             return audit.verify(session)
+
+
+def _summary(instance: Instance) -> dict[str, Any]:
+    data = instance.data or {}
+    return {
+        "id": instance.id,
+        "process_id": instance.process_id,
+        "status": instance.status,
+        "end_event": instance.end_event,
+        "created_by": instance.created_by,
+        "created_at": instance.created_at.isoformat(),
+        "updated_at": instance.updated_at.isoformat(),
+        # the fields people recognise a case by, when the process has them
+        "summary": {k: data[k] for k in ("unit", "grid", "category", "grade") if k in data},
+    }
 
 
 def _iso(value: Any) -> str:

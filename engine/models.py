@@ -191,6 +191,21 @@ class Notification(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]  # set by engine.mailer: sent (or refused for good)
+
+
+class Attachment(Base):
+    """An uploaded photo, stored under the data folder by its content hash."""
+
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the content
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime]
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instances.id", ondelete="SET NULL"), index=True
+    )
 
 
 # --- organisation ----------------------------------------------------------------------------
@@ -217,6 +232,7 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(255))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    email: Mapped[str | None] = mapped_column(String(255))  # optional: notifications by e-mail
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,11 +83,14 @@ def add_user(
     department: str | None = None,
     grids: list[str] | None = None,
     password_hash: str | None = None,
+    email: str | None = None,
 ) -> User:
     if session.get(User, username) is not None:
         raise ValueError(f"user '{username}' already exists")
     if department and session.get(Department, department) is None:
         raise ValueError(f"unknown department '{department}'")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        raise ValueError(f"not an e-mail address: '{email}'")
     for code in grids or []:
         if session.get(Grid, code) is None:
             raise ValueError(f"unknown grid '{code}'")
@@ -95,6 +99,7 @@ def add_user(
         display_name=display_name or username,
         password_hash=password_hash or (generate_password_hash(password) if password else None),
         department=department,
+        email=email or None,
         active=True,
         created_at=datetime.now(UTC),
     )

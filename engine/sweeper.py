@@ -1,9 +1,10 @@
-"""The timer sweeper: an APScheduler interval job that fires due timers.
+"""The timer sweeper: an APScheduler interval job that fires due timers (and sends mail).
 
 It runs inside `hazardflow worker` (the scale-out process) and, when config.yaml says so,
 inside the web process (the embedded SQLite default, so that `make run` alone keeps deadlines).
 Any number of sweepers may run against one PostgreSQL: instances are claimed with
-FOR UPDATE SKIP LOCKED, so each timer fires once.
+FOR UPDATE SKIP LOCKED, so each timer fires once. With `mail.enabled`, the same job then
+e-mails the new notifications (engine.mailer), so what the timers just wrote goes out at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from . import mailer
+
 if TYPE_CHECKING:
     from .facade import Engine
 
@@ -21,14 +24,25 @@ log = logging.getLogger(__name__)
 
 
 def sweep(engine: Engine) -> int:
-    """Fire what is due now; a sweep that fails is logged and the next one tries again."""
+    """Fire what is due now, then mail; what fails is logged and the next sweep tries again.
+
+    Returns the number of timers fired.
+    """
+    fired = 0
     try:
         fired = engine.fire_due_timers()
     except Exception:  # noqa: BLE001 - the scheduler must keep running
         log.exception("timer sweep failed")
-        return 0
     if fired:
         log.info("fired %d timer(s)", fired)
+    if engine.config.mail_enabled:
+        try:
+            mailed = mailer.send_pending(engine)
+        except Exception:  # noqa: BLE001
+            log.exception("mail sweep failed")
+        else:
+            if mailed:
+                log.info("e-mailed %d notification(s)", mailed)
     return fired
 
 

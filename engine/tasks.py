@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import OpenTask, TaskCandidate
@@ -72,3 +72,28 @@ def tasks_for(
         stmt = stmt.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
     stmt = stmt.limit(query.limit).offset(query.offset)
     return [task_view(row, now) for row in session.scalars(stmt)]
+
+
+def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, Any]:
+    """Counts for queue tabs in one query: per task name, mine, unclaimed, overdue."""
+    rows = session.execute(
+        select(
+            OpenTask.task_name,
+            OpenTask.title,
+            func.count(),
+            func.sum(case((OpenTask.assignee == actor.username, 1), else_=0)),
+            func.sum(case((OpenTask.assignee.is_(None), 1), else_=0)),
+            func.sum(case((OpenTask.due_at < now, 1), else_=0)),
+        )
+        .where(visible_to(actor))
+        .group_by(OpenTask.task_name, OpenTask.title)
+        .order_by(OpenTask.task_name)
+    ).all()
+    by_task = [{"task_name": r[0], "title": r[1], "count": r[2]} for r in rows]
+    return {
+        "all": sum(r[2] for r in rows),
+        "mine": sum(r[3] or 0 for r in rows),
+        "unclaimed": sum(r[4] or 0 for r in rows),
+        "overdue": sum(r[5] or 0 for r in rows),
+        "by_task": by_task,
+    }

@@ -4,26 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
 
 from engine import Engine
+
+LANGUAGES = ("zh", "en")  # the catalog is "zh": Babel reads "zh_CN" as zh_Hans_CN
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """zh-CN first: the user's choice, else what the browser prefers among ours, else zh_CN."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
 
 
 def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     """Build the Flask app around one Engine (built from config.yaml when not given)."""
     from .api import api_blueprint, register_openapi
-    from .home import home_blueprint
+    from .auth import auth_blueprint, login_manager
+    from .pages import pages_blueprint
+    from .photos import photos_blueprint
+    from .schema_form import form_value
 
     engine = engine or Engine()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=engine.config.secret_key or "dev-only-change-me",
-        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         **settings,
     )
     app.json.ensure_ascii = False
     app.extensions["hazardflow.engine"] = engine
-    app.register_blueprint(home_blueprint)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["form_value"] = form_value
+    login_manager.init_app(app)
+    app.register_blueprint(auth_blueprint)
+    app.register_blueprint(pages_blueprint)
+    app.register_blueprint(photos_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    csrf.exempt(api_blueprint)  # token-authenticated, no cookies: CSRF does not apply
     register_openapi(app)
     return app

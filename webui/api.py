@@ -376,6 +376,8 @@ def list_instances():  # noqa: ANN201
 @token_required
 def get_instance(instance_id: int):  # noqa: ANN201
     """A case: status, data, open tasks, pending timers and its whole history."""
+    if not _engine().can_view(g.actor, instance_id):
+        return _error(403, "forbidden", f"case {instance_id} is not one of yours")
     return jsonify(_engine().instance(instance_id))
 
 

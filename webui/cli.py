@@ -159,6 +159,7 @@ def users() -> None:
 @click.option("--grid", "grids", multiple=True, help="repeatable")
 @click.option("--password", default=None)
 @click.option("--display-name", default=None)
+@click.option("--email", default=None, help="for e-mailed notifications (config.yaml mail)")
 @click.pass_context
 def users_add(
     ctx: click.Context,
@@ -168,6 +169,7 @@ def users_add(
     grids: tuple[str, ...],
     password: str | None,
     display_name: str | None,
+    email: str | None,
 ) -> None:
     """Add a user with roles (any role a process lane names)."""
     from engine.org import add_user
@@ -183,6 +185,7 @@ def users_add(
                 display_name=display_name,
                 department=department,
                 grids=list(grids),
+                email=email,
             )
     except ValueError as exc:
         _refuse(str(exc))
@@ -209,6 +212,7 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
                     "roles": sorted(actor.roles) if actor else [],
                     "department": user.department,
                     "grids": list(actor.grids) if actor else [],
+                    "email": user.email,
                 }
             )
     if as_json:
@@ -218,6 +222,7 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             f"{r['name']:<24} {','.join(r['roles']):<16} {r['department'] or '-':<8} "
             f"{','.join(r['grids']) or '-'}  {r['display_name'] or ''}"
+            + (f"  <{r['email']}>" if r["email"] else "")
         )
 
 

@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=255), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("department", sa.String(length=64), nullable=True),
+        sa.Column("email", sa.String(length=255), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -181,6 +182,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", "role"),
     )
     op.create_table(
+        "attachments",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("content_type", sa.String(length=40), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=80), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_attachments_instance_id"), ["instance_id"], unique=False
+        )
+
+    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -190,6 +207,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["username"], ["users.username"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -289,6 +307,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_instance_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attachments_instance_id"))
+
+    op.drop_table("attachments")
     op.drop_table("user_roles")
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.drop_index("ix_instances_process_status")

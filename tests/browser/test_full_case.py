@@ -1,0 +1,137 @@
+"""A whole case done by four people in the browser, phone-sized where the grid member works."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.helpers import MEMBER
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "hazard2026"
+
+
+def photo(path: Path, color: str) -> Path:
+    Image.new("RGB", (64, 48), color).save(path, "PNG")
+    return path
+
+
+class Person:
+    """One signed-in person in their own browser context (own cookies, own screen size)."""
+
+    def __init__(self, browser, server, username: str, shots: Path, width: int = 1280) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+        self.page = self.context.new_page()
+        self.base = server.url
+        self.username = username
+        self.shots = shots
+        self.page.goto(self.base + "/login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(re.compile(r".*/(queue|report/.*)$"))
+
+    def shot(self, name: str) -> None:
+        """Each page at 1280 px and at 375 px wide."""
+        page = self.page
+        size = page.viewport_size
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(self.shots / f"{name}-{width}.png"), full_page=True)
+        page.set_viewport_size(size)
+
+    def open_task(self, case: int, title: str) -> None:
+        self.page.goto(f"{self.base}/cases/{case}")
+        self.page.click(f"a:text-is('{title}')")
+        self.page.wait_for_url(re.compile(r".*/tasks/.*"))
+
+    def submit(self) -> None:
+        self.page.click("button[value=complete]")
+        self.page.wait_for_load_state()
+
+
+def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
+    member = Person(browser, server, MEMBER, shots, width=375)
+    page = member.page
+    page.goto(server.url + "/report/hazard_handling")
+    assert page.input_value("select[name=grid]") == "ap-d1-t1-v1"  # the member's own grid
+    page.fill("input[name=unit]", "南门烟花店")
+    page.select_option("select[name=category]", "fireworks")
+    page.fill("textarea[name=description]", "店内超量存放烟花，紧邻住宅")
+    page.set_input_files("input[name=photos__upload]", str(photo(tmp_path / "p.png", "red")))
+    member.shot("report")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case = int(page.url.rsplit("/", 1)[1])
+    assert page.locator("img.thumb").count() == 1
+    member.shot("case-reported")
+
+    dispatcher = Person(browser, server, "dispatcher", shots)
+    d = dispatcher.page
+    d.goto(server.url + "/queue")
+    dispatcher.shot("queue")
+    dispatcher.open_task(case, "分类定级")
+    d.check("input[name=outcome][value=accept]")
+    d.check("input[name=grade][value=general]")
+    dispatcher.shot("classify")
+    dispatcher.submit()
+    dispatcher.open_task(case, "派遣")
+    assert d.input_value("select[name=department]") == "yjj"  # proposed by dispatch.dmn
+    dispatcher.shot("dispatch")
+    dispatcher.submit()
+
+    dept = Person(browser, server, "dept_yjj", shots)
+    p = dept.page
+    dept.open_task(case, "签收")
+    p.check("input[name=decision][value=return]")
+    p.fill("textarea[name=reason]", "烟花经营属应急局职责，请核实地址")
+    dept.shot("receive-return")
+    dept.submit()
+
+    dispatcher.open_task(case, "派遣")
+    assert "请核实地址" in d.content()  # the return reason is shown to the dispatcher
+    dispatcher.submit()
+
+    dept.open_task(case, "签收")
+    p.check("input[name=decision][value=accept]")
+    dept.submit()
+
+    def rectify() -> None:
+        dept.open_task(case, "整改")
+        p.check("input[name=action][value=report]")
+        p.fill("textarea[name=measures]", "清理超量烟花，转移至合规仓库")
+        p.fill("input[name=responsible_person]", "店主李某")
+        p.fill("input[name=funds]", "3000")
+        p.fill("input[name=completed_on]", "2026-03-06")
+        p.set_input_files(
+            "input[name=rectify_photos__upload]", str(photo(tmp_path / "after.png", "green"))
+        )
+        dept.shot("rectify")
+        dept.submit()
+
+    rectify()
+    dispatcher.open_task(case, "复查核查")
+    d.check("input[name=passed][value=false]")
+    d.fill("textarea[name=opinion]", "仓库未取得许可，需重新整改")
+    dispatcher.shot("verify-failed")
+    dispatcher.submit()
+    rectify()
+    dispatcher.open_task(case, "复查核查")
+    d.check("input[name=passed][value=true]")
+    dispatcher.submit()
+
+    d.goto(f"{server.url}/cases/{case}")
+    dispatcher.shot("case-archived")
+    text = d.inner_text("main")
+    assert "已结案" in text and "end_archived" in text
+    timeline = d.locator(".timeline li")
+    titles = timeline.all_inner_texts()
+    for step in ("分类定级", "派遣", "签收", "整改", "复查核查"):
+        assert any(step in t for t in titles), (step, titles)
+    assert sum("复查核查" in t for t in titles) == 2
+    assert any("请核实地址" in t or "签收" in t for t in titles)
+    assert d.locator("img.thumb").count() >= 1

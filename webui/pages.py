@@ -1,0 +1,261 @@
+"""The pages for people: work queue, task forms, reports, case detail, inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import Conflict, EngineError, Forbidden, FormInvalid, NotFound
+from engine.tasks import TaskQuery
+
+from .photos import save_photos
+from .schema_form import build_fields, parse_submission
+
+pages_blueprint = Blueprint("pages", __name__)
+PAGE_SIZE = 25
+TABS = ("all", "mine", "unclaimed", "overdue")
+
+
+def engine():  # noqa: ANN201
+    return current_app.extensions["hazardflow.engine"]
+
+
+def actor():  # noqa: ANN201
+    return current_user.actor
+
+
+@pages_blueprint.app_context_processor
+def layout_values() -> dict[str, Any]:
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"unread": engine().notifications(actor(), unread_only=True, limit=1)["unread"]}
+
+
+@pages_blueprint.get("/")
+@login_required
+def home():  # noqa: ANN201
+    if current_user.has_role("grid_member") and not engine().task_counts(actor())["all"]:
+        return redirect(url_for("pages.report", process_id=_report_process()))
+    return redirect(url_for("pages.queue"))
+
+
+def _report_process() -> str:
+    processes = engine().processes()
+    ids = [p["process_id"] for p in processes]
+    return "hazard_handling" if "hazard_handling" in ids else (ids[0] if ids else "none")
+
+
+# --- queue ---------------------------------------------------------------------------------
+
+
+def _query_from_args() -> tuple[str, TaskQuery, int]:
+    tab = request.args.get("tab", "all")
+    page = max(int(request.args.get("page", "1") or 1), 1)
+    query = TaskQuery(
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        order="created" if request.args.get("sort") == "age" else "due",
+    )
+    if tab == "mine":
+        query.mine_only = True
+    elif tab == "unclaimed":
+        query.unclaimed_only = True
+    elif tab == "overdue":
+        query.overdue = True
+    elif tab.startswith("task:"):
+        query.task_name = tab[5:]
+    else:
+        tab = "all"
+    return tab, query, page
+
+
+@pages_blueprint.get("/queue")
+@login_required
+def queue():  # noqa: ANN201
+    tab, query, page = _query_from_args()
+    tasks = engine().tasks_for(actor(), query)
+    counts = engine().task_counts(actor())
+    cases = {t["instance_id"]: engine().instance_summary(t["instance_id"]) for t in tasks}
+    return render_template(
+        "queue.html",
+        tab=tab,
+        tasks=tasks,
+        counts=counts,
+        cases=cases,
+        page=page,
+        page_size=PAGE_SIZE,
+        sort=request.args.get("sort", "due"),
+    )
+
+
+@pages_blueprint.get("/queue/counts")
+@login_required
+def queue_counts():  # noqa: ANN201
+    """For the live tab counts: refreshed by a few lines of fetch, no full reload."""
+    counts = engine().task_counts(actor())
+    return jsonify(
+        all=counts["all"],
+        mine=counts["mine"],
+        unclaimed=counts["unclaimed"],
+        overdue=counts["overdue"],
+        **{f"task:{t['task_name']}": t["count"] for t in counts["by_task"]},
+    )
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+def _task_or_403(task_id: str) -> dict[str, Any]:
+    try:
+        return engine().task(task_id, actor())
+    except Forbidden:
+        abort(403)
+    except (NotFound, Conflict):
+        abort(404)
+
+
+@pages_blueprint.get("/tasks/<task_id>")
+@login_required
+def task_page(task_id: str):  # noqa: ANN201
+    task = _task_or_403(task_id)
+    fields = build_fields(task["form"], task["data"])
+    return _render_task(task, fields)
+
+
+def _render_task(task: dict[str, Any], fields: list, comment: str = "", status: int = 200):  # noqa: ANN202
+    case = engine().instance(task["instance_id"])
+    return render_template(
+        "task.html", task=task, fields=fields, case=case, comment=comment
+    ), status
+
+
+@pages_blueprint.post("/tasks/<task_id>")
+@login_required
+def task_submit(task_id: str):  # noqa: ANN201
+    task = _task_or_403(task_id)
+    action = request.form.get("action", "complete")
+    try:
+        if action == "claim":
+            engine().claim(task_id, actor())
+            flash(_("You took the task."), "ok")
+            return redirect(url_for("pages.task_page", task_id=task_id))
+        if action == "release":
+            engine().release(task_id, actor())
+            flash(_("The task is back in the group queue."), "ok")
+            return redirect(url_for("pages.queue"))
+    except EngineError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("pages.task_page", task_id=task_id))
+    comment = (request.form.get("comment") or "").strip()
+    data = parse_submission(task["form"], request.form)
+    try:
+        data = parse_submission(task["form"], request.form, store_uploads(task["form"]))
+        engine().complete(task_id, actor(), data, comment or None)
+    except FormInvalid as invalid:
+        shown = {**task["data"], **data}
+        fields = build_fields(task["form"], shown, invalid.fields)
+        flash(_("The form has errors: see the marked fields."), "error")
+        return _render_task(task, fields, comment, 422)
+    except Conflict:
+        flash(_("Someone else completed this task first."), "error")
+        return redirect(url_for("pages.queue"))
+    except EngineError as exc:
+        flash(str(exc), "error")
+        return _render_task(
+            task, build_fields(task["form"], {**task["data"], **data}), comment, 422
+        )
+    engine().attach_photos(data, task["instance_id"], actor())
+    flash(_("Done: %(title)s.", title=task["title"]), "ok")
+    return redirect(url_for("pages.queue"))
+
+
+# --- reports (start forms) -------------------------------------------------------------------
+
+
+@pages_blueprint.route("/report/<process_id>", methods=["GET", "POST"])
+@login_required
+def report(process_id: str):  # noqa: ANN201
+    process = next((p for p in engine().processes() if p["process_id"] == process_id), None)
+    if process is None:
+        abort(404)
+    schema = process["start_form"]
+    values: dict[str, Any] = {}
+    if actor().grids:
+        values["grid"] = actor().grids[0]
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        data = parse_submission(schema, request.form)
+        try:
+            data = parse_submission(schema, request.form, store_uploads(schema))
+            case = engine().start(process_id, data, actor())
+        except FormInvalid as invalid:
+            values, errors, status = {**values, **data}, invalid.fields, 422
+            flash(_("The form has errors: see the marked fields."), "error")
+        else:
+            engine().attach_photos(data, case, actor())
+            flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
+            return redirect(url_for("pages.case_page", instance_id=case))
+    fields = build_fields(schema, values, errors)
+    grids = engine().grids()
+    return render_template("report.html", process=process, fields=fields, grids=grids), status
+
+
+@pages_blueprint.get("/my-reports")
+@login_required
+def my_reports():  # noqa: ANN201
+    cases = engine().instances(created_by=actor().username, limit=100)
+    return render_template("my_reports.html", cases=cases)
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+@pages_blueprint.get("/cases/<int:instance_id>")
+@login_required
+def case_page(instance_id: int):  # noqa: ANN201
+    try:
+        allowed = engine().can_view(actor(), instance_id)
+    except NotFound:
+        abort(404)
+    if not allowed:
+        abort(403)
+    case = engine().instance(instance_id)
+    schema = engine().start_form_of(instance_id)
+    fields = build_fields(schema, case["data"]) if schema else []
+    return render_template("case.html", case=case, fields=fields)
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+@pages_blueprint.get("/inbox")
+@login_required
+def inbox():  # noqa: ANN201
+    return render_template("inbox.html", inbox=engine().notifications(actor(), limit=100))
+
+
+@pages_blueprint.post("/inbox/read")
+@login_required
+def inbox_read():  # noqa: ANN201
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()] or None
+    engine().mark_read(actor(), ids)
+    return redirect(url_for("pages.inbox"))
+
+
+def store_uploads(schema: dict[str, Any] | None) -> dict[str, list[str]]:
+    """Photos uploaded with the form, stored by content hash: field name -> photo ids."""
+    return save_photos(schema, request.files)

@@ -1,0 +1,53 @@
+"""Photo upload and download for forms: the engine checks and stores, this maps HTTP to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from engine import Forbidden, NotFound
+
+photos_blueprint = Blueprint("photos", __name__)
+
+
+def _photo_fields(schema: dict[str, Any] | None, prefix: str = "") -> list[str]:
+    names = []
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        if (prop.get("x-ui") or {}).get("widget") == "photos":
+            names.append(prefix + name)
+        elif prop.get("type") == "object":
+            names.extend(_photo_fields(prop, prefix + name + "."))
+    return names
+
+
+def save_photos(schema: dict[str, Any] | None, files: MultiDict) -> dict[str, list[str]]:
+    """Store each uploaded image of the form's photo fields; field name -> photo ids."""
+    engine = current_app.extensions["hazardflow.engine"]
+    stored: dict[str, list[str]] = {}
+    for name in _photo_fields(schema):
+        uploads: list[FileStorage] = [f for f in files.getlist(name + "__upload") if f.filename]
+        for upload in uploads:
+            stored.setdefault(name, []).append(
+                engine.store_photo(upload.read(), current_user.actor, field=name)
+            )
+    return stored
+
+
+@photos_blueprint.get("/photos/<photo_id>")
+@login_required
+def photo(photo_id: str):  # noqa: ANN201
+    engine = current_app.extensions["hazardflow.engine"]
+    if not photo_id.isalnum():
+        abort(404)
+    try:
+        path, content_type = engine.photo(photo_id, current_user.actor)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return send_file(path, mimetype=content_type, max_age=86400)

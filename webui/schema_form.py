@@ -1,0 +1,159 @@
+"""One form renderer for every task: JSON Schema in, fields out; form posts back to JSON.
+
+The schema (a process file) says the fields, their titles, enums with titles, which are
+read-only, and widget hints (`x-ui`). Values typed by the user are parsed to the schema's
+types where they parse; what does not parse is passed on as typed, so that validation in the
+engine reports it beside the field and the form shows it again unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+
+@dataclass
+class Field:
+    name: str  # dotted for nested objects: plan.measures
+    title: str
+    kind: str  # text textarea select radio boolean integer number date datetime photos group
+    description: str | None = None
+    required: bool = False
+    readonly: bool = False
+    options: list[tuple[Any, str]] = field(default_factory=list)
+    value: Any = None
+    error: str | None = None
+    children: list[Field] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        """The value as a person reads it: enum titles, not codes."""
+        if self.value is None or self.value == "":
+            return ""
+        for value, title in self.options:
+            if value == self.value:
+                return title
+        if isinstance(self.value, bool):
+            return "✓" if self.value else "✗"
+        return str(self.value)
+
+
+def form_value(value: Any) -> str:
+    """How a value travels in an HTML form: JSON spelling for booleans and null."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _options(prop: dict[str, Any]) -> list[tuple[Any, str]]:
+    if "oneOf" in prop:
+        return [(o.get("const"), o.get("title") or str(o.get("const"))) for o in prop["oneOf"]]
+    if "enum" in prop:
+        return [(v, str(v)) for v in prop["enum"]]
+    return []
+
+
+def _kind(prop: dict[str, Any]) -> str:
+    widget = (prop.get("x-ui") or {}).get("widget")
+    if prop.get("type") == "object":
+        return "group"
+    if widget == "photos":
+        return "photos"
+    if widget == "grid":
+        return "grid"
+    if _options(prop):
+        return "radio" if widget == "radio" else "select"
+    if prop.get("type") == "boolean":
+        return "boolean"
+    if prop.get("type") in ("integer", "number"):
+        return prop["type"]
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("format") == "date-time":
+        return "datetime"
+    return "textarea" if widget == "textarea" else "text"
+
+
+def build_fields(
+    schema: dict[str, Any] | None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    prefix: str = "",
+) -> list[Field]:
+    if not schema:
+        return []
+    errors = errors or {}
+    required = set(schema.get("required") or [])
+    result = []
+    for name, prop in (schema.get("properties") or {}).items():
+        path = prefix + name
+        kind = _kind(prop)
+        f = Field(
+            name=path,
+            title=prop.get("title") or name,
+            kind=kind,
+            description=prop.get("description"),
+            required=name in required,
+            readonly=bool(prop.get("readOnly")),
+            options=_options(prop) or ([(True, "是"), (False, "否")] if kind == "boolean" else []),
+            value=(values or {}).get(name),
+            error=errors.get(path),
+        )
+        if kind == "group":
+            nested = f.value if isinstance(f.value, dict) else {}
+            f.children = build_fields(prop, nested, errors, prefix=path + ".")
+        result.append(f)
+    return result
+
+
+def _parse_scalar(prop: dict[str, Any], raw: str) -> Any:
+    kind = prop.get("type")
+    if kind == "boolean" or (not kind and raw in ("true", "false")):
+        return {"true": True, "false": False}.get(raw, raw)
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            number = float(raw)
+            return int(number) if number.is_integer() else number
+    except ValueError:
+        return raw
+    for value, _title in _options(prop):
+        if form_value(value) == raw:
+            return value
+    return raw
+
+
+def parse_submission(
+    schema: dict[str, Any] | None,
+    form: MultiDict,
+    photos: dict[str, list[str]] | None = None,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The writable fields a person filled in, as JSON values; blank fields are left out."""
+    data: dict[str, Any] = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        path = prefix + name
+        kind = _kind(prop)
+        if kind == "group":
+            nested = parse_submission(prop, form, photos, prefix=path + ".")
+            if nested:
+                data[name] = nested
+        elif kind == "photos":
+            ids = [i for i in form.getlist(path) if i] + list((photos or {}).get(path, []))
+            if ids:
+                data[name] = list(dict.fromkeys(ids))
+        else:
+            raw = (form.get(path) or "").strip()
+            if raw != "":
+                data[name] = _parse_scalar(prop, raw)
+    return data
+
+
+def field_values(fields: list[Field]) -> dict[str, Any]:
+    """What was typed, to show again after a refused submission (nested by group)."""
+    return {f.name.rsplit(".", 1)[-1]: f.value for f in fields}
