@@ -571,9 +571,19 @@ class Engine:
                     "the workflow stopped without reaching an end event "
                     "(SpiffWorkflow's task tree limit?)"
                 )
+                record(session, instance, actor, now, "end", title=instance.error)
             else:
-                instance.status, instance.end_event = "completed", end
-            record(session, instance, actor, now, "end", task_name=end, title=end)
+                end_id = end.bpmn_id or end.name
+                instance.status, instance.end_event = "completed", end_id
+                record(
+                    session,
+                    instance,
+                    actor,
+                    now,
+                    "end",
+                    task_name=end_id,
+                    title=end.bpmn_name or end_id,
+                )
         session.flush()  # the version check happens here, before the projection is touched
         writer = ProjectionWriter(
             session, instance, compiled, self._evaluate_on_task, now, notifier
@@ -782,14 +792,20 @@ class Engine:
                 raise NotFound(f"case {instance_id} not found")
             return _summary(instance)
 
-    def start_form_of(self, instance_id: int) -> dict[str, Any] | None:
-        """The start form of the case's own version, to show its reported data."""
+    def case_schema(self, instance_id: int) -> dict[str, Any]:
+        """Every field the case's forms define (start form first, then task forms in process
+        order), so that its data can be shown with the titles people know."""
         with self.db.reading() as session:
             instance = session.get(Instance, instance_id)
             if instance is None:
                 raise NotFound(f"case {instance_id} not found")
             compiled = self._compiled_by_id(session, instance.process_version_id)
-            return compiled.form(compiled.start_form)
+        properties: dict[str, Any] = {}
+        keys = [compiled.start_form] + [t.form_key for t in compiled.human_tasks.values()]
+        for key in dict.fromkeys(k for k in keys if k):
+            for name, prop in ((compiled.form(key) or {}).get("properties") or {}).items():
+                properties.setdefault(name, prop)
+        return {"type": "object", "properties": properties}
 
     def grids(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:

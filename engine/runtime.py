@@ -75,15 +75,15 @@ def snapshot(workflow: BpmnWorkflow) -> Snapshot:
     return Snapshot(tasks, timers)
 
 
-def reached_end_event(workflow: BpmnWorkflow) -> str | None:
-    """The id of the top-level end event reached, or None.
+def reached_end_event(workflow: BpmnWorkflow) -> Any | None:
+    """The spec of the top-level end event reached, or None.
 
     SpiffWorkflow 3.2 stops walking the task tree at depth 1,000 and may then report a
     workflow complete that never reached an end event; we only believe an end event.
     """
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
         if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
-            return task.task_spec.bpmn_id or task.task_spec.name
+            return task.task_spec
     return None
 
 

@@ -29,7 +29,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .auth import auth_blueprint, login_manager
     from .pages import pages_blueprint
     from .photos import photos_blueprint
-    from .schema_form import form_value
+    from .schema_form import form_value, local_time
 
     engine = engine or Engine()
     app = Flask(__name__)
@@ -49,6 +49,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["form_value"] = form_value
+    app.jinja_env.filters["local_time"] = local_time
     login_manager.init_app(app)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(pages_blueprint)

@@ -234,9 +234,9 @@ def case_page(instance_id: int):  # noqa: ANN201
     if not allowed:
         abort(403)
     case = engine().instance(instance_id)
-    schema = engine().start_form_of(instance_id)
-    fields = build_fields(schema, case["data"]) if schema else []
-    return render_template("case.html", case=case, fields=fields)
+    fields = build_fields(engine().case_schema(instance_id), case["data"])
+    shown = [f for f in fields if f.value not in (None, "", [], {})]
+    return render_template("case.html", case=case, fields=shown)
 
 
 # --- inbox -----------------------------------------------------------------------------------

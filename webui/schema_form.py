@@ -37,6 +37,8 @@ class Field:
                 return title
         if isinstance(self.value, bool):
             return "✓" if self.value else "✗"
+        if self.kind == "datetime":
+            return local_time(str(self.value))
         return str(self.value)
 
 
@@ -154,6 +156,15 @@ def parse_submission(
     return data
 
 
-def field_values(fields: list[Field]) -> dict[str, Any]:
-    """What was typed, to show again after a refused submission (nested by group)."""
-    return {f.name.rsplit(".", 1)[-1]: f.value for f in fields}
+def local_time(value: str | None, with_time: bool = True) -> str:
+    """An ISO time as people here read it: China time, minutes."""
+    from engine.calendar import CHINA
+    from engine.clock import parse_iso
+
+    if not value:
+        return ""
+    try:
+        at = parse_iso(value).astimezone(CHINA)
+    except ValueError:
+        return value
+    return at.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")

@@ -127,7 +127,7 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     d.goto(f"{server.url}/cases/{case}")
     dispatcher.shot("case-archived")
     text = d.inner_text("main")
-    assert "已结案" in text and "end_archived" in text
+    assert "已结案" in text and "销号归档" in text  # closed at the archive end event
     timeline = d.locator(".timeline li")
     titles = timeline.all_inner_texts()
     for step in ("分类定级", "派遣", "签收", "整改", "复查核查"):

@@ -1,0 +1,123 @@
+"""The pages over real HTTP: sign-in, CSRF, field errors, permissions, escaping, counts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.helpers import MEMBER, REPORT, act, open_task, report, to_rectify
+
+pytestmark = pytest.mark.slow
+PASSWORD = "hazard2026"
+SCRIPT = "<script>alert('x')</script>"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def signed_in(server, username: str) -> requests.Session:
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "zh-CN"
+    page = browser.get(server.url + "/login", timeout=10)
+    done = browser.post(
+        server.url + "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert done.status_code == 302, done.text
+    return browser
+
+
+def test_sign_in_needs_the_right_password_and_a_csrf_token(server):
+    browser = requests.Session()
+    page = browser.get(server.url + "/login", timeout=10)
+    assert "登录" in page.text  # Chinese first
+    no_token = browser.post(
+        server.url + "/login", data={"username": "dispatcher", "password": PASSWORD}, timeout=10
+    )
+    assert no_token.status_code == 400
+    wrong = browser.post(
+        server.url + "/login",
+        data={"username": "dispatcher", "password": "nope", "csrf_token": csrf(page.text)},
+        timeout=10,
+    )
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
+    assert browser.get(server.url + "/queue", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_incomplete_form_shows_chinese_errors_and_keeps_input(server):
+    member = signed_in(server, MEMBER)
+    page = member.get(server.url + "/report/hazard_handling", timeout=10)
+    typed = {
+        "grid": "ap-d1-t1-v1",
+        "unit": "",
+        "category": "fireworks",
+        "description": "库房堆放烟花",
+        "csrf_token": csrf(page.text),
+    }
+    refused = member.post(server.url + "/report/hazard_handling", data=typed, timeout=10)
+    assert refused.status_code == 422
+    assert "请填写「生产经营单位」" in refused.text
+    assert "库房堆放烟花" in refused.text  # what was typed is still there
+    assert re.search(r'<option value="fireworks" selected>', refused.text)
+
+
+def test_another_departments_task_is_403(server, engine):
+    case = to_rectify(engine)
+    task = open_task(engine, "dept_yjj", case, "rectify")
+    other = signed_in(server, "dept_zjj")
+    assert other.get(f"{server.url}/tasks/{task['id']}", timeout=10).status_code == 403
+    page = other.get(f"{server.url}/queue", timeout=10)  # a token of their own session
+    refused = other.post(
+        f"{server.url}/tasks/{task['id']}",
+        data={"action": "complete", "csrf_token": csrf(page.text)},
+        timeout=10,
+    )
+    assert refused.status_code == 403
+    assert other.get(f"{server.url}/cases/{case}", timeout=10).status_code == 403
+
+
+def test_script_in_a_report_is_shown_as_text_everywhere(server, engine):
+    case = report(engine, unit=SCRIPT, description=SCRIPT)
+    act(
+        engine,
+        "dispatcher",
+        case,
+        "classify",
+        {"outcome": "accept", "grade": "general", "category": REPORT["category"]},
+        comment=SCRIPT,
+    )
+    act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
+    dept = signed_in(server, "dept_yjj")
+    dispatcher = signed_in(server, "dispatcher")
+    pages = [
+        dept.get(server.url + "/queue", timeout=10),
+        dept.get(f"{server.url}/cases/{case}", timeout=10),
+        dept.get(server.url + "/inbox", timeout=10),  # the assignment names the unit
+        dept.get(
+            f"{server.url}/tasks/{open_task(engine, 'dept_yjj', case, 'receive')['id']}", timeout=10
+        ),
+        dispatcher.get(server.url + "/my-reports", timeout=10),
+    ]
+    for page in pages[:4]:
+        assert page.status_code == 200
+        assert SCRIPT not in page.text, page.url
+    assert "&lt;script&gt;" in pages[0].text and "&lt;script&gt;" in pages[1].text
+    assert "&lt;script&gt;" in pages[2].text
+
+
+def test_queue_counts_equal_the_rows_shown(server, engine):
+    for _ in range(3):
+        report(engine)
+    to_rectify(engine)
+    dispatcher = signed_in(server, "dispatcher")
+    counts = dispatcher.get(server.url + "/queue/counts", timeout=10).json()
+    for tab in ("all", "unclaimed", "task:classify", "overdue"):
+        page = dispatcher.get(server.url + "/queue", params={"tab": tab}, timeout=10)
+        rows = len(re.findall(r"<tr class=", page.text))
+        assert rows == counts.get(tab, 0), (tab, rows, counts)
+    assert counts["task:classify"] == 3
