@@ -43,6 +43,8 @@ class Config:
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
     photo_max_bytes: int = 10 * 1024 * 1024
+    public_report_process: str = "hazard_handling"
+    public_report_limit: str = "5 per hour"  # per client address (Flask-Limiter syntax)
     # Roles that see every case (others see the cases they reported, work or worked on).
     case_viewer_roles: tuple[str, ...] = ("admin", "dispatcher")
     mail_enabled: bool = False  # e-mail the inbox notifications of users with an address

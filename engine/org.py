@@ -32,6 +32,8 @@ class Actor:
 
 
 SYSTEM = Actor("system", frozenset({"user:system", "role:admin"}), frozenset({"admin"}))
+# Reports from the public form (like the 12350 hotline) are started by this actor.
+PUBLIC = Actor("public", frozenset({"user:public"}), frozenset())
 
 
 def leader_group(grid_code: str) -> str:

@@ -29,6 +29,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .auth import auth_blueprint, login_manager
     from .pages import pages_blueprint
     from .photos import photos_blueprint
+    from .public import limiter, public_blueprint
     from .schema_form import form_value, local_time
 
     engine = engine or Engine()
@@ -54,6 +55,8 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(pages_blueprint)
     app.register_blueprint(photos_blueprint)
+    app.register_blueprint(public_blueprint)
+    limiter.init_app(app)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     csrf.exempt(api_blueprint)  # token-authenticated, no cookies: CSRF does not apply
     register_openapi(app)

@@ -121,3 +121,35 @@ def test_queue_counts_equal_the_rows_shown(server, engine):
         rows = len(re.findall(r"<tr class=", page.text))
         assert rows == counts.get(tab, 0), (tab, rows, counts)
     assert counts["task:classify"] == 3
+
+
+def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(server, engine):
+    public = requests.Session()
+    form = public.get(server.url + "/public/report", timeout=10)
+    assert form.status_code == 200 and "photos" not in form.text  # a minimal form
+    data = {
+        "grid": "ap-d2-t1-v1",
+        "unit": "石桥村加油站",
+        "category": "hazardous_chemicals",
+        "description": "卸油区无静电接地",
+        "csrf_token": csrf(form.text),
+    }
+    no_token = requests.post(
+        server.url + "/public/report", data={**data, "csrf_token": ""}, timeout=10
+    )
+    assert no_token.status_code == 400
+    done = public.post(server.url + "/public/report", data=data, allow_redirects=False, timeout=10)
+    assert done.status_code == 302
+    lookup = done.headers["Location"]
+    case = int(re.search(r"/public/cases/(\d+)", lookup).group(1))
+    state = public.get(server.url + lookup if lookup.startswith("/") else lookup, timeout=10)
+    assert state.status_code == 200 and "办理中" in state.text
+    assert public.get(f"{server.url}/public/cases/{case}?code=wrong", timeout=10).status_code == 404
+    assert open_task(engine, "dispatcher", case, "classify")  # the dispatcher's triage queue
+    statuses = [
+        public.post(
+            server.url + "/public/report", data=data, allow_redirects=False, timeout=10
+        ).status_code
+        for _ in range(5)
+    ]
+    assert statuses[:4] == [302] * 4 and statuses[4] == 429  # 5 per hour per address

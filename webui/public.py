@@ -1,0 +1,85 @@
+"""The public report (no sign-in, like the 12350 hotline): rate limited per address; the
+reporter gets a case number and a lookup code to follow the case's state."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from engine import FormInvalid, NotFound
+from engine.org import PUBLIC
+
+from .schema_form import build_fields, parse_submission
+
+public_blueprint = Blueprint("public", __name__, url_prefix="/public")
+limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# The public form asks for what a passer-by knows; the dispatcher completes the rest.
+PUBLIC_FIELDS = ("grid", "unit", "category", "description", "location")
+
+
+def _engine():  # noqa: ANN202
+    return current_app.extensions["hazardflow.engine"]
+
+
+def lookup_code(case: int) -> str:
+    """A code that proves the reporter's right to see the case state (no table needed)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"case:{case}".encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def _public_schema() -> tuple[str, dict]:
+    process_id = _engine().config.public_report_process
+    process = next((p for p in _engine().processes() if p["process_id"] == process_id), None)
+    if process is None or not process["start_form"]:
+        abort(404)
+    schema = dict(process["start_form"])
+    props = schema.get("properties") or {}
+    schema["properties"] = {k: v for k, v in props.items() if k in PUBLIC_FIELDS}
+    return process_id, schema
+
+
+def _limit() -> str:
+    return _engine().config.public_report_limit
+
+
+@public_blueprint.route("/report", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"], error_message="too many reports from this address")
+def report():  # noqa: ANN201
+    process_id, schema = _public_schema()
+    values: dict = {}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = parse_submission(schema, request.form)
+        try:
+            case = _engine().start(process_id, values, PUBLIC)
+        except FormInvalid as invalid:
+            errors, status = invalid.fields, 422
+        else:
+            return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
+    fields = build_fields(schema, values, errors)
+    return render_template(
+        "public_report.html", fields=fields, grids=_engine().grids(), title=schema.get("title")
+    ), status
+
+
+@public_blueprint.get("/cases/<int:instance_id>")
+def case(instance_id: int):  # noqa: ANN201
+    code = request.args.get("code", "")
+    if not hmac.compare_digest(code, lookup_code(instance_id)):
+        abort(404)  # the same answer for a wrong code and a missing case
+    try:
+        summary = _engine().instance_summary(instance_id)
+    except NotFound:
+        abort(404)
+    state = {
+        "running": _("in progress"),
+        "completed": _("closed"),
+        "error": _("stopped with an error"),
+    }.get(summary["status"], summary["status"])
+    return render_template("public_case.html", case=summary, state=state, code=code)
