@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
@@ -23,6 +26,18 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
 
 
+def _local_secret(data_dir: Path) -> str:
+    """A secret made once per installation and kept in the data folder (mode 600), so that
+    sessions cannot be forged with a known key. Several machines: set HAZARDFLOW_SECRET_KEY."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     """Build the Flask app around one Engine (built from config.yaml when not given)."""
     from .api import api_blueprint, register_openapi
@@ -35,7 +50,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     engine = engine or Engine()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=engine.config.secret_key or "dev-only-change-me",
+        SECRET_KEY=engine.config.secret_key or _local_secret(engine.config.data_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE="zh",
