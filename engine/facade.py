@@ -28,7 +28,15 @@ from .definitions import (
     content_hash,
     read_sources,
 )
-from .errors import Conflict, EngineError, Forbidden, NotFound, Problem, WorkflowFailed
+from .errors import (
+    Conflict,
+    EngineError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    Problem,
+    WorkflowFailed,
+)
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
@@ -36,6 +44,7 @@ from .models import (
     AuditEvent,
     Deployment,
     DeploymentFile,
+    Draft,
     Grid,
     Instance,
     Notification,
@@ -44,7 +53,7 @@ from .models import (
     TaskCandidate,
     Timer,
 )
-from .notify import Notifier
+from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
     EngineScriptEngine,
@@ -406,7 +415,69 @@ class Engine:
             row.assignee = None
             self._record_on_instance(session, row, actor, "release")
 
-    def _record_on_instance(self, session: Session, row: OpenTask, actor: Actor, action: str):
+    def hand_over(
+        self, task_id: str, actor: Actor, to_username: str, comment: str | None = None
+    ) -> None:
+        """转办: give a task to a colleague who may work it too; recorded and notified."""
+        with self._command() as session:
+            row = self._authorized_task(session, task_id, actor)
+            target = org.load_actor(session, to_username)
+            if not (self._candidate_groups(session, task_id) & target.groups):
+                raise FormInvalid(
+                    "not a colleague for this task", {"to": "该同事不在此任务的办理组内"}
+                )
+            before, row.assignee = row.assignee, to_username
+            self._record_on_instance(
+                session,
+                row,
+                actor,
+                "handover",
+                changes={"assignee": [before, to_username]},
+                comment=comment,
+            )
+            session.add(
+                Notification(
+                    username=to_username,
+                    kind="assignment",
+                    instance_id=row.instance_id,
+                    task_id=task_id,
+                    created_at=self.now(),
+                    text=f"转办：{row.title}（来自 {actor.username}）",
+                )
+            )
+
+    def colleagues(self, task_id: str, actor: Actor) -> list[str]:
+        """Who else may work the task: the people a hand-over can go to."""
+        with self.db.reading() as session:
+            self._authorized_task(session, task_id, actor)
+            people = members(session, self._candidate_groups(session, task_id))
+        return sorted(people - {actor.username})
+
+    def _candidate_groups(self, session: Session, task_id: str) -> set[str]:
+        return set(
+            session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
+        )
+
+    def save_draft(self, task_id: str, actor: Actor, data: dict[str, Any]) -> None:
+        """Keep a half-filled form for this person until the task is done."""
+        with self._command() as session:
+            self._authorized_task(session, task_id, actor)
+            draft = session.get(Draft, (task_id, actor.username))
+            if draft is None:
+                session.add(
+                    Draft(task_id=task_id, username=actor.username, data=data, saved_at=self.now())
+                )
+            else:
+                draft.data, draft.saved_at = data, self.now()
+
+    def draft(self, task_id: str, actor: Actor) -> dict[str, Any] | None:
+        with self.db.reading() as session:
+            draft = session.get(Draft, (task_id, actor.username))
+            return dict(draft.data) if draft else None
+
+    def _record_on_instance(
+        self, session: Session, row: OpenTask, actor: Actor, action: str, **fields: Any
+    ) -> None:
         instance = session.get(
             Instance, row.instance_id, with_for_update=True, populate_existing=True
         )
@@ -420,6 +491,7 @@ class Engine:
             task_id=row.id,
             task_name=row.task_name,
             title=row.title,
+            **fields,
         )
         with conflicts_as_409(instance.id):
             session.flush()

@@ -131,6 +131,18 @@ class TaskCandidate(Base):
     group_key: Mapped[str] = mapped_column(String(160), primary_key=True, index=True)
 
 
+class Draft(Base):
+    """A half-filled task form, kept per person until the task is done."""
+
+    __tablename__ = "drafts"
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("open_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_at: Mapped[datetime]
+
+
 class Timer(Base):
     """A waiting timer, written in the same transaction as the state that created it."""
 

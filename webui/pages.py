@@ -156,6 +156,19 @@ def task_submit(task_id: str):  # noqa: ANN201
             engine().release(task_id, actor())
             flash(_("The task is back in the group queue."), "ok")
             return redirect(url_for("pages.queue"))
+        if action == "handover":
+            to = request.form.get("to", "")
+            engine().hand_over(task_id, actor(), to, request.form.get("comment") or None)
+            flash(_("Handed over to %(name)s.", name=to), "ok")
+            return redirect(url_for("pages.queue"))
+        if action == "draft":
+            data = parse_submission(task["form"], request.form, store_uploads(task["form"]))
+            engine().save_draft(task_id, actor(), data)
+            flash(_("Draft saved: pick it up here later."), "ok")
+            return redirect(url_for("pages.task_page", task_id=task_id))
+    except FormInvalid as invalid:
+        flash("; ".join(invalid.fields.values()), "error")
+        return redirect(url_for("pages.task_page", task_id=task_id))
     except EngineError as exc:
         flash(str(exc), "error")
         return redirect(url_for("pages.task_page", task_id=task_id))

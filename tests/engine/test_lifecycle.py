@@ -212,3 +212,41 @@ def test_claimed_task_belongs_to_the_claimant(engine, bare_engine):
     )
     actions = [e["action"] for e in engine.history(case)]
     assert actions[:3] == ["start", "claim", "release"]
+
+
+def test_hand_over_to_a_colleague_is_recorded_and_notified(engine):
+    from engine.org import add_user
+
+    with engine.db.transaction() as session:
+        add_user(session, "dispatcher2", roles=["dispatcher"], password="x")
+    case = report(engine)
+    classify = open_task(engine, "dispatcher", case, "classify")
+    assert engine.colleagues(classify["id"], engine.actor("dispatcher")) == ["dispatcher2"]
+    with pytest.raises(FormInvalid):
+        engine.hand_over(classify["id"], engine.actor("dispatcher"), "dept_yjj")
+    engine.hand_over(classify["id"], engine.actor("dispatcher"), "dispatcher2", "我在外勤")
+    assert open_task(engine, "dispatcher2", case, "classify")["assignee"] == "dispatcher2"
+    with pytest.raises(Forbidden):  # now it is theirs
+        engine.complete(classify["id"], engine.actor("dispatcher"), {"outcome": "accept"})
+    event = engine.history(case)[-1]
+    assert event["action"] == "handover" and event["comment"] == "我在外勤"
+    assert event["changes"] == {"assignee": [None, "dispatcher2"]}
+    inbox = engine.notifications(engine.actor("dispatcher2"))
+    assert inbox["items"][0]["kind"] == "assignment"
+
+
+def test_a_draft_is_kept_per_person_until_the_task_is_done(engine):
+    case = report(engine)
+    classify = open_task(engine, "dispatcher", case, "classify")
+    engine.save_draft(classify["id"], engine.actor("dispatcher"), {"outcome": "invalid"})
+    assert engine.draft(classify["id"], engine.actor("dispatcher")) == {"outcome": "invalid"}
+    with pytest.raises(Forbidden):
+        engine.save_draft(classify["id"], engine.actor("dept_yjj"), {"outcome": "accept"})
+    act(
+        engine,
+        "dispatcher",
+        case,
+        "classify",
+        {"outcome": "invalid", "reason": "无此单位", "category": REPORT["category"]},
+    )
+    assert engine.draft(classify["id"], engine.actor("dispatcher")) is None

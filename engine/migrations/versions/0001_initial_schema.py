@@ -270,6 +270,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", "grid_code"),
     )
     op.create_table(
+        "drafts",
+        sa.Column("task_id", sa.String(length=36), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["task_id"], ["open_tasks.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("task_id", "username"),
+    )
+    op.create_table(
         "task_candidates",
         sa.Column("task_id", sa.String(length=36), nullable=False),
         sa.Column("group_key", sa.String(length=160), nullable=False),
@@ -287,6 +296,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_task_candidates_group_key"))
 
     op.drop_table("task_candidates")
+    op.drop_table("drafts")
     op.drop_table("user_grids")
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_timers_instance_id"))
