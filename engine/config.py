@@ -43,6 +43,8 @@ class Config:
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
     photo_max_bytes: int = 10 * 1024 * 1024
+    # Case data fields the queues filter on; each is kept in an indexed table.
+    case_filter_fields: tuple[str, ...] = ("grid", "category", "grade", "department")
     public_report_process: str = "hazard_handling"
     public_report_limit: str = "5 per hour"  # per client address (Flask-Limiter syntax)
     # Roles that see every case (others see the cases they reported, work or worked on).

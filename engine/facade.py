@@ -14,7 +14,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from . import attachments, audit, org, sandbox
 from .calendar import WorkingCalendar, parse_calendar
@@ -47,9 +47,11 @@ from .models import (
     Draft,
     Grid,
     Instance,
+    InstanceField,
     Notification,
     OpenTask,
     ProcessVersion,
+    SavedView,
     TaskCandidate,
     Timer,
 )
@@ -632,7 +634,12 @@ class Engine:
     ) -> Snapshot:
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
-        instance.data = case_data(workflow, after.tasks)
+        old_data, instance.data = instance.data or {}, case_data(workflow, after.tasks)
+        changed = {
+            name: instance.data.get(name)
+            for name in self.config.case_filter_fields
+            if old_data.get(name) != instance.data.get(name)
+        }
         instance.updated_at = now
         if workflow.is_completed():
             end = reached_end_event(workflow)
@@ -661,9 +668,29 @@ class Engine:
             session, instance, compiled, self._evaluate_on_task, now, notifier
         )
         writer.write(before, after)
+        if changed:
+            self._write_filter_fields(session, instance.id, changed)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         return after
+
+    def _write_filter_fields(
+        self, session: Session, instance_id: int, changed: dict[str, Any]
+    ) -> None:
+        table = InstanceField.__table__
+        conn = session.connection()
+        conn.execute(
+            table.delete().where(
+                table.c.instance_id == instance_id, table.c.name.in_(list(changed))
+            )
+        )
+        rows = [
+            {"instance_id": instance_id, "name": name, "value": str(value)[:255]}
+            for name, value in changed.items()
+            if value not in (None, "")
+        ]
+        if rows:
+            conn.execute(table.insert(), rows)
 
     def _notifier(self, compiled: CompiledProcess) -> Notifier | None:
         return Notifier(compiled.notify, self._evaluate_on_task) if compiled.notify else None
@@ -688,9 +715,76 @@ class Engine:
         with self.db.reading() as session:
             return tasks_for(session, actor, query or TaskQuery(), self.now())
 
-    def task_counts(self, actor: Actor) -> dict[str, Any]:
+    def task_counts(self, actor: Actor, query: TaskQuery | None = None) -> dict[str, Any]:
         with self.db.reading() as session:
-            return task_counts(session, actor, self.now())
+            return task_counts(session, actor, self.now(), query)
+
+    def filter_fields(self) -> list[dict[str, Any]]:
+        """The queue filters: each configured case field with the title and choices its forms
+        give it (grids come from the organisation)."""
+        titles: dict[str, dict[str, Any]] = {}
+        with self.db.reading() as session:
+            version_ids = [
+                session.scalar(
+                    select(ProcessVersion.id)
+                    .where(ProcessVersion.process_id == pid)
+                    .order_by(ProcessVersion.version.desc())
+                    .limit(1)
+                )
+                for pid in session.scalars(select(ProcessVersion.process_id).distinct())
+            ]
+            for version_id in version_ids:
+                compiled = self._compiled_by_id(session, version_id)
+                for form in compiled.forms.values():
+                    for name, prop in (form.get("properties") or {}).items():
+                        if name in self.config.case_filter_fields and name not in titles:
+                            titles[name] = prop
+        result = []
+        for name in self.config.case_filter_fields:
+            prop = titles.get(name, {})
+            options = [(o.get("const"), o.get("title")) for o in prop.get("oneOf", [])]
+            if name == "grid":
+                options = [(g["code"], f"{g['name']} ({g['code']})") for g in self.grids()]
+            result.append({"name": name, "title": prop.get("title") or name, "options": options})
+        return result
+
+    def grid_and_below(self, code: str) -> list[str]:
+        """A grid's code and its descendants' (a town's filter includes its villages)."""
+        with self.db.reading() as session:
+            children: dict[str | None, list[str]] = {}
+            for grid_code, parent in session.execute(select(Grid.code, Grid.parent_code)):
+                children.setdefault(parent, []).append(grid_code)
+        found, todo = [], [code]
+        while todo:
+            current = todo.pop()
+            found.append(current)
+            todo.extend(children.get(current, []))
+        return found
+
+    def saved_views(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            rows = session.scalars(
+                select(SavedView)
+                .where(SavedView.username == actor.username)
+                .order_by(SavedView.name)
+            )
+            return [{"id": v.id, "name": v.name, "query": v.query} for v in rows]
+
+    def save_view(self, actor: Actor, name: str, query: str) -> None:
+        """Save (or replace) a named queue filter for this person."""
+        name = name.strip()[:80]
+        if not name:
+            raise FormInvalid("a view needs a name", {"name": "请填写视图名称"})
+        with self._command() as session:
+            view = session.scalar(
+                select(SavedView).where(
+                    SavedView.username == actor.username, SavedView.name == name
+                )
+            )
+            if view is None:
+                session.add(SavedView(username=actor.username, name=name, query=query))
+            else:
+                view.query = query
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
@@ -856,6 +950,18 @@ class Engine:
             if created_by:
                 stmt = stmt.where(Instance.created_by == created_by)
             return [_summary(i) for i in session.scalars(stmt)]
+
+    def instance_summaries(self, instance_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Summaries of many cases in one query (a queue page never queries per row)."""
+        if not instance_ids:
+            return {}
+        with self.db.reading() as session:
+            rows = session.scalars(
+                select(Instance)
+                .options(defer(Instance.state))  # the list needs the case data, not the state
+                .where(Instance.id.in_(set(instance_ids)))
+            )
+            return {i.id: _summary(i) for i in rows}
 
     def instance_summary(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:

@@ -105,6 +105,30 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class InstanceField(Base):
+    """Case values that queues filter on (config `case_filter_fields`), indexed, so that a
+    filter never reads workflow state or the case JSON."""
+
+    __tablename__ = "instance_fields"
+    __table_args__ = (Index("ix_instance_fields_name_value", "name", "value"),)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class SavedView(Base):
+    """A person's named queue filter (the query string of the queue page)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("username", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+
+
 class OpenTask(Base):
     """The projection of every READY human task: what queues are built from."""
 

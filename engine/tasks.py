@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import OpenTask, TaskCandidate
+from .models import InstanceField, OpenTask, TaskCandidate
 from .org import Actor
 
 
@@ -24,6 +24,11 @@ class TaskQuery:
     order: str = "due"  # due | created
     limit: int = 50
     offset: int = 0
+    fields: dict[str, list[str]] = field(default_factory=dict)  # case field -> allowed values
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
 
 
 def task_view(row: OpenTask, now: datetime) -> dict[str, Any]:
@@ -50,10 +55,34 @@ def visible_to(actor: Actor) -> Any:
     return or_(OpenTask.assignee == actor.username, is_candidate)
 
 
+def _filtered(stmt: Any, query: TaskQuery, now: datetime) -> Any:
+    """The filters shared by lists and counts, so that counts always match the rows."""
+    for name, values in query.fields.items():
+        if values:
+            stmt = stmt.where(
+                exists().where(
+                    InstanceField.instance_id == OpenTask.instance_id,
+                    InstanceField.name == name,
+                    InstanceField.value.in_(values),
+                )
+            )
+    if query.created_from:
+        stmt = stmt.where(OpenTask.created_at >= query.created_from)
+    if query.created_to:
+        stmt = stmt.where(OpenTask.created_at < query.created_to)
+    if query.due_from:
+        stmt = stmt.where(OpenTask.due_at >= query.due_from)
+    if query.due_to:
+        stmt = stmt.where(OpenTask.due_at < query.due_to)
+    if query.process_id:
+        stmt = stmt.where(OpenTask.process_id == query.process_id)
+    return stmt
+
+
 def tasks_for(
     session: Session, actor: Actor, query: TaskQuery, now: datetime
 ) -> list[dict[str, Any]]:
-    stmt = select(OpenTask).where(visible_to(actor))
+    stmt = _filtered(select(OpenTask).where(visible_to(actor)), query, now)
     if query.process_id:
         stmt = stmt.where(OpenTask.process_id == query.process_id)
     if query.task_name:
@@ -74,9 +103,11 @@ def tasks_for(
     return [task_view(row, now) for row in session.scalars(stmt)]
 
 
-def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, Any]:
+def task_counts(
+    session: Session, actor: Actor, now: datetime, query: TaskQuery | None = None
+) -> dict[str, Any]:
     """Counts for queue tabs in one query: per task name, mine, unclaimed, overdue."""
-    rows = session.execute(
+    stmt = _filtered(
         select(
             OpenTask.task_name,
             OpenTask.title,
@@ -84,10 +115,12 @@ def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, Any]
             func.sum(case((OpenTask.assignee == actor.username, 1), else_=0)),
             func.sum(case((OpenTask.assignee.is_(None), 1), else_=0)),
             func.sum(case((OpenTask.due_at < now, 1), else_=0)),
-        )
-        .where(visible_to(actor))
-        .group_by(OpenTask.task_name, OpenTask.title)
-        .order_by(OpenTask.task_name)
+        ).where(visible_to(actor)),
+        query or TaskQuery(),
+        now,
+    )
+    rows = session.execute(
+        stmt.group_by(OpenTask.task_name, OpenTask.title).order_by(OpenTask.task_name)
     ).all()
     by_task = [{"task_name": r[0], "title": r[1], "count": r[2]} for r in rows]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import Conflict, EngineError, Forbidden, FormInvalid, NotFound
+from engine.calendar import CHINA
 from engine.tasks import TaskQuery
 
 from .photos import save_photos
@@ -61,14 +63,38 @@ def _report_process() -> str:
 # --- queue ---------------------------------------------------------------------------------
 
 
+def _day(name: str, end: bool = False) -> datetime | None:
+    """A date filter in China time; an end date includes the whole day."""
+    raw = request.args.get(name, "")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(), CHINA)
+
+
+def _filters() -> TaskQuery:
+    """The filters of the query string: case fields, date ranges; shared by list and counts."""
+    fields = {}
+    for name in engine().config.case_filter_fields:
+        value = request.args.get(name, "")
+        if value:
+            fields[name] = engine().grid_and_below(value) if name == "grid" else [value]
+    return TaskQuery(
+        fields=fields,
+        created_from=_day("created_from"),
+        created_to=_day("created_to", end=True),
+        due_from=_day("due_from"),
+        due_to=_day("due_to", end=True),
+    )
+
+
 def _query_from_args() -> tuple[str, TaskQuery, int]:
     tab = request.args.get("tab", "all")
     page = max(int(request.args.get("page", "1") or 1), 1)
-    query = TaskQuery(
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-        order="created" if request.args.get("sort") == "age" else "due",
-    )
+    query = _filters()
+    query.limit, query.offset = PAGE_SIZE, (page - 1) * PAGE_SIZE
+    query.order = "created" if request.args.get("sort") == "age" else "due"
     if tab == "mine":
         query.mine_only = True
     elif tab == "unclaimed":
@@ -87,8 +113,9 @@ def _query_from_args() -> tuple[str, TaskQuery, int]:
 def queue():  # noqa: ANN201
     tab, query, page = _query_from_args()
     tasks = engine().tasks_for(actor(), query)
-    counts = engine().task_counts(actor())
-    cases = {t["instance_id"]: engine().instance_summary(t["instance_id"]) for t in tasks}
+    counts = engine().task_counts(actor(), _filters())
+    cases = engine().instance_summaries([t["instance_id"] for t in tasks])
+    filters = {k: v for k, v in request.args.items() if k not in ("tab", "page", "sort") and v}
     return render_template(
         "queue.html",
         tab=tab,
@@ -98,14 +125,31 @@ def queue():  # noqa: ANN201
         page=page,
         page_size=PAGE_SIZE,
         sort=request.args.get("sort", "due"),
+        filters=filters,
+        filter_fields=engine().filter_fields(),
+        views=engine().saved_views(actor()),
     )
+
+
+@pages_blueprint.post("/queue/views")
+@login_required
+def save_view():  # noqa: ANN201
+    """Save the current filters under a name, to come back to them in one click."""
+    query = request.form.get("query", "")
+    try:
+        engine().save_view(actor(), request.form.get("name", ""), query)
+    except FormInvalid as invalid:
+        flash("; ".join(invalid.fields.values()), "error")
+    else:
+        flash(_("View saved."), "ok")
+    return redirect(url_for("pages.queue") + ("?" + query if query else ""))
 
 
 @pages_blueprint.get("/queue/counts")
 @login_required
 def queue_counts():  # noqa: ANN201
     """For the live tab counts: refreshed by a few lines of fetch, no full reload."""
-    counts = engine().task_counts(actor())
+    counts = engine().task_counts(actor(), _filters())
     return jsonify(
         all=counts["all"],
         mine=counts["mine"],

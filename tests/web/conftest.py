@@ -40,6 +40,19 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start the server; if it dies at once (another test took the free port between
+        our probe and its bind), try again on a new port."""
+        for attempt in range(3):
+            try:
+                self._start_once()
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start_once(self) -> None:
         self.process = subprocess.Popen(
             [HAZARDFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,

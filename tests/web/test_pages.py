@@ -153,3 +153,31 @@ def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(server, en
         for _ in range(5)
     ]
     assert statuses[:4] == [302] * 4 and statuses[4] == 429  # 5 per hour per address
+
+
+def test_filters_narrow_list_and_counts_alike_and_views_are_saved(server, engine):
+    from tests.helpers import report as report_case
+
+    report_case(engine)  # ap-d1-t1-v1, hazardous chemicals
+    report_case(engine, grid="ap-d2-t1-v1", category="fireworks")
+    report_case(engine, grid="ap-d2-t2-v1", category="fireworks")
+    dispatcher = signed_in(server, "dispatcher")
+
+    def rows_and_count(**params):
+        page = dispatcher.get(server.url + "/queue", params=params, timeout=10)
+        counts = dispatcher.get(server.url + "/queue/counts", params=params, timeout=10).json()
+        return len(re.findall(r"<tr class=", page.text)), counts["all"], page
+
+    assert rows_and_count()[:2] == (3, 3)
+    assert rows_and_count(grid="ap-d2")[:2] == (2, 2)  # a district includes its villages
+    assert rows_and_count(grid="ap-d2", category="fireworks")[:2] == (2, 2)
+    assert rows_and_count(category="hazardous_chemicals")[:2] == (1, 1)
+    assert rows_and_count(created_from="2099-01-01")[:2] == (0, 0)
+    _, _, page = rows_and_count(grid="ap-d2")
+    saved = dispatcher.post(
+        server.url + "/queue/views",
+        data={"name": "西山县", "query": "grid=ap-d2", "csrf_token": csrf(page.text)},
+        timeout=10,
+    )
+    assert saved.status_code == 200 and "西山县" in saved.text
+    assert 'href="/queue?grid=ap-d2"' in dispatcher.get(server.url + "/queue", timeout=10).text

@@ -175,6 +175,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_instances_process_status", ["process_id", "status"], unique=False)
 
     op.create_table(
+        "saved_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["username"], ["users.username"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("username", "name"),
+    )
+    op.create_table(
         "user_roles",
         sa.Column("username", sa.String(length=80), nullable=False),
         sa.Column("role", sa.String(length=80), nullable=False),
@@ -196,6 +206,17 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_attachments_instance_id"), ["instance_id"], unique=False
         )
+
+    op.create_table(
+        "instance_fields",
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("instance_id", "name"),
+    )
+    with op.batch_alter_table("instance_fields", schema=None) as batch_op:
+        batch_op.create_index("ix_instance_fields_name_value", ["name", "value"], unique=False)
 
     op.create_table(
         "notifications",
@@ -317,11 +338,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_instance_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("instance_fields", schema=None) as batch_op:
+        batch_op.drop_index("ix_instance_fields_name_value")
+
+    op.drop_table("instance_fields")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attachments_instance_id"))
 
     op.drop_table("attachments")
     op.drop_table("user_roles")
+    op.drop_table("saved_views")
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.drop_index("ix_instances_process_status")
         batch_op.drop_index(batch_op.f("ix_instances_created_at"))
