@@ -69,6 +69,7 @@ class CompiledProcess:
     start_form: str | None
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     notify: dict[str, NotifyInfo] = field(default_factory=dict)
+    bpmn_file: str | None = None  # the deployment file the process comes from
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
@@ -208,6 +209,7 @@ def compile_sources(
             subprocess_specs=subprocess_specs,
             forms=forms,
             start_form=None,
+            bpmn_file=filename,
         )
         _inspect_specs(process, filename, problems)
         compiled[process_id] = process

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -969,6 +970,39 @@ class Engine:
             if instance is None:
                 raise NotFound(f"case {instance_id} not found")
             return _summary(instance)
+
+    def diagram(self, instance_id: int) -> dict[str, Any]:
+        """The BPMN of the case's own version, with the elements it has completed and where
+        it is now (open tasks, waiting events), for the diagram on the case page."""
+        with self.db.reading() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"case {instance_id} not found")
+            version = session.get(ProcessVersion, instance.process_version_id)
+            compiled = self._compiled_by_id(session, version.id)
+            xml = session.scalar(
+                select(DeploymentFile.content).where(
+                    DeploymentFile.deployment_id == version.deployment_id,
+                    DeploymentFile.name == compiled.bpmn_file,
+                )
+            )
+            state = json.loads(instance.state)
+        specs = {}
+        for spec in [compiled.spec, *compiled.subprocess_specs.values()]:
+            specs.update({name: ts.bpmn_id for name, ts in spec.task_specs.items() if ts.bpmn_id})
+        completed, active = set(), set()
+        task_maps = [state.get("tasks", {})]
+        task_maps += [sub.get("tasks", {}) for sub in state.get("subprocesses", {}).values()]
+        for tasks in task_maps:
+            for task in tasks.values():
+                bpmn_id = specs.get(task.get("task_spec"))
+                if bpmn_id is None:
+                    continue
+                if task["state"] == TaskState.COMPLETED:
+                    completed.add(bpmn_id)
+                elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                    active.add(bpmn_id)
+        return {"xml": xml, "completed": sorted(completed - active), "active": sorted(active)}
 
     def case_schema(self, instance_id: int) -> dict[str, Any]:
         """Every field the case's forms define (start form first, then task forms in process

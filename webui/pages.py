@@ -296,6 +296,18 @@ def case_page(instance_id: int):  # noqa: ANN201
     return render_template("case.html", case=case, fields=shown)
 
 
+@pages_blueprint.get("/cases/<int:instance_id>/diagram.json")
+@login_required
+def case_diagram(instance_id: int):  # noqa: ANN201
+    try:
+        allowed = engine().can_view(actor(), instance_id)
+    except NotFound:
+        abort(404)
+    if not allowed:
+        abort(403)
+    return jsonify(engine().diagram(instance_id))
+
+
 # --- inbox -----------------------------------------------------------------------------------
 
 

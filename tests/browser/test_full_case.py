@@ -68,6 +68,9 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     page.wait_for_url(re.compile(r".*/cases/\d+$"))
     case = int(page.url.rsplit("/", 1)[1])
     assert page.locator("img.thumb").count() == 1
+    page.wait_for_selector("#diagram[data-ready=true]")
+    assert page.locator('[data-element-id="classify"].hf-now').count() == 1  # where it is now
+    assert page.locator('[data-element-id="report"].hf-done').count() == 1
     member.shot("case-reported")
 
     dispatcher = Person(browser, server, "dispatcher", shots)
@@ -125,6 +128,9 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     dispatcher.submit()
 
     d.goto(f"{server.url}/cases/{case}")
+    d.wait_for_selector("#diagram[data-ready=true]")
+    assert d.locator('[data-element-id="end_archived"].hf-done').count() == 1
+    assert d.locator(".hf-now").count() == 0
     dispatcher.shot("case-archived")
     text = d.inner_text("main")
     assert "已结案" in text and "销号归档" in text  # closed at the archive end event
