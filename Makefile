@@ -38,6 +38,10 @@ format: install
 bench: install
 	$(BIN)/python -m benchmarks
 
+# Every corpus process, plain SpiffWorkflow vs the engine (docs/conformance.md).
+conformance: install
+	$(BIN)/python -m tests.conformance $(if $(CORPUS),--corpus $(CORPUS))
+
 # After changing UI strings: extract, merge into the catalogs, translate the new entries.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o webui/translations/messages.pot webui

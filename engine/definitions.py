@@ -185,6 +185,7 @@ def compile_sources(
     if warnings is not None:
         warnings.extend(_decision_warnings(parser))
 
+    problems.extend(_recursive_calls(parser))
     compiled: dict[str, CompiledProcess] = {}
     for process_id in parser.get_process_ids():
         if parser.process_parsers[process_id].node.tag != full_tag("process"):
@@ -219,6 +220,43 @@ def compile_sources(
     if [p for p in problems if p.severity == "error"]:
         raise DeployRefused([p for p in problems if p.severity == "error"])
     return compiled
+
+
+def _recursive_calls(parser: EngineParser) -> list[Problem]:
+    """A process that calls itself, directly or through others, is refused.
+
+    SpiffWorkflow starts a new subprocess for every call, without limit, and each one makes
+    the next step slower: one case would hold a worker for hours.
+    """
+    calls: dict[str, list[tuple[str, str]]] = {}
+    for process_id, process_parser in parser.process_parsers.items():
+        if process_parser.node.tag == full_tag("process"):
+            calls[process_id] = [
+                (el.get("id"), el.get("calledElement"))
+                for el in process_parser.node.iter(full_tag("callActivity"))
+                if el.get("calledElement")
+            ]
+    problems = []
+    for process_id, activities in calls.items():
+        for element, called in activities:
+            seen: set[str] = set()
+            todo = [called]
+            while todo and process_id not in seen:
+                current = todo.pop()
+                if current not in seen:
+                    seen.add(current)
+                    todo.extend(target for _el, target in calls.get(current, []))
+            if process_id in seen:
+                via = "itself" if called == process_id else f"'{called}', which calls it back"
+                problems.append(
+                    Problem(
+                        parser.process_parsers[process_id].filename or "?",
+                        element,
+                        f"process '{process_id}' calls {via}: recursive call activities "
+                        "never end; use a loop instead",
+                    )
+                )
+    return problems
 
 
 def _decision_warnings(parser: EngineParser) -> list[Problem]:

@@ -59,14 +59,17 @@ from .models import (
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
+    TREE_WALK_DEPTH,
     EngineScriptEngine,
     ProjectionWriter,
     Snapshot,
     case_data,
     conflicts_as_409,
     current_session,
+    deliver_message,
     find_task,
     new_workflow,
+    out_of_reach,
     reached_end_event,
     record,
     restore,
@@ -402,6 +405,55 @@ class Engine:
                 self.live.put(instance_id, version, (workflow, after))
         return result
 
+    def send_message(
+        self,
+        name: str,
+        payload: Any,
+        actor: Actor | None,
+        *,
+        instance_id: int,
+        correlations: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deliver message `name` to a case waiting for it (receive task, message catch or
+        boundary event, event gateway). With a `messageVariable` the payload lands in that
+        variable; `correlations` (key -> {property: value}) must match the case's own."""
+        workflow = after = None
+        try:
+            with self._command() as session:
+                instance, compiled, workflow, before = self._checkout(session, instance_id)
+                version = instance.version
+                if instance.status != "running":
+                    raise Conflict(f"case {instance_id} is {instance.status}")
+                now = self.now()
+                notifier = self._notifier(compiled)
+                if not deliver_message(workflow, name, payload, correlations or {}):
+                    raise Conflict(f"case {instance_id} is not waiting for message '{name}'")
+                run_engine_steps(workflow, notifier)
+                changes = payload if isinstance(payload, dict) else {"payload": payload}
+                record(
+                    session,
+                    instance,
+                    actor,
+                    now,
+                    "message",
+                    task_name=name,
+                    title=name,
+                    changes={k: [None, v] for k, v in changes.items()},
+                )
+                with conflicts_as_409(instance_id):
+                    after = self._save(
+                        session, instance, workflow, compiled, before, actor, now, notifier
+                    )
+                result = {"instance_id": instance_id, "status": instance.status}
+                version = instance.version
+        except BaseException:
+            workflow = None  # never reuse a half-run workflow
+            raise
+        finally:
+            if workflow is not None:
+                self.live.put(instance_id, version, (workflow, after))
+        return result
+
     def claim(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
             row = self._authorized_task(session, task_id, actor)
@@ -642,7 +694,17 @@ class Engine:
             if old_data.get(name) != instance.data.get(name)
         }
         instance.updated_at = now
-        if workflow.is_completed():
+        stuck = out_of_reach(workflow) if instance.status == "running" else None
+        if stuck is not None:
+            spec = stuck.task_spec
+            instance.status, instance.completed_at = "error", now
+            instance.error = (
+                f"stopped before '{spec.bpmn_id or spec.name}': the case went round its loops "
+                f"too often for SpiffWorkflow, which runs no task deeper than "
+                f"{TREE_WALK_DEPTH:,} steps in its task tree; it cannot continue"
+            )
+            record(session, instance, actor, now, "end", comment=instance.error)
+        elif workflow.is_completed() and instance.status == "running":
             end = reached_end_event(workflow)
             instance.completed_at = now
             if end is None:

@@ -17,9 +17,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit
 from .clock import parse_iso
 from .definitions import CompiledProcess
-from .errors import Conflict, WorkflowFailed
+from .errors import Conflict, EngineError, WorkflowFailed
 from .models import Instance, OpenTask, TaskCandidate, Timer
 from .notify import Notifier
 from .sandbox import SandboxTimeout, SandboxViolation
@@ -87,17 +89,93 @@ def reached_end_event(workflow: BpmnWorkflow) -> Any | None:
     return None
 
 
+# SpiffWorkflow 3.2 walks the task tree (to find READY tasks, to decide it is complete, ...)
+# only to depth 1,000; tasks below it are never run. Tasks this deep are checked one by one.
+TREE_WALK_DEPTH = 1000
+_SUSPECT_DEPTH = TREE_WALK_DEPTH - 100
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _tree_depth(task: Any) -> int:
+    """The task's depth as SpiffWorkflow's walk counts it: subprocess trees hang below their
+    call activity or subprocess task."""
+    depth = task.depth
+    workflow = task.workflow
+    while getattr(workflow, "parent_task_id", None) is not None:
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if parent is None:
+            break
+        depth += parent.depth + 1
+        workflow = parent.workflow
+    return depth
+
+
+def out_of_reach(workflow: BpmnWorkflow) -> Any | None:
+    """A task that waits to run but lies beyond SpiffWorkflow's tree walk, or None.
+
+    Such a task never runs: the case is stuck, and SpiffWorkflow may even report the workflow
+    complete. The marker task 'End' (after an end event was reached) does not count.
+    """
+    deep = [
+        task
+        for wf in (workflow, *workflow.subprocesses.values())
+        for task in wf.tasks.values()
+        if task.state & _ACTIVE
+        and task.task_spec.name != "End"
+        and _tree_depth(task) >= _SUSPECT_DEPTH
+    ]
+    if not deep:
+        return None
+    reached = {task.id for task in workflow.get_tasks(state=_ACTIVE)}
+    return next((task for task in deep if task.id not in reached), None)
+
+
+def waiting_message(workflow: BpmnWorkflow, name: str) -> Any | None:
+    """The definition of message `name` that a waiting task of the workflow would catch."""
+
+    def messages(definition: Any) -> Iterator[Any]:
+        if isinstance(definition, MessageEventDefinition):
+            yield definition
+        for inner in getattr(definition, "event_definitions", None) or []:
+            yield from messages(inner)
+
+    for task in workflow.event_manager.tasks.values():
+        if task.has_state(TaskState.WAITING):
+            for definition in messages(getattr(task.task_spec, "event_definition", None)):
+                if definition.name == name:
+                    return definition
+    return None
+
+
+def deliver_message(
+    workflow: BpmnWorkflow, name: str, payload: Any, correlations: dict[str, Any]
+) -> bool:
+    """Hand message `name` to the tasks waiting for it; False if none waits (or correlates)."""
+    definition = waiting_message(workflow, name)
+    if definition is None:
+        return False
+    try:
+        workflow.send_event(BpmnEvent(definition, payload, correlations))
+    except WorkflowException as exc:
+        if "not waiting" in str(exc):
+            return False  # a task waits for this message, but of another conversation
+        raise WorkflowFailed(_describe(exc)) from exc
+    except (SandboxViolation, SandboxTimeout) as exc:
+        raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - correlation expressions are process code
+        raise WorkflowFailed(f"message '{name}': {exc}") from exc
+    return True
+
+
 def case_data(workflow: BpmnWorkflow, open_tasks: dict[str, Any]) -> dict[str, Any]:
     """The data a person sees for the case: the open task's, else the last completed one's."""
+    data = workflow.last_task.data if workflow.last_task else workflow.data
     if open_tasks:
         data = next(iter(open_tasks.values())).data
-    elif workflow.is_completed():
-        data = workflow.data
+    elif workflow.is_completed():  # at an end event; else cut short (see out_of_reach)
         for task in workflow.get_tasks(state=TaskState.COMPLETED):
             if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
                 data = {**workflow.data, **task.data}
-    else:
-        data = workflow.last_task.data if workflow.last_task else workflow.data
     clean = {k: v for k, v in data.items() if not k.startswith("_") and k != "data_objects"}
     return json.loads(json.dumps(clean, default=str, ensure_ascii=False))
 
@@ -109,6 +187,10 @@ def run_engine_steps(workflow: BpmnWorkflow, notifier: Notifier | None = None) -
         raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
     except SpiffWorkflowException as exc:
         raise WorkflowFailed(_describe(exc)) from exc
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a service task: the process's fault, not ours
+        raise WorkflowFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _describe(exc: SpiffWorkflowException) -> str:

@@ -481,6 +481,10 @@ def _tick() -> None:
     """Does nothing; calling it gives the tracer a chance to check the deadline."""
 
 
+def _discard(*_args: Any, **_kwargs: Any) -> None:
+    """print() in process scripts: accepted, and the output dropped (a server has no console)."""
+
+
 class _Guards:
     """The internal ``__sb_*`` functions of one Sandbox, bound to its size limit."""
 
@@ -547,6 +551,7 @@ class _Guards:
             "sum": self.sum,
             "tuple": tuple,
             "zip": zip,
+            "print": _discard,  # scripts written for SpiffWorkflow often print; no console here
             "Exception": Exception,
             "ValueError": ValueError,
             "TypeError": TypeError,

@@ -1,0 +1,1 @@
+"""Conformance: every corpus process through plain SpiffWorkflow and through our engine."""
