@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from . import attachments, audit, org, sandbox
@@ -562,30 +562,40 @@ class Engine:
         work and a timer fires exactly once; a case someone else holds is left to them.
         """
         now = now or self.now()
-        with self.db.reading() as session:
-            due = session.execute(
-                select(Timer.instance_id, func.min(Timer.fire_at).label("first"))
+        fired = 0
+        cursor: tuple[datetime, int] | None = None
+        while True:  # batch after batch, so that a backlog clears in one sweep
+            first = func.min(Timer.fire_at)
+            stmt = (
+                select(Timer.instance_id, first.label("first"))
                 .where(Timer.fire_at <= now)
                 .group_by(Timer.instance_id)
-                .order_by("first")
+                .order_by(first, Timer.instance_id)
                 .limit(limit)
-            ).all()
-        fired = 0
-        for instance_id, _first in due:
-            try:
-                fired += self._fire_instance_timers(instance_id, now)
-            except EngineError as exc:
-                # One broken case must not stop the others' deadlines.
-                log.error("timers of case %s failed: %s", instance_id, exc)
-        return fired
+            )
+            if cursor is not None:  # each case once per sweep, even if it keeps failing
+                stmt = stmt.having(
+                    or_(first > cursor[0], and_(first == cursor[0], Timer.instance_id > cursor[1]))
+                )
+            with self.db.reading() as session:
+                due = session.execute(stmt).all()
+            for instance_id, first_at in due:
+                try:
+                    fired += self._fire_instance_timers(instance_id, now)
+                except EngineError as exc:
+                    # One broken case must not stop the others' deadlines.
+                    log.error("timers of case %s failed: %s", instance_id, exc)
+                cursor = (first_at, instance_id)
+            if len(due) < limit:
+                return fired
 
     def _fire_instance_timers(self, instance_id: int, now: datetime) -> int:
         workflow = after = None
         try:
             with self._command() as session:
-                checked_out = self._checkout(session, instance_id, skip_locked=True)
+                checked_out = self._checkout(session, instance_id, skip_locked=True, due_at=now)
                 if checked_out is None:
-                    return 0  # another worker is firing or running this case right now
+                    return 0  # another worker holds the case, or has just fired its timers
                 instance, compiled, workflow, before = checked_out
                 version = instance.version
                 after = before
@@ -652,7 +662,11 @@ class Engine:
         return row
 
     def _checkout(
-        self, session: Session, instance_id: int, skip_locked: bool = False
+        self,
+        session: Session,
+        instance_id: int,
+        skip_locked: bool = False,
+        due_at: datetime | None = None,
     ) -> tuple[Instance, Any, Any, Any] | None:
         """The instance row (locked), its compiled process, its live workflow and what the
         projection holds for it (kept from the last command, so the tree is not walked again).
@@ -667,6 +681,16 @@ class Engine:
             if skip_locked and session.get(Instance, instance_id) is not None:
                 return None
             raise NotFound(f"case {instance_id} not found")
+        if (
+            due_at is not None
+            and session.scalar(
+                select(Timer.id)
+                .where(Timer.instance_id == instance_id, Timer.fire_at <= due_at)
+                .limit(1)
+            )
+            is None
+        ):
+            return None  # fired by another worker between our list and our lock: no restore
         compiled = self._compiled_by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)
         if live is None:

@@ -91,3 +91,10 @@ def test_a_timer_firing_during_a_completion_fails_nobody(engine, make_engine, cl
     for case in cases:
         assert open_task_names(engine, case) == ["verify"]
     assert engine.verify_audit().ok
+
+
+def test_one_sweep_clears_a_backlog_larger_than_its_batch(engine, clock):
+    cases = [to_rectify(engine) for _ in range(5)]
+    clock.advance(days=60)
+    assert engine.fire_due_timers(limit=2) == 2 * len(cases)  # three batches, one sweep
+    assert engine.fire_due_timers(limit=2) == 0
