@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from . import attachments, audit, org, sandbox
@@ -85,6 +85,17 @@ CALENDAR_TTL_SECONDS = 60.0
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
+
+
+@dataclass
+class LiveCase:
+    """A case checked out for one command: its row, process, live workflow and projection."""
+
+    instance: Instance
+    compiled: CompiledProcess
+    workflow: Any
+    before: Snapshot
+    after: Snapshot | None = None
 
 
 @dataclass
@@ -343,10 +354,10 @@ class Engine:
                 title=compiled.name,
                 changes={k: [None, v] for k, v in accepted.items()},
             )
-            after = self._save(session, instance, workflow, compiled, before, actor, now, notifier)
-            instance_id, instance_version = instance.id, instance.version
-        self.live.put(instance_id, instance_version, (workflow, after))
-        return instance_id
+            case = LiveCase(instance, compiled, workflow, before)
+            self._save(session, case, actor, now, notifier)
+            self._keep_after_commit(session, case)
+            return instance.id
 
     def complete(
         self,
@@ -356,54 +367,40 @@ class Engine:
         comment: str | None = None,
     ) -> dict[str, Any]:
         """Complete a READY task the actor may work, with its form data."""
-        workflow = None
-        instance_id = None
-        try:
-            with self._command() as session:
-                row = self._authorized_task(session, task_id, actor)
-                instance_id = row.instance_id
-                instance, compiled, workflow, before = self._checkout(session, instance_id)
-                task = find_task(workflow, task_id)
-                if task is None or task.state != TaskState.READY:
-                    raise Conflict(f"task {task_id} is no longer ready")
-                schema = compiled.form(row.form_key)
-                accepted = validate_submission(schema, task.data, data or {}, self.sandbox.evaluate)
-                changes = {
-                    k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
-                }
-                now = self.now()
-                task.data.update(accepted)
-                notifier = self._notifier(compiled)
-                try:
-                    task.run()
-                except Exception as exc:  # noqa: BLE001 - postscripts are process code
-                    raise WorkflowFailed(f"{row.title}: {exc}") from exc
-                run_engine_steps(workflow, notifier)
-                record(
-                    session,
-                    instance,
-                    actor,
-                    now,
-                    "complete",
-                    task_id=task_id,
-                    task_name=row.task_name,
-                    title=row.title,
-                    changes=changes,
-                    comment=comment or None,
-                )
-                with conflicts_as_409(instance_id):
-                    after = self._save(
-                        session, instance, workflow, compiled, before, actor, now, notifier
-                    )
-                result = {"instance_id": instance_id, "status": instance.status}
-                version = instance.version
-        except BaseException:
-            workflow = None  # never reuse a half-run workflow
-            raise
-        finally:
-            if workflow is not None and instance_id is not None:
-                self.live.put(instance_id, version, (workflow, after))
-        return result
+        with self._command() as session:
+            row = self._authorized_task(session, task_id, actor)
+            case = self._checkout(session, row.instance_id)
+            task = find_task(case.workflow, task_id)
+            if task is None or task.state != TaskState.READY:
+                raise Conflict(f"task {task_id} is no longer ready")
+            accepted = validate_submission(
+                case.compiled.form(row.form_key), task.data, data or {}, self.sandbox.evaluate
+            )
+            changes = {
+                k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
+            }
+            now = self.now()
+            task.data.update(accepted)
+            notifier = self._notifier(case.compiled)
+            try:
+                task.run()
+            except Exception as exc:  # noqa: BLE001 - postscripts are process code
+                raise WorkflowFailed(f"{row.title}: {exc}") from exc
+            run_engine_steps(case.workflow, notifier)
+            record(
+                session,
+                case.instance,
+                actor,
+                now,
+                "complete",
+                task_id=task_id,
+                task_name=row.task_name,
+                title=row.title,
+                changes=changes,
+                comment=comment or None,
+            )
+            self._save(session, case, actor, now, notifier)
+            return {"instance_id": case.instance.id, "status": case.instance.status}
 
     def send_message(
         self,
@@ -417,42 +414,28 @@ class Engine:
         """Deliver message `name` to a case waiting for it (receive task, message catch or
         boundary event, event gateway). With a `messageVariable` the payload lands in that
         variable; `correlations` (key -> {property: value}) must match the case's own."""
-        workflow = after = None
-        try:
-            with self._command() as session:
-                instance, compiled, workflow, before = self._checkout(session, instance_id)
-                version = instance.version
-                if instance.status != "running":
-                    raise Conflict(f"case {instance_id} is {instance.status}")
-                now = self.now()
-                notifier = self._notifier(compiled)
-                if not deliver_message(workflow, name, payload, correlations or {}):
-                    raise Conflict(f"case {instance_id} is not waiting for message '{name}'")
-                run_engine_steps(workflow, notifier)
-                changes = payload if isinstance(payload, dict) else {"payload": payload}
-                record(
-                    session,
-                    instance,
-                    actor,
-                    now,
-                    "message",
-                    task_name=name,
-                    title=name,
-                    changes={k: [None, v] for k, v in changes.items()},
-                )
-                with conflicts_as_409(instance_id):
-                    after = self._save(
-                        session, instance, workflow, compiled, before, actor, now, notifier
-                    )
-                result = {"instance_id": instance_id, "status": instance.status}
-                version = instance.version
-        except BaseException:
-            workflow = None  # never reuse a half-run workflow
-            raise
-        finally:
-            if workflow is not None:
-                self.live.put(instance_id, version, (workflow, after))
-        return result
+        with self._command() as session:
+            case = self._checkout(session, instance_id)
+            if case.instance.status != "running":
+                raise Conflict(f"case {instance_id} is {case.instance.status}")
+            now = self.now()
+            notifier = self._notifier(case.compiled)
+            if not deliver_message(case.workflow, name, payload, correlations or {}):
+                raise Conflict(f"case {instance_id} is not waiting for message '{name}'")
+            run_engine_steps(case.workflow, notifier)
+            changes = payload if isinstance(payload, dict) else {"payload": payload}
+            record(
+                session,
+                case.instance,
+                actor,
+                now,
+                "message",
+                task_name=name,
+                title=name,
+                changes={k: [None, v] for k, v in changes.items()},
+            )
+            self._save(session, case, actor, now, notifier)
+            return {"instance_id": instance_id, "status": case.instance.status}
 
     def claim(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
@@ -590,49 +573,34 @@ class Engine:
                 return fired
 
     def _fire_instance_timers(self, instance_id: int, now: datetime) -> int:
-        workflow = after = None
-        try:
-            with self._command() as session:
-                checked_out = self._checkout(session, instance_id, skip_locked=True, due_at=now)
-                if checked_out is None:
-                    return 0  # another worker holds the case, or has just fired its timers
-                instance, compiled, workflow, before = checked_out
-                version = instance.version
-                after = before
-                due = {tid: t for tid, t in before.timers.items() if t[0] <= now}
-                if not due:
-                    return 0
-                token = _now_override.set(now)
-                notifier = self._notifier(compiled)
-                try:
-                    workflow.refresh_timers()
-                    run_engine_steps(workflow, notifier)
-                finally:
-                    _now_override.reset(token)
-                for tid, (at, task) in sorted(due.items(), key=lambda item: item[1][0]):
-                    record(
-                        session,
-                        instance,
-                        None,
-                        now,
-                        "timer",
-                        task_id=tid,
-                        task_name=task.task_spec.bpmn_id or task.task_spec.name,
-                        title=task.task_spec.bpmn_name,
-                        changes={"fire_at": [None, at.isoformat()]},
-                    )
-                with conflicts_as_409(instance_id):
-                    after = self._save(
-                        session, instance, workflow, compiled, before, None, now, notifier
-                    )
-                version = instance.version
-        except BaseException:
-            workflow = None
-            raise
-        finally:
-            if workflow is not None:
-                self.live.put(instance_id, version, (workflow, after))
-        return len(due)
+        with self._command() as session:
+            case = self._checkout(session, instance_id, skip_locked=True, due_at=now)
+            if case is None:
+                return 0  # another worker holds the case, or has just fired its timers
+            due = {tid: t for tid, t in case.before.timers.items() if t[0] <= now}
+            if not due:
+                return 0
+            token = _now_override.set(now)
+            notifier = self._notifier(case.compiled)
+            try:
+                case.workflow.refresh_timers()
+                run_engine_steps(case.workflow, notifier)
+            finally:
+                _now_override.reset(token)
+            for tid, (at, task) in sorted(due.items(), key=lambda item: item[1][0]):
+                record(
+                    session,
+                    case.instance,
+                    None,
+                    now,
+                    "timer",
+                    task_id=tid,
+                    task_name=task.task_spec.bpmn_id or task.task_spec.name,
+                    title=task.task_spec.bpmn_name,
+                    changes={"fire_at": [None, at.isoformat()]},
+                )
+            self._save(session, case, None, now, notifier)
+            return len(due)
 
     # --- shared command steps ---------------------------------------------------------------
 
@@ -667,7 +635,7 @@ class Engine:
         instance_id: int,
         skip_locked: bool = False,
         due_at: datetime | None = None,
-    ) -> tuple[Instance, Any, Any, Any] | None:
+    ) -> LiveCase | None:
         """The instance row (locked), its compiled process, its live workflow and what the
         projection holds for it (kept from the last command, so the tree is not walked again).
 
@@ -695,20 +663,44 @@ class Engine:
         live = self.live.checkout(instance_id, instance.version)
         if live is None:
             workflow = restore(instance, compiled, self.script_engine)
-            return instance, compiled, workflow, snapshot(workflow)
-        return instance, compiled, *live
+            live = (workflow, snapshot(workflow))
+        case = LiveCase(instance, compiled, *live)
+        self._keep_after_commit(session, case)
+        return case
+
+    def _keep_after_commit(self, session: Session, case: LiveCase) -> None:
+        """The live workflow goes back to the cache only if the command commits; after a
+        rollback (any error) it is dropped, so a half-run workflow is never reused."""
+
+        @event.listens_for(session, "after_commit", once=True)
+        def _put_back(_session: Session) -> None:
+            self.live.put(
+                case.instance.id, case.instance.version, (case.workflow, case.after or case.before)
+            )
 
     def _save(
         self,
         session: Session,
-        instance: Instance,
-        workflow: Any,
-        compiled: CompiledProcess,
-        before: Snapshot,
+        case: LiveCase,
         actor: Actor | None,
         now: datetime,
         notifier: Notifier | None = None,
-    ) -> Snapshot:
+    ) -> None:
+        """Write the step; a race with another writer becomes the API's 409."""
+        with conflicts_as_409(case.instance.id):
+            self._write_step(session, case, actor, now, notifier)
+
+    def _write_step(
+        self,
+        session: Session,
+        case: LiveCase,
+        actor: Actor | None,
+        now: datetime,
+        notifier: Notifier | None,
+    ) -> None:
+        """State, case data, status, projection, filter fields, notifications."""
+        instance, workflow, compiled = case.instance, case.workflow, case.compiled
+        before = case.before
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
         old_data, instance.data = instance.data or {}, case_data(workflow, after.tasks)
@@ -759,7 +751,7 @@ class Engine:
             self._write_filter_fields(session, instance.id, changed)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
-        return after
+        case.after = after
 
     def _write_filter_fields(
         self, session: Session, instance_id: int, changed: dict[str, Any]
