@@ -281,15 +281,19 @@ def my_reports():  # noqa: ANN201
 # --- cases -----------------------------------------------------------------------------------
 
 
-@pages_blueprint.get("/cases/<int:instance_id>")
-@login_required
-def case_page(instance_id: int):  # noqa: ANN201
+def _may_view_or_abort(instance_id: int) -> None:
     try:
         allowed = engine().can_view(actor(), instance_id)
     except NotFound:
         abort(404)
     if not allowed:
         abort(403)
+
+
+@pages_blueprint.get("/cases/<int:instance_id>")
+@login_required
+def case_page(instance_id: int):  # noqa: ANN201
+    _may_view_or_abort(instance_id)
     case = engine().instance(instance_id)
     fields = build_fields(engine().case_schema(instance_id), case["data"])
     shown = [f for f in fields if f.value not in (None, "", [], {})]
@@ -299,12 +303,7 @@ def case_page(instance_id: int):  # noqa: ANN201
 @pages_blueprint.get("/cases/<int:instance_id>/diagram.json")
 @login_required
 def case_diagram(instance_id: int):  # noqa: ANN201
-    try:
-        allowed = engine().can_view(actor(), instance_id)
-    except NotFound:
-        abort(404)
-    if not allowed:
-        abort(403)
+    _may_view_or_abort(instance_id)
     return jsonify(engine().diagram(instance_id))
 
 
