@@ -78,7 +78,7 @@ from .runtime import (
 )
 from .serialization import dump_state
 from .store import Database
-from .tasks import TaskQuery, task_counts, task_view, tasks_for, visible_to
+from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for, visible_to
 
 log = logging.getLogger(__name__)
 CALENDAR_TTL_SECONDS = 60.0
@@ -793,6 +793,11 @@ class Engine:
     def tasks_for(self, actor: Actor, query: TaskQuery | None = None) -> list[dict[str, Any]]:
         with self.db.reading() as session:
             return tasks_for(session, actor, query or TaskQuery(), self.now())
+
+    def escalated_to(self, actor: Actor) -> list[dict[str, Any]]:
+        """What reached this person as a grid's supervising leader, oldest first."""
+        with self.db.reading() as session:
+            return escalated_to(session, actor, self.now())
 
     def task_counts(self, actor: Actor, query: TaskQuery | None = None) -> dict[str, Any]:
         with self.db.reading() as session:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from .models import InstanceField, OpenTask, TaskCandidate
+from .models import Grid, InstanceField, OpenTask, TaskCandidate
 from .org import Actor
 
 
@@ -130,3 +130,26 @@ def task_counts(
         "overdue": sum(r[5] or 0 for r in rows),
         "by_task": by_task,
     }
+
+
+def escalated_to(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
+    """Open tasks that reached the actor as the supervising leader of a grid (a `leader:`
+    group): with the grid and its level, oldest first, for the leader's view (督办)."""
+    leader_groups = sorted(g for g in actor.groups if g.startswith("leader:"))
+    if not leader_groups:
+        return []
+    rows = session.execute(
+        select(OpenTask, Grid.code, Grid.name, Grid.level)
+        .join(TaskCandidate, TaskCandidate.task_id == OpenTask.id)
+        .join(Grid, TaskCandidate.group_key == literal("leader:") + Grid.code)
+        .where(TaskCandidate.group_key.in_(leader_groups))
+        .order_by(OpenTask.created_at, OpenTask.id)
+    ).all()
+    result = []
+    for task, code, name, level in rows:
+        view = task_view(task, now)
+        view.update(
+            grid=code, grid_name=name, grid_level=level, waiting_days=(now - task.created_at).days
+        )
+        result.append(view)
+    return result

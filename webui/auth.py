@@ -40,6 +40,11 @@ class WebUser(UserMixin):
     def has_role(self, role: str) -> bool:
         return role in self.actor.roles
 
+    @property
+    def is_leader(self) -> bool:
+        """Supervising leader of some grid: escalations come to them."""
+        return any(group.startswith("leader:") for group in self.actor.groups)
+
 
 @login_manager.user_loader
 def load_user(username: str) -> WebUser | None:

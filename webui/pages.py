@@ -159,6 +159,15 @@ def queue_counts():  # noqa: ANN201
     )
 
 
+@pages_blueprint.get("/supervision")
+@login_required
+def supervision():  # noqa: ANN201
+    """The leader's view: what was escalated to me, by grid level and age (督办, 批示)."""
+    tasks = engine().escalated_to(actor())
+    cases = engine().instance_summaries([t["instance_id"] for t in tasks])
+    return render_template("supervision.html", tasks=tasks, cases=cases)
+
+
 # --- tasks -----------------------------------------------------------------------------------
 
 

@@ -181,3 +181,22 @@ def test_filters_narrow_list_and_counts_alike_and_views_are_saved(server, engine
     )
     assert saved.status_code == 200 and "西山县" in saved.text
     assert 'href="/queue?grid=ap-d2"' in dispatcher.get(server.url + "/queue", timeout=10).text
+
+
+def test_a_leader_sees_what_was_escalated_to_them(server, engine, clock):
+    from datetime import timedelta
+
+    from engine.clock import parse_iso
+
+    case = to_rectify(engine, grade="major")
+    deadline = parse_iso(engine.instance(case)["data"]["deadline"])
+    clock.set(deadline + timedelta(minutes=1))
+    engine.fire_due_timers()
+    village_leader = signed_in(server, "leader_ap_d1_t1_v1")
+    page = village_leader.get(server.url + "/supervision", timeout=10)
+    assert page.status_code == 200 and f"#{case}" in page.text
+    assert "南门社区" in page.text and "村社区" in page.text  # the grid and its level
+    town_leader = signed_in(server, "leader_ap_d1_t1")
+    assert f"#{case}" not in town_leader.get(server.url + "/supervision", timeout=10).text
+    dispatcher = signed_in(server, "dispatcher")
+    assert "/supervision" not in dispatcher.get(server.url + "/queue", timeout=10).text
