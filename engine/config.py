@@ -27,6 +27,7 @@ MAIL_KEYS: dict[str, tuple[str, type]] = {
     "sender": ("mail_sender", str),
     "batch": ("mail_batch", int),
     "timeout_seconds": ("mail_timeout_seconds", float),
+    "base_url": ("mail_base_url", str),
 }
 
 
@@ -58,6 +59,7 @@ class Config:
     mail_sender: str = "HazardFlow <hazardflow@localhost>"
     mail_batch: int = 100  # notifications per sweep
     mail_timeout_seconds: float = 10.0
+    mail_base_url: str = "http://127.0.0.1:5000"  # where people open the links in e-mails
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property

@@ -116,6 +116,7 @@ def message(config: Config, row: Row[Any], now: datetime) -> EmailMessage:
     msg["Date"] = format_datetime(now)
     body = [row.text]
     if row.instance_id is not None:
-        body += ["", f"案件编号：{row.instance_id}", f"查看：/cases/{row.instance_id}"]
+        link = f"{config.mail_base_url.rstrip('/')}/cases/{row.instance_id}"
+        body += ["", f"案件编号：{row.instance_id}", f"查看：{link}"]
     msg.set_content("\n".join(body) + "\n")
     return msg

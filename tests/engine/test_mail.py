@@ -109,7 +109,8 @@ def test_assignment_is_emailed_once_and_only_to_users_with_an_address(mail_engin
     message = smtp.inbox.messages[0]
     assert "交办" in message["Subject"] and message["Subject"].startswith("[HazardFlow]")
     body = message.get_content()
-    assert "南门化工仓库" in body and f"案件编号：{case}" in body and f"/cases/{case}" in body
+    assert "南门化工仓库" in body and f"案件编号：{case}" in body
+    assert f"http://127.0.0.1:5000/cases/{case}" in body  # a link people can open
     assert _emailed(engine) == {"dept_yjj": [True], "yjj_second": [False]}
 
     assert send_pending(engine) == 0  # no duplicates
