@@ -342,8 +342,15 @@ def setup(ctx: click.Context) -> None:
             counts = load_demo(session, engine.config.demo_file)
             click.echo(f"loaded the demo organisation: {counts['users']} users")
     doc = read_demo(engine.config.demo_file)
-    names = ", ".join(u["username"] for u in doc["users"][:4])
-    click.echo(f"demo logins: {names}, dept_<code>, member_<grid>, leader_<grid>")
+    by_role: dict[str, list[str]] = {}
+    for user in doc["users"]:
+        for role in user.get("roles") or []:
+            by_role.setdefault(role, []).append(user["username"])
+    click.echo("demo logins:")
+    for role, names in by_role.items():
+        shown = ", ".join(names[:3]) + (f" … ({len(names)})" if len(names) > 3 else "")
+        click.echo(f"  {role:<12} {shown}")
+    click.echo("  leader       leader_ap, leader_ap_d1, … (one per grid: leader_<grid code>)")
     click.echo(f"demo password: {doc.get('password')}")
 
 
