@@ -77,7 +77,32 @@ def login():  # noqa: ANN201
             login_user(WebUser(engine.actor(form.username.data)))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong user name or password."), "error")
-    return render_template("login.html", form=form), 200 if request.method == "GET" else 401
+    return render_template("login.html", form=form, demo=_demo_logins()), (
+        200 if request.method == "GET" else 401
+    )
+
+
+def _demo_logins() -> dict | None:
+    """While the demo organisation still has its demo password, show its logins on the sign-in
+    page, so that a newcomer can play every part of a case without reading anything. Checked
+    once per process: hashing is slow on purpose."""
+    cache = current_app.extensions.setdefault("hazardflow.demo", {})
+    if "logins" not in cache:
+        from engine.demo import read_demo
+
+        engine = current_app.extensions["hazardflow.engine"]
+        cache["logins"] = None
+        try:
+            doc = read_demo(engine.config.demo_file)
+        except OSError:
+            return None
+        with engine.db.reading() as db_session:
+            if doc.get("password") and check_password(db_session, "dispatcher", doc["password"]):
+                cache["logins"] = {
+                    "password": doc["password"],
+                    "users": ["dispatcher", "dept_yjj", "member_d1_t1_v1", "leader_ap_d1_t1_v1"],
+                }
+    return cache["logins"]
 
 
 @auth_blueprint.post("/logout")

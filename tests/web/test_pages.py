@@ -200,3 +200,15 @@ def test_a_leader_sees_what_was_escalated_to_them(server, engine, clock):
     assert f"#{case}" not in town_leader.get(server.url + "/supervision", timeout=10).text
     dispatcher = signed_in(server, "dispatcher")
     assert "/supervision" not in dispatcher.get(server.url + "/queue", timeout=10).text
+
+
+def test_sign_in_page_shows_demo_logins_only_while_the_demo_password_works(server, engine):
+    from engine.models import User
+    from werkzeug.security import generate_password_hash
+
+    assert "演示账号" in requests.get(server.url + "/login", timeout=10).text
+    with engine.db.transaction() as session:
+        session.get(User, "dispatcher").password_hash = generate_password_hash("changed")
+    server.stop()
+    server.start()  # checked once per process
+    assert "演示账号" not in requests.get(server.url + "/login", timeout=10).text
