@@ -203,8 +203,9 @@ def test_a_leader_sees_what_was_escalated_to_them(server, engine, clock):
 
 
 def test_sign_in_page_shows_demo_logins_only_while_the_demo_password_works(server, engine):
-    from engine.models import User
     from werkzeug.security import generate_password_hash
+
+    from engine.models import User
 
     assert "演示账号" in requests.get(server.url + "/login", timeout=10).text
     with engine.db.transaction() as session:
