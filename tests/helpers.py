@@ -58,16 +58,22 @@ def report(engine: Engine, **changes: Any) -> int:
     return engine.start("hazard_handling", {**REPORT, **changes}, engine.actor(MEMBER))
 
 
+def accept(engine: Engine, case: int, grade: str = "general", category: str | None = None) -> None:
+    """The dispatcher accepts the report (分类定级: 受理) with the category as reported."""
+    data = {"outcome": "accept", "grade": grade, "category": category or REPORT["category"]}
+    act(engine, "dispatcher", case, "classify", data)
+
+
+def close_invalid(engine: Engine, case: int, reason: str = "无此单位") -> None:
+    """The dispatcher closes the report as invalid (无效结案)."""
+    data = {"outcome": "invalid", "reason": reason, "category": REPORT["category"]}
+    act(engine, "dispatcher", case, "classify", data)
+
+
 def to_rectify(engine: Engine, grade: str = "general", category: str | None = None) -> int:
     """A case reported, classified, dispatched as the table says and accepted by the dept."""
     case = report(engine, **({"category": category} if category else {}))
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "accept", "grade": grade, "category": category or REPORT["category"]},
-    )
+    accept(engine, case, grade, category)
     data = engine.instance(case)["data"]
     act(
         engine,

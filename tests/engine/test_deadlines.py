@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engine.calendar import CHINA
 from engine.clock import parse_iso
-from tests.helpers import act, open_task_names, to_rectify
+from tests.helpers import accept, act, open_task_names, to_rectify
 
 
 def _supervise_count(engine, case) -> int:
@@ -18,13 +18,7 @@ def test_extension_on_day_3_of_5_moves_every_timer(engine, clock):
     from tests.helpers import report
 
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, case)
     act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
     act(engine, "dept_yjj", case, "receive", {"decision": "accept"})
     old_deadline = parse_iso(engine.instance(case)["data"]["deadline"])

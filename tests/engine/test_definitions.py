@@ -10,7 +10,7 @@ import pytest
 from engine import DeployRefused
 from engine.models import Deployment
 from tests.conftest import PROCESSES
-from tests.helpers import RECTIFY_REPORT, act, report, to_rectify
+from tests.helpers import RECTIFY_REPORT, accept, act, report, to_rectify
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -33,13 +33,7 @@ def test_running_instances_stay_on_their_version(engine, tmp_path):
     new_case = report(engine)
     assert engine.instance(old_case)["version"] == 1
     assert engine.instance(new_case)["version"] == 2
-    act(
-        engine,
-        "dispatcher",
-        new_case,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, new_case)
     assert engine.instance(new_case)["data"]["deadline_days"] == 7
     # the old case still runs on version 1, restored from the database by a new engine
     engine.live.clear()

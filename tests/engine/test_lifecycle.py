@@ -11,7 +11,9 @@ from tests.helpers import (
     MEMBER,
     RECTIFY_REPORT,
     REPORT,
+    accept,
     act,
+    close_invalid,
     open_task,
     open_task_names,
     report,
@@ -22,13 +24,7 @@ from tests.helpers import (
 def test_happy_path_to_archive_with_history_and_audit(engine):
     case = report(engine)
     assert open_task_names(engine, case) == ["classify"]
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, case)
     data = engine.instance(case)["data"]
     assert data["department"] == "yjj"  # from dispatch.dmn
     assert data["suggested_department"] == "yjj"
@@ -95,13 +91,7 @@ def test_reason_required_unless_accept(engine):
 
 def test_return_goes_back_to_dispatch_with_the_reason(engine):
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, case)
     act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 10})
     act(engine, "dept_yjj", case, "receive", {"decision": "return", "reason": "属住建局职责"})
     assert open_task_names(engine, case) == ["dispatch"]
@@ -242,11 +232,5 @@ def test_a_draft_is_kept_per_person_until_the_task_is_done(engine):
     assert engine.draft(classify["id"], engine.actor("dispatcher")) == {"outcome": "invalid"}
     with pytest.raises(Forbidden):
         engine.save_draft(classify["id"], engine.actor("dept_yjj"), {"outcome": "accept"})
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "invalid", "reason": "无此单位", "category": REPORT["category"]},
-    )
+    close_invalid(engine, case, "无此单位")
     assert engine.draft(classify["id"], engine.actor("dispatcher")) is None

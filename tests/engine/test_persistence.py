@@ -7,18 +7,12 @@ import threading
 from sqlalchemy import text
 
 from engine import Conflict, EngineError
-from tests.helpers import REPORT, act, open_task, report
+from tests.helpers import REPORT, accept, act, close_invalid, open_task, report
 
 
 def test_work_continues_in_a_new_engine_on_the_same_database(engine, make_engine):
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": REPORT["category"]},
-    )
+    accept(engine, case)
     fresh = make_engine()  # another process: no cache, no live workflows
     assert fresh.instance(case)["data"]["department"] == "yjj"
     act(fresh, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 10})
@@ -59,13 +53,7 @@ def test_two_concurrent_completions_of_one_task_one_wins(engine, make_engine):
 
 def test_audit_verify_detects_an_edited_or_deleted_event(engine):
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "invalid", "reason": "无此单位", "category": REPORT["category"]},
-    )
+    close_invalid(engine, case, "无此单位")
     assert engine.verify_audit().ok
     with engine.db.transaction() as session:
         session.execute(
@@ -77,13 +65,7 @@ def test_audit_verify_detects_an_edited_or_deleted_event(engine):
 
 def test_audit_verify_detects_a_deleted_last_event(engine):
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "invalid", "reason": "无此单位", "category": REPORT["category"]},
-    )
+    close_invalid(engine, case, "无此单位")
     with engine.db.transaction() as session:
         session.execute(text("DELETE FROM audit_events WHERE action = 'end'"))
     result = engine.verify_audit()

@@ -28,7 +28,7 @@ from engine.clock import parse_iso
 from engine.models import AuditEvent, Instance, Timer
 from engine.org import SYSTEM
 from tests.conftest import PROCESSES
-from tests.helpers import act, report, to_rectify
+from tests.helpers import accept, act, report, to_rectify
 
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
 TIMER_WAIT = Path(__file__).resolve().parent.parent / "fixtures" / "timer_wait"
@@ -248,13 +248,7 @@ def test_three_days_down_then_due_timers_fire_once_each_oldest_first(engine, clo
     wednesday = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)  # 09:00 in China
     clock.set(wednesday)
     returned = report(engine)  # the first case reported, but sent back by the department...
-    act(
-        engine,
-        "dispatcher",
-        returned,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, returned)
     act(engine, "dispatcher", returned, "dispatch", {"department": "yjj", "deadline_days": 10})
     clock.advance(minutes=10)
     act(engine, "dept_yjj", returned, "receive", {"decision": "return", "reason": "不归本局"})

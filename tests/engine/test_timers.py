@@ -7,7 +7,7 @@ from datetime import timedelta
 from engine.calendar import CHINA
 from engine.clock import parse_iso
 from tests.conftest import PROCESSES
-from tests.helpers import MAJOR_PLAN, RECTIFY_REPORT, act, open_task_names, to_rectify
+from tests.helpers import MAJOR_PLAN, RECTIFY_REPORT, accept, act, open_task_names, to_rectify
 
 GRID_CHAIN = ["ap-d1-t1-v1", "ap-d1-t1", "ap-d1", "ap"]  # the village and its ancestors
 
@@ -140,13 +140,7 @@ def test_inbox_gets_assignment_reminder_supervision_and_return(engine, clock):
     assert inbox("leader_ap_d1_t1_v1")["unread"] == 0
 
     returned = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        returned,
-        "classify",
-        {"outcome": "accept", "grade": "general", "category": "hazardous_chemicals"},
-    )
+    accept(engine, returned)
     act(engine, "dispatcher", returned, "dispatch", {"department": "yjj", "deadline_days": 5})
     act(engine, "dept_yjj", returned, "receive", {"decision": "return", "reason": "非本部门职责"})
     news = inbox("dispatcher")["items"][0]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import PROCESSES
+from tests.helpers import close_invalid
 
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -109,16 +110,10 @@ def test_validate_and_refused_deploy_name_file_and_element(run, tmp_path, databa
 
 
 def test_audit_verify_fails_after_tampering(run, engine, database_url):
-    from tests.helpers import REPORT, act, report
+    from tests.helpers import report
 
     case = report(engine)
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "classify",
-        {"outcome": "invalid", "reason": "无效", "category": REPORT["category"]},
-    )
+    close_invalid(engine, case, "无效")
     assert run("audit", "verify").returncode == 0
     with engine.db.transaction() as session:
         session.execute(text("UPDATE audit_events SET comment = 'rewritten' WHERE seq = 2"))
