@@ -30,6 +30,15 @@ MAIL_KEYS: dict[str, tuple[str, type]] = {
     "base_url": ("mail_base_url", str),
 }
 
+# config.yaml `cases:` key -> Config field, with its type
+CASES_KEYS: dict[str, tuple[str, Any]] = {
+    "report_process": ("public_report_process", str),
+    "public_report_limit": ("public_report_limit", str),
+    "filter_fields": ("case_filter_fields", tuple),
+    "viewer_roles": ("case_viewer_roles", tuple),
+    "photo_max_bytes": ("photo_max_bytes", int),
+}
+
 
 @dataclass
 class Config:
@@ -96,10 +105,11 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         flat["sweep_in_web"] = bool(timers["sweep_in_web"])
     if "sweep_interval_seconds" in timers:
         flat["sweep_interval_seconds"] = float(timers["sweep_interval_seconds"])
-    mail = raw.get("mail") or {}
-    for key, (name, kind) in MAIL_KEYS.items():
-        if mail.get(key) is not None:
-            flat[name] = kind(mail[key])
+    for section, keys in (("mail", MAIL_KEYS), ("cases", CASES_KEYS)):
+        values = raw.get(section) or {}
+        for key, (name, kind) in keys.items():
+            if values.get(key) is not None:
+                flat[name] = kind(values[key])
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

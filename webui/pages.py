@@ -55,9 +55,17 @@ def home():  # noqa: ANN201
 
 
 def _report_process() -> str:
-    processes = engine().processes()
-    ids = [p["process_id"] for p in processes]
-    return "hazard_handling" if "hazard_handling" in ids else (ids[0] if ids else "none")
+    """The process people report with: config `public_report_process`, else the first one
+    deployed. The pages name no process themselves."""
+    ids = [p["process_id"] for p in engine().processes()]
+    configured = engine().config.public_report_process
+    return configured if configured in ids or not ids else ids[0]
+
+
+@pages_blueprint.get("/report")
+@login_required
+def report_default():  # noqa: ANN201
+    return redirect(url_for("pages.report", process_id=_report_process()))
 
 
 # --- queue ---------------------------------------------------------------------------------
