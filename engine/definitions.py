@@ -57,6 +57,7 @@ class HumanTaskInfo:
     form_key: str | None
     candidates: str | None  # expression returning group keys
     due: str | None  # expression returning an ISO datetime
+    queue: str | None = None  # expression naming the queue tab; default: the title
 
 
 @dataclass
@@ -368,7 +369,7 @@ def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
             "eval",
         )
     props = _properties(task_spec)
-    for name in ("candidates", "due", "notify_to", "notify_text"):
+    for name in ("candidates", "due", "queue", "notify_to", "notify_text"):
         if props.get(name):
             yield f"property '{name}'", props[name], "eval"
     engine = getattr(task_spec, "dmnEngine", None)
@@ -435,6 +436,7 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                     form_key=form_key if form_key in process.forms else None,
                     candidates=props.get("candidates"),
                     due=props.get("due"),
+                    queue=props.get("queue"),
                 )
     if process.start_form and process.start_form not in process.forms:
         problems.append(Problem(filename, "startEvent", f"form '{process.start_form}' not found"))

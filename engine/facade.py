@@ -801,7 +801,19 @@ class Engine:
 
     def task_counts(self, actor: Actor, query: TaskQuery | None = None) -> dict[str, Any]:
         with self.db.reading() as session:
-            return task_counts(session, actor, self.now(), query)
+            order = {
+                name: position
+                for compiled in self._latest_compiled(session)
+                for position, name in enumerate(compiled.human_tasks)
+            }
+            return task_counts(session, actor, self.now(), query, order)
+
+    def _latest_compiled(self, session: Session) -> list[CompiledProcess]:
+        """The newest version of every deployed process, compiled (from the cache)."""
+        newest = session.execute(
+            select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
+        ).scalars()
+        return [self._compiled_by_id(session, version_id) for version_id in newest]
 
     def filter_fields(self) -> list[dict[str, Any]]:
         """The queue filters: each configured case field with the title and choices its forms

@@ -140,6 +140,8 @@ class OpenTask(Base):
     process_id: Mapped[str] = mapped_column(String(255), index=True)
     task_name: Mapped[str] = mapped_column(String(255), index=True)  # the BPMN element id
     title: Mapped[str | None] = mapped_column(String(255))
+    # The queue tab the task is listed under: the `queue` property, else the title.
+    queue: Mapped[str] = mapped_column(String(255), index=True, default="")
     lane: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str | None] = mapped_column(String(255))
     assignee: Mapped[str | None] = mapped_column(String(80), index=True)

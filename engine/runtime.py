@@ -282,12 +282,15 @@ class ProjectionWriter:
         if info and info.due:
             value = self.evaluate(task, info.due)
             due = parse_iso(value) if value else None
+        title = info.title if info else (spec.bpmn_name or spec.name)
+        queue = self.evaluate(task, info.queue) if info and info.queue else None
         row = {
             "id": tid,
             "instance_id": self.instance.id,
             "process_id": self.instance.process_id,
             "task_name": spec.bpmn_id or spec.name,
-            "title": info.title if info else (spec.bpmn_name or spec.name),
+            "title": title,
+            "queue": str(queue or title)[:255],
             "lane": lane,
             "form_key": info.form_key if info else None,
             "assignee": None,

@@ -17,6 +17,7 @@ from .org import Actor
 class TaskQuery:
     process_id: str | None = None
     task_name: str | None = None
+    queue: str | None = None  # a queue tab: the `queue` property of the task, else its title
     overdue: bool = False
     mine_only: bool = False  # claimed by the actor
     unclaimed_only: bool = False
@@ -38,6 +39,7 @@ def task_view(row: OpenTask, now: datetime) -> dict[str, Any]:
         "process_id": row.process_id,
         "task_name": row.task_name,
         "title": row.title,
+        "queue": row.queue,
         "lane": row.lane,
         "form_key": row.form_key,
         "assignee": row.assignee,
@@ -87,6 +89,8 @@ def tasks_for(
         stmt = stmt.where(OpenTask.process_id == query.process_id)
     if query.task_name:
         stmt = stmt.where(OpenTask.task_name == query.task_name)
+    if query.queue:
+        stmt = stmt.where(OpenTask.queue == query.queue)
     if query.instance_id is not None:
         stmt = stmt.where(OpenTask.instance_id == query.instance_id)
     if query.overdue:
@@ -104,13 +108,20 @@ def tasks_for(
 
 
 def task_counts(
-    session: Session, actor: Actor, now: datetime, query: TaskQuery | None = None
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    query: TaskQuery | None = None,
+    task_order: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Counts for queue tabs in one query: per task name, mine, unclaimed, overdue."""
+    """Counts for queue tabs in one query: all, mine, unclaimed, overdue, and per queue.
+
+    Queues come in process order (`task_order`: task name -> position), so the tabs read
+    like the case goes: triage, dispatch, returned, ..., verification."""
     stmt = _filtered(
         select(
-            OpenTask.task_name,
-            OpenTask.title,
+            OpenTask.queue,
+            func.min(OpenTask.task_name),
             func.count(),
             func.sum(case((OpenTask.assignee == actor.username, 1), else_=0)),
             func.sum(case((OpenTask.assignee.is_(None), 1), else_=0)),
@@ -119,16 +130,15 @@ def task_counts(
         query or TaskQuery(),
         now,
     )
-    rows = session.execute(
-        stmt.group_by(OpenTask.task_name, OpenTask.title).order_by(OpenTask.task_name)
-    ).all()
-    by_task = [{"task_name": r[0], "title": r[1], "count": r[2]} for r in rows]
+    rows = session.execute(stmt.group_by(OpenTask.queue)).all()
+    order = task_order or {}
+    rows.sort(key=lambda r: (order.get(r[1], len(order)), r[1], r[0]))
     return {
         "all": sum(r[2] for r in rows),
         "mine": sum(r[3] or 0 for r in rows),
         "unclaimed": sum(r[4] or 0 for r in rows),
         "overdue": sum(r[5] or 0 for r in rows),
-        "by_task": by_task,
+        "by_queue": [{"queue": r[0], "task_name": r[1], "count": r[2]} for r in rows],
     }
 
 

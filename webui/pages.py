@@ -109,8 +109,8 @@ def _query_from_args() -> tuple[str, TaskQuery, int]:
         query.unclaimed_only = True
     elif tab == "overdue":
         query.overdue = True
-    elif tab.startswith("task:"):
-        query.task_name = tab[5:]
+    elif tab.startswith("queue:"):
+        query.queue = tab[6:]
     else:
         tab = "all"
     return tab, query, page
@@ -163,7 +163,7 @@ def queue_counts():  # noqa: ANN201
         mine=counts["mine"],
         unclaimed=counts["unclaimed"],
         overdue=counts["overdue"],
-        **{f"task:{t['task_name']}": t["count"] for t in counts["by_task"]},
+        **{f"queue:{q['queue']}": q["count"] for q in counts["by_queue"]},
     )
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from tests.helpers import MEMBER, REPORT, act, open_task, report, to_rectify
+from tests.helpers import MEMBER, REPORT, accept, act, open_task, report, to_rectify
 
 pytestmark = pytest.mark.slow
 PASSWORD = "hazard2026"
@@ -114,13 +114,25 @@ def test_queue_counts_equal_the_rows_shown(server, engine):
     for _ in range(3):
         report(engine)
     to_rectify(engine)
+    returned = report(engine)
+    accept(engine, returned)
+    act(engine, "dispatcher", returned, "dispatch", {"department": "yjj", "deadline_days": 5})
+    act(engine, "dept_yjj", returned, "receive", {"decision": "return", "reason": "不属本部门"})
+    engine.claim(
+        open_task(engine, "dispatcher", returned, "dispatch")["id"], engine.actor("dispatcher")
+    )
     dispatcher = signed_in(server, "dispatcher")
     counts = dispatcher.get(server.url + "/queue/counts", timeout=10).json()
-    for tab in ("all", "unclaimed", "task:classify", "overdue"):
+    tabs = ("all", "mine", "unclaimed", "overdue", "queue:待分类", "queue:部门退回")
+    for tab in tabs:
         page = dispatcher.get(server.url + "/queue", params={"tab": tab}, timeout=10)
         rows = len(re.findall(r"<tr class=", page.text))
         assert rows == counts.get(tab, 0), (tab, rows, counts)
-    assert counts["task:classify"] == 3
+    assert counts["queue:待分类"] == 3 and counts["queue:部门退回"] == 1 and counts["mine"] == 1
+    assert "queue:待派遣" not in counts  # a returned case is not a first dispatch
+    # the tabs read in the order a case goes: triage before dispatch before verification
+    page = dispatcher.get(server.url + "/queue", timeout=10).text
+    assert page.index("待分类") < page.index("部门退回")
 
 
 def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(server, engine):
