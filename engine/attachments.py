@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
-from .errors import FormInvalid
+from .errors import FieldError, FormInvalid
 from .models import Attachment
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -37,12 +37,13 @@ def store_photo(
     field: str = "photos",
 ) -> str:
     if len(content) > max_bytes:
-        raise FormInvalid(
-            "photo too large", {field: f"照片不能超过 {max_bytes // (1024 * 1024)} MB"}
-        )
+        megabytes = max_bytes // (1024 * 1024)
+        reason = FieldError("photo_too_large", f"照片不能超过 {megabytes} MB", {"limit": megabytes})
+        raise FormInvalid("photo too large", {field: reason})
     content_type = image_type(content)
     if content_type is None:
-        raise FormInvalid("not an image", {field: "只能上传 JPEG、PNG、GIF 或 WebP 图片"})
+        reason = FieldError("not_an_image", "只能上传 JPEG、PNG、GIF 或 WebP 图片")
+        raise FormInvalid("not an image", {field: reason})
     digest = hashlib.sha256(content).hexdigest()
     path = folder / digest[:2] / digest
     if not path.exists():

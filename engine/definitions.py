@@ -31,6 +31,13 @@ from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
 from .notify import NotifyInfo
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
+from .texts import (
+    TRANSLATIONS_DIR,
+    collect_texts,
+    locale_of,
+    parse_translations,
+    translation_warnings,
+)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
@@ -95,14 +102,16 @@ class EngineParser(SpiffBpmnParser):
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
-    """Collect *.bpmn, *.dmn and forms/*.json from files and folders."""
+    """Collect *.bpmn, *.dmn, forms/*.json, calendar.yaml and translations/*.yaml from files
+    and folders."""
     found: dict[str, SourceFile] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             candidates = [(p, p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file()]
-        else:  # a single file keeps its forms/ folder in its name
-            rel = Path(path.parent.name, path.name) if path.parent.name == "forms" else path
+        else:  # a single file keeps its forms/ or translations/ folder in its name
+            in_folder = path.parent.name in ("forms", TRANSLATIONS_DIR)
+            rel = Path(path.parent.name, path.name) if in_folder else path
             candidates = [(path, Path(*rel.parts[-2:]) if rel is not path else Path(path.name))]
         for file, rel in candidates:
             kind = _kind_of(rel)
@@ -121,6 +130,8 @@ def _kind_of(rel: Path) -> str | None:
         return "form"
     if rel.name == CALENDAR_FILE:
         return "calendar"
+    if locale_of(rel.as_posix()):
+        return "translations"
     return None
 
 
@@ -154,13 +165,17 @@ def compile_sources(
     """
     problems: list[Problem] = []
     forms = _load_forms(sources, problems)
+    translations: dict[str, dict[str, str]] = {}
     for src in sources:
-        if src.kind == "calendar":
-            try:
+        try:
+            if src.kind == "calendar":
                 parse_calendar(src.content)
-            except ValueError as exc:
-                problems.append(Problem(src.name, None, str(exc)))
+            elif src.kind == "translations":
+                translations[src.name] = parse_translations(src.content)
+        except ValueError as exc:
+            problems.append(Problem(src.name, None, str(exc)))
     parser = EngineParser()
+    bpmn_trees = []
     for src in sources:
         if src.kind not in ("bpmn", "dmn"):
             continue
@@ -170,6 +185,7 @@ def compile_sources(
             problems.extend(refused.problems)
             continue
         if src.kind == "bpmn":
+            bpmn_trees.append((src.name, tree))
             problems.extend(_check_references(src.name, tree))
             problems.extend(_check_conditions(src.name, tree))
         try:
@@ -215,7 +231,20 @@ def compile_sources(
         )
         _inspect_specs(process, filename, problems)
         compiled[process_id] = process
-    if not compiled and not problems and not any(s.kind == "calendar" for s in sources):
+    if warnings is not None and translations:
+        form_files = {
+            src.name: forms[Path(src.name).stem]
+            for src in sources
+            if src.kind == "form" and Path(src.name).stem in forms
+        }
+        queues = [t.queue for p in compiled.values() for t in p.human_tasks.values() if t.queue]
+        texts = collect_texts(form_files, bpmn_trees, queues)
+        warnings.extend(translation_warnings(translations, texts))
+    if (
+        not compiled
+        and not problems
+        and not any(s.kind in ("calendar", "translations") for s in sources)
+    ):
         names = ", ".join(s.name for s in sources if s.kind == "bpmn") or "no BPMN file"
         problems.append(Problem(names, None, "no executable process found"))
     if [p for p in problems if p.severity == "error"]:

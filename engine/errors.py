@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class EngineError(Exception):
@@ -26,12 +28,29 @@ class Conflict(EngineError):
     code, status = "conflict", 409
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """Why one field was refused: a `code` and its `params` (title, limit), so that any
+    language can phrase it, and `text`, the engine's own (Chinese) message."""
+
+    code: str
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class FormInvalid(EngineError):
     code, status = "invalid", 422
 
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
+    def __init__(self, message: str, fields: Mapping[str, str | FieldError]) -> None:
         super().__init__(message)
-        self.fields = fields
+        self.reasons = {
+            name: reason if isinstance(reason, FieldError) else FieldError("text", reason)
+            for name, reason in fields.items()
+        }
+        self.fields = {name: reason.text for name, reason in self.reasons.items()}
 
 
 class WorkflowFailed(EngineError):

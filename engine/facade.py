@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +31,7 @@ from .definitions import (
 from .errors import (
     Conflict,
     EngineError,
+    FieldError,
     Forbidden,
     FormInvalid,
     NotFound,
@@ -56,6 +56,7 @@ from .models import (
     TaskCandidate,
     Timer,
 )
+from .newest_files import NewestDeployedFile
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
@@ -79,9 +80,9 @@ from .runtime import (
 from .serialization import dump_state
 from .store import Database
 from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for, visible_to
+from .texts import TRANSLATIONS_DIR, parse_translations
 
 log = logging.getLogger(__name__)
-CALENDAR_TTL_SECONDS = 60.0
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
@@ -112,8 +113,10 @@ class Engine:
         self.config = config or load_config()
         self.db = Database(self.config.database_url)
         self.clock = clock or Clock()
-        self.calendar = WorkingCalendar()
-        self._calendar_loaded_at = float("-inf")
+        self._calendar = NewestDeployedFile(
+            self.db, parse_calendar, WorkingCalendar, kind="calendar"
+        )
+        self._translations: dict[str, NewestDeployedFile[dict[str, str]]] = {}
         self.definitions = DefinitionCache()
         self.live = LiveWorkflows()
         self._version_keys: dict[int, tuple[int, str]] = {}
@@ -155,25 +158,23 @@ class Engine:
         return self.working_calendar().add_working_days(start, days)
 
     def working_calendar(self) -> WorkingCalendar:
-        """The calendar.yaml of the newest deployment that has one (re-read every minute, so
-        that a deployment made by another process reaches this one)."""
-        if time.monotonic() - self._calendar_loaded_at < CALENDAR_TTL_SECONDS:
-            return self.calendar
-        stmt = (
-            select(DeploymentFile.content)
-            .where(DeploymentFile.kind == "calendar")
-            .order_by(DeploymentFile.deployment_id.desc())
-            .limit(1)
-        )
-        session = current_session.get()
-        if session is None:
-            with self.db.reading() as reading:
-                content = reading.scalar(stmt)
-        else:
-            content = session.scalar(stmt)
-        self.calendar = parse_calendar(content) if content else WorkingCalendar()
-        self._calendar_loaded_at = time.monotonic()
-        return self.calendar
+        """The calendar.yaml of the newest deployment that has one."""
+        return self._calendar.get(current_session.get())
+
+    def process_texts(self, locale: str) -> dict[str, str]:
+        """The process files' texts in `locale` (translations/<locale>.yaml of the newest
+        deployment that has it): text as written -> translation. Empty for the source
+        language."""
+        texts = self._translations.get(locale)
+        if texts is None:
+            texts = self._translations[locale] = NewestDeployedFile(
+                self.db,
+                parse_translations,
+                dict,
+                kind="translations",
+                name=f"{TRANSLATIONS_DIR}/{locale}.yaml",
+            )
+        return texts.get(current_session.get())
 
     def _leader_of(self, grid: str, up: int = 0) -> str:
         session = current_session.get()
@@ -251,7 +252,9 @@ class Engine:
             )
             audit.store_head(session, "system", head)
         self.definitions.put(deployment.id, compiled)
-        self._calendar_loaded_at = float("-inf")  # the deployment may bring a new calendar
+        # the deployment may bring a new calendar or new translations
+        for file in (self._calendar, *self._translations.values()):
+            file.expire()
         return DeployResult(deployment.id, True, versions)
 
     def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:
@@ -461,9 +464,8 @@ class Engine:
             row = self._authorized_task(session, task_id, actor)
             target = org.load_actor(session, to_username)
             if not (self._candidate_groups(session, task_id) & target.groups):
-                raise FormInvalid(
-                    "not a colleague for this task", {"to": "该同事不在此任务的办理组内"}
-                )
+                reason = FieldError("not_a_colleague", "该同事不在此任务的办理组内")
+                raise FormInvalid("not a colleague for this task", {"to": reason})
             before, row.assignee = row.assignee, to_username
             self._record_on_instance(
                 session,
@@ -703,7 +705,7 @@ class Engine:
         before = case.before
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
-        old_data, instance.data = instance.data or {}, case_data(workflow, after.tasks)
+        old_data, instance.data = instance.data or {}, case_data(workflow, after)
         changed = {
             name: instance.data.get(name)
             for name in self.config.case_filter_fields
@@ -870,7 +872,9 @@ class Engine:
         """Save (or replace) a named queue filter for this person."""
         name = name.strip()[:80]
         if not name:
-            raise FormInvalid("a view needs a name", {"name": "请填写视图名称"})
+            raise FormInvalid(
+                "a view needs a name", {"name": FieldError("view_name", "请填写视图名称")}
+            )
         with self._command() as session:
             view = session.scalar(
                 select(SavedView).where(

@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from .errors import FormInvalid
+from .errors import FieldError, FormInvalid
 
 _FORMATS = FormatChecker()
 
@@ -40,24 +40,31 @@ def _title(schema: Mapping[str, Any], name: str) -> str:
     return ((schema.get("properties") or {}).get(name) or {}).get("title") or name
 
 
-def _message(error: ValidationError, title: str) -> str:
+def _reason(error: ValidationError, title: str) -> FieldError:
+    """The error as a code with its title and limit, and in Chinese for API clients."""
     kind, value = error.validator, error.validator_value
+    if kind in ("enum", "const", "oneOf"):
+        kind = "choice"
+    elif kind == "format" and value == "date":
+        kind = "date"
     messages = {
         "required": f"请填写「{title}」",
         "type": f"「{title}」的格式不正确",
-        "enum": f"「{title}」的取值无效",
-        "const": f"「{title}」的取值无效",
-        "oneOf": f"「{title}」的取值无效",
+        "choice": f"「{title}」的取值无效",
         "minimum": f"「{title}」不能小于 {value}",
         "exclusiveMinimum": f"「{title}」必须大于 {value}",
         "maximum": f"「{title}」不能大于 {value}",
         "minLength": f"「{title}」至少 {value} 个字",
         "maxLength": f"「{title}」最多 {value} 个字",
         "minItems": f"「{title}」至少 {value} 项",
-        "format": f"「{title}」应为{'日期 (YYYY-MM-DD)' if value == 'date' else value}格式",
+        "date": f"「{title}」应为日期 (YYYY-MM-DD) 格式",
+        "format": f"「{title}」应为{value}格式",
         "pattern": f"「{title}」的格式不正确",
     }
-    return messages.get(kind, f"「{title}」: {error.message}")
+    if kind not in messages:
+        return FieldError("other", f"「{title}」: {error.message}", {"title": title})
+    limit = value if isinstance(value, int | float | str) else None
+    return FieldError(kind, messages[kind], {"title": title, "limit": limit})
 
 
 def _field_of(error: ValidationError) -> str:
@@ -79,24 +86,28 @@ def validate_submission(
     if schema is None:
         return dict(submitted)
     writable = writable_fields(schema)
-    fields: dict[str, str] = {}
+    fields: dict[str, FieldError] = {}
     for name in submitted:
         if name not in writable:
-            fields[name] = f"「{_title(schema, name)}」不能在此表单中填写"
+            title = _title(schema, name)
+            fields[name] = FieldError(
+                "readonly", f"「{title}」不能在此表单中填写", {"title": title}
+            )
     accepted = {k: v for k, v in submitted.items() if k in writable}
     document = {k: v for k, v in case_data.items() if k not in writable}
     document.update(accepted)
     validator = _validator(schema)
     for error in validator.iter_errors(document):
         name = _field_of(error)
-        fields.setdefault(name, _message(error, _title(schema, name.split(".")[0])))
+        fields.setdefault(name, _reason(error, _title(schema, name.split(".")[0])))
     if not fields:
         # Every declared field is a name in the check, None when not given.
         namespace = dict.fromkeys((schema.get("properties") or {}), None)
         namespace.update(document)
         for check in schema.get("x-checks") or []:
             if evaluate(check["invalid_when"], namespace):
-                fields.setdefault(check.get("field") or "_form", check["message"])
+                message = check["message"]
+                fields.setdefault(check.get("field") or "_form", FieldError("check", message))
     if fields:
         raise FormInvalid("表单有误，请按提示修改 (the form has errors)", fields)
     return accepted

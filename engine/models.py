@@ -62,7 +62,7 @@ class DeploymentFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(8))  # bpmn | dmn | form | data
+    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form | calendar | translations
     content: Mapped[str] = mapped_column(Text)
 
 

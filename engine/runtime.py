@@ -167,11 +167,19 @@ def deliver_message(
     return True
 
 
-def case_data(workflow: BpmnWorkflow, open_tasks: dict[str, Any]) -> dict[str, Any]:
-    """The data a person sees for the case: the open task's, else the last completed one's."""
+def case_data(workflow: BpmnWorkflow, now: Snapshot) -> dict[str, Any]:
+    """The data a person sees for the case: that of its open tasks and waiting timers, else
+    of the last completed task.
+
+    Parallel branches each carry their own copy (e.g. the supervision branch knows
+    `overdue` and `escalation_level` while the rectify task does not), so the branches are
+    merged, the one that changed last winning where they disagree."""
     data = workflow.last_task.data if workflow.last_task else workflow.data
-    if open_tasks:
-        data = next(iter(open_tasks.values())).data
+    waiting = [*now.tasks.values(), *(task for _at, task in now.timers.values())]
+    if waiting:
+        data = {}
+        for task in sorted(waiting, key=lambda t: t.last_state_change):
+            data.update(task.data)
     elif workflow.is_completed():  # at an end event; else cut short (see out_of_reach)
         for task in workflow.get_tasks(state=TaskState.COMPLETED):
             if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:

@@ -44,6 +44,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .auth import auth_blueprint, login_manager
     from .pages import pages_blueprint
     from .photos import photos_blueprint
+    from .process_texts import pt
     from .public import limiter, public_blueprint
     from .schema_form import form_value, local_time
 
@@ -66,6 +67,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["form_value"] = form_value
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["pt"] = pt  # a text of the process files, in the reader's language
     login_manager.init_app(app)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(pages_blueprint)

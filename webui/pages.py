@@ -23,8 +23,10 @@ from engine import Conflict, EngineError, Forbidden, FormInvalid, NotFound
 from engine.calendar import CHINA
 from engine.tasks import TaskQuery
 
+from .form_errors import field_messages
 from .photos import save_photos
-from .schema_form import build_fields, parse_submission
+from .process_texts import localized_bpmn, localized_fields, pt
+from .schema_form import parse_submission
 
 pages_blueprint = Blueprint("pages", __name__)
 PAGE_SIZE = 25
@@ -147,7 +149,7 @@ def save_view():  # noqa: ANN201
     try:
         engine().save_view(actor(), request.form.get("name", ""), query)
     except FormInvalid as invalid:
-        flash("; ".join(invalid.fields.values()), "error")
+        flash("; ".join(field_messages(invalid).values()), "error")
     else:
         flash(_("View saved."), "ok")
     return redirect(url_for("pages.queue") + ("?" + query if query else ""))
@@ -192,7 +194,7 @@ def _task_or_403(task_id: str) -> dict[str, Any]:
 @login_required
 def task_page(task_id: str):  # noqa: ANN201
     task = _task_or_403(task_id)
-    fields = build_fields(task["form"], task["data"])
+    fields = localized_fields(task["form"], task["data"])
     return _render_task(task, fields)
 
 
@@ -228,7 +230,7 @@ def task_submit(task_id: str):  # noqa: ANN201
             flash(_("Draft saved: pick it up here later."), "ok")
             return redirect(url_for("pages.task_page", task_id=task_id))
     except FormInvalid as invalid:
-        flash("; ".join(invalid.fields.values()), "error")
+        flash("; ".join(field_messages(invalid).values()), "error")
         return redirect(url_for("pages.task_page", task_id=task_id))
     except EngineError as exc:
         flash(str(exc), "error")
@@ -240,7 +242,7 @@ def task_submit(task_id: str):  # noqa: ANN201
         engine().complete(task_id, actor(), data, comment or None)
     except FormInvalid as invalid:
         shown = {**task["data"], **data}
-        fields = build_fields(task["form"], shown, invalid.fields)
+        fields = localized_fields(task["form"], shown, field_messages(invalid))
         flash(_("The form has errors: see the marked fields."), "error")
         return _render_task(task, fields, comment, 422)
     except Conflict:
@@ -249,10 +251,10 @@ def task_submit(task_id: str):  # noqa: ANN201
     except EngineError as exc:
         flash(str(exc), "error")
         return _render_task(
-            task, build_fields(task["form"], {**task["data"], **data}), comment, 422
+            task, localized_fields(task["form"], {**task["data"], **data}), comment, 422
         )
     engine().attach_photos(data, task["instance_id"], actor())
-    flash(_("Done: %(title)s.", title=task["title"]), "ok")
+    flash(_("Done: %(title)s.", title=pt(task["title"])), "ok")
     return redirect(url_for("pages.queue"))
 
 
@@ -277,13 +279,13 @@ def report(process_id: str):  # noqa: ANN201
             data = parse_submission(schema, request.form, store_uploads(schema))
             case = engine().start(process_id, data, actor())
         except FormInvalid as invalid:
-            values, errors, status = {**values, **data}, invalid.fields, 422
+            values, errors, status = {**values, **data}, field_messages(invalid), 422
             flash(_("The form has errors: see the marked fields."), "error")
         else:
             engine().attach_photos(data, case, actor())
             flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
             return redirect(url_for("pages.case_page", instance_id=case))
-    fields = build_fields(schema, values, errors)
+    fields = localized_fields(schema, values, errors)
     grids = engine().grids()
     return render_template("report.html", process=process, fields=fields, grids=grids), status
 
@@ -312,7 +314,7 @@ def _may_view_or_abort(instance_id: int) -> None:
 def case_page(instance_id: int):  # noqa: ANN201
     _may_view_or_abort(instance_id)
     case = engine().instance(instance_id)
-    fields = build_fields(engine().case_schema(instance_id), case["data"])
+    fields = localized_fields(engine().case_schema(instance_id), case["data"])
     shown = [f for f in fields if f.value not in (None, "", [], {})]
     return render_template("case.html", case=case, fields=shown)
 
@@ -321,7 +323,8 @@ def case_page(instance_id: int):  # noqa: ANN201
 @login_required
 def case_diagram(instance_id: int):  # noqa: ANN201
     _may_view_or_abort(instance_id)
-    return jsonify(engine().diagram(instance_id))
+    diagram = engine().diagram(instance_id)
+    return jsonify({**diagram, "xml": localized_bpmn(diagram["xml"])})
 
 
 # --- inbox -----------------------------------------------------------------------------------

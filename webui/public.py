@@ -14,7 +14,9 @@ from flask_limiter.util import get_remote_address
 from engine import FormInvalid, NotFound
 from engine.org import PUBLIC
 
-from .schema_form import build_fields, parse_submission
+from .form_errors import field_messages
+from .process_texts import localized_fields, pt
+from .schema_form import parse_submission
 
 public_blueprint = Blueprint("public", __name__, url_prefix="/public")
 limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
@@ -59,12 +61,12 @@ def report():  # noqa: ANN201
         try:
             case = _engine().start(process_id, values, PUBLIC)
         except FormInvalid as invalid:
-            errors, status = invalid.fields, 422
+            errors, status = field_messages(invalid), 422
         else:
             return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
-    fields = build_fields(schema, values, errors)
+    fields = localized_fields(schema, values, errors)
     return render_template(
-        "public_report.html", fields=fields, grids=_engine().grids(), title=schema.get("title")
+        "public_report.html", fields=fields, grids=_engine().grids(), title=pt(schema.get("title"))
     ), status
 
 

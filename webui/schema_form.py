@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 
@@ -19,6 +20,7 @@ class Field:
     name: str  # dotted for nested objects: plan.measures
     title: str
     kind: str  # text textarea select radio boolean integer number date datetime photos group
+    widget: str | None = None  # the schema's x-ui widget, e.g. "location" for a group
     description: str | None = None
     required: bool = False
     readonly: bool = False
@@ -96,10 +98,12 @@ def build_fields(
             name=path,
             title=prop.get("title") or name,
             kind=kind,
+            widget=(prop.get("x-ui") or {}).get("widget"),
             description=prop.get("description"),
             required=name in required,
             readonly=bool(prop.get("readOnly")),
-            options=_options(prop) or ([(True, "是"), (False, "否")] if kind == "boolean" else []),
+            options=_options(prop)
+            or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else []),
             value=(values or {}).get(name),
             error=errors.get(path),
         )

@@ -23,8 +23,12 @@ def photo(path: Path, color: str) -> Path:
 class Person:
     """One signed-in person in their own browser context (own cookies, own screen size)."""
 
-    def __init__(self, browser, server, username: str, shots: Path, width: int = 1280) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    def __init__(
+        self, browser, server, username: str, shots: Path, width: int = 1280, **context
+    ) -> None:
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="zh-CN", **context
+        )
         self.page = self.context.new_page()
         self.base = server.url
         self.username = username
@@ -55,7 +59,15 @@ class Person:
 
 
 def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
-    member = Person(browser, server, MEMBER, shots, width=375)
+    member = Person(
+        browser,
+        server,
+        MEMBER,
+        shots,
+        width=375,
+        geolocation={"latitude": 28.228209, "longitude": 112.938814},
+        permissions=["geolocation"],
+    )
     page = member.page
     page.goto(server.url + "/report/hazard_handling")
     assert page.input_value("select[name=grid]") == "ap-d1-t1-v1"  # the member's own grid
@@ -63,6 +75,9 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     page.select_option("select[name=category]", "fireworks")
     page.fill("textarea[name=description]", "店内超量存放烟花，紧邻住宅")
     page.set_input_files("input[name=photos__upload]", str(photo(tmp_path / "p.png", "red")))
+    page.click("button:text-is('使用当前位置')")  # the phone's position, not typed
+    page.wait_for_function("document.getElementById('f-location.lat').value !== ''")
+    assert page.input_value("[id='f-location.lng']") == "112.938814"
     member.shot("report")
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/cases/\d+$"))

@@ -41,12 +41,17 @@ def test_escalation_climbs_the_grid_then_closes_when_rectified(engine, clock):
     clock.set(deadline + timedelta(minutes=1))
     assert engine.fire_due_timers() == 1
     assert _supervise_levels(engine, case) == GRID_CHAIN[:1]
+    # the case shows what the supervision branch knows, beside the rectify task's data
+    shown = engine.instance(case)["data"]
+    assert shown["overdue"] is True and shown["escalation_level"] == 0
+    assert shown["deadline"] == data["deadline"]
     # each further period brings the next leader up, to the top of the tree and no further
     for level in range(1, len(GRID_CHAIN)):
         next_at = min(parse_iso(t["fire_at"]) for t in engine.instance(case)["timers"])
         clock.set(next_at)
         assert engine.fire_due_timers() == 1
         assert _supervise_levels(engine, case) == GRID_CHAIN[: level + 1]
+        assert engine.instance(case)["data"]["escalation_level"] == level
     assert engine.instance(case)["timers"] == []
     clock.advance(days=30)
     assert engine.fire_due_timers() == 0

@@ -18,9 +18,9 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def signed_in(server, username: str) -> requests.Session:
+def signed_in(server, username: str, language: str = "zh-CN") -> requests.Session:
     browser = requests.Session()
-    browser.headers["Accept-Language"] = "zh-CN"
+    browser.headers["Accept-Language"] = language
     page = browser.get(server.url + "/login", timeout=10)
     done = browser.post(
         server.url + "/login",
@@ -225,3 +225,28 @@ def test_sign_in_page_shows_demo_logins_only_while_the_demo_password_works(serve
     server.stop()
     server.start()  # checked once per process
     assert "演示账号" not in requests.get(server.url + "/login", timeout=10).text
+
+
+def test_english_readers_see_the_process_texts_in_english(server, engine):
+    case = report(engine)
+    accept(engine, case)
+    act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
+    act(engine, "dept_yjj", case, "receive", {"decision": "return", "reason": "不属本部门"})
+    member = signed_in(server, MEMBER, language="en")
+    page = member.get(server.url + "/report/hazard_handling", timeout=10)
+    assert "Report a hazard" in page.text and "Business unit" in page.text
+    refused = member.post(
+        server.url + "/report/hazard_handling",
+        data={"grid": "ap-d1-t1-v1", "category": "fireworks", "csrf_token": csrf(page.text)},
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    assert "Please fill in “Business unit”" in refused.text
+    assert "请填写" not in refused.text
+    dispatcher = signed_in(server, "dispatcher", language="en")
+    queue = dispatcher.get(server.url + "/queue", timeout=10).text
+    assert "Returned by departments <span" in queue and "部门退回 <span" not in queue
+    case_page = dispatcher.get(f"{server.url}/cases/{case}", timeout=10).text
+    assert "Reason for return" in case_page and "Classify and grade" in case_page
+    diagram = dispatcher.get(f"{server.url}/cases/{case}/diagram.json", timeout=10).json()
+    assert 'name="Classify and grade"' in diagram["xml"] and 'name="分类定级"' not in diagram["xml"]

@@ -1,0 +1,142 @@
+"""The texts of the process files in a second language.
+
+`processes/translations/<locale>.yaml` maps each text people read in the process files (task,
+event and flow names, form titles and descriptions, option titles, check messages, queue
+names) to its translation. The keys are the texts themselves, as in gettext: an author edits a
+form in Chinese and adds one line for the English, with no message ids to invent. A text
+without a translation is shown as written; validation lists the missing ones as warnings.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+TRANSLATIONS_DIR = "translations"
+_READ_KEYS = ("title", "description", "message", "placeholder")  # what a form shows as text
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def locale_of(name: str) -> str | None:
+    """`translations/en.yaml` -> "en"; None for any other file."""
+    path = PurePosixPath(name)
+    if len(path.parts) >= 2 and path.parts[-2] == TRANSLATIONS_DIR and path.suffix == ".yaml":
+        return path.stem
+    return None
+
+
+def parse_translations(content: str) -> dict[str, str]:
+    """Read a translations file; raises ValueError naming the bad entry."""
+    try:
+        # Every scalar stays a string: "是": yes must not turn into True.
+        doc = yaml.load(content, Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("expected a mapping of each text to its translation")
+    for text, translated in doc.items():
+        if not isinstance(translated, str) or not translated.strip():
+            raise ValueError(f"'{text}': the translation must be a non-empty text")
+    return dict(doc)
+
+
+def form_texts(schema: Any) -> Iterator[str]:
+    """Every text a form shows: titles, descriptions, option titles, check messages."""
+    if isinstance(schema, Mapping):
+        for key, value in schema.items():
+            if key in _READ_KEYS and isinstance(value, str):
+                yield value
+            else:
+                yield from form_texts(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from form_texts(item)
+
+
+def bpmn_texts(tree: Any) -> Iterator[str]:
+    """The names of the elements of a BPMN file (what the diagram and the timeline show)."""
+    for element in tree.iter():
+        if (
+            isinstance(element.tag, str)
+            and element.get("name")
+            and "spiffworkflow" not in str(element.tag)
+        ):
+            yield element.get("name")
+
+
+def expression_texts(expression: str) -> Iterator[str]:
+    """The string literals of an expression, e.g. the queue names of a `queue` property."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+
+
+def needs_translation(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def translation_warnings(
+    translations: Mapping[str, Mapping[str, str]], texts: Mapping[str, str]
+) -> list[Problem]:
+    """For each translations file: texts of the processes it lacks, and entries no process
+    file uses any more (often a text that was reworded). `texts`: text -> file it is in."""
+    problems = []
+    for file, table in translations.items():
+        for text, where in texts.items():
+            if needs_translation(text) and text not in table:
+                problems.append(
+                    Problem(file, None, f"no translation for '{text}' ({where})", "warning")
+                )
+        for text in table:
+            if text not in texts:
+                problems.append(
+                    Problem(file, None, f"'{text}' is not a text of any process file", "warning")
+                )
+    return problems
+
+
+def translate_schema(schema: Any, table: Mapping[str, str]) -> Any:
+    """A copy of a form schema with its texts translated (what is not in `table` stays)."""
+    if not table:
+        return schema
+    if isinstance(schema, Mapping):
+        return {
+            key: (
+                table.get(value, value)
+                if key in _READ_KEYS and isinstance(value, str)
+                else translate_schema(value, table)
+            )
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [translate_schema(item, table) for item in schema]
+    return schema
+
+
+def collect_texts(
+    forms: Mapping[str, Any], trees: Iterable[tuple[str, Any]], queues: Iterable[str]
+) -> dict[str, str]:
+    """text -> the file it first appears in, over forms (file -> schema), BPMN trees
+    ((file, tree)) and queue expressions."""
+    found: dict[str, str] = {}
+    for file, schema in forms.items():
+        for text in form_texts(schema):
+            found.setdefault(text, file)
+    for file, tree in trees:
+        for text in bpmn_texts(tree):
+            found.setdefault(text, file)
+    for expression in queues:
+        for text in expression_texts(expression):
+            found.setdefault(text, "queue property")
+    return found

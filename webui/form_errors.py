@@ -1,0 +1,48 @@
+"""Field errors in the reader's language: the engine says why a field was refused as a code
+with its title and limit; the catalogs phrase it (zh: the engine's own words)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+
+from engine import FormInvalid
+from engine.errors import FieldError
+
+from .process_texts import pt
+
+_PHRASES: dict[str, Callable[[dict], str]] = {
+    "required": lambda p: _("Please fill in “%(title)s”", **p),
+    "type": lambda p: _("“%(title)s” is not in the right format", **p),
+    "pattern": lambda p: _("“%(title)s” is not in the right format", **p),
+    "choice": lambda p: _("“%(title)s”: choose one of the options", **p),
+    "minimum": lambda p: _("“%(title)s” must be at least %(limit)s", **p),
+    "exclusiveMinimum": lambda p: _("“%(title)s” must be more than %(limit)s", **p),
+    "maximum": lambda p: _("“%(title)s” must be at most %(limit)s", **p),
+    "minLength": lambda p: _("“%(title)s” needs at least %(limit)s characters", **p),
+    "maxLength": lambda p: _("“%(title)s” takes at most %(limit)s characters", **p),
+    "minItems": lambda p: _("“%(title)s” needs at least %(limit)s items", **p),
+    "date": lambda p: _("“%(title)s” must be a date (YYYY-MM-DD)", **p),
+    "format": lambda p: _("“%(title)s” must be in %(limit)s format", **p),
+    "readonly": lambda p: _("“%(title)s” cannot be filled in on this form", **p),
+    "photo_too_large": lambda p: _("A photo may be at most %(limit)s MB", **p),
+    "not_an_image": lambda p: _("Only JPEG, PNG, GIF or WebP images can be uploaded"),
+    "not_a_colleague": lambda p: _("This colleague is not in the group that works this task"),
+    "view_name": lambda p: _("Give the view a name"),
+}
+
+
+def field_message(reason: FieldError) -> str:
+    phrase = _PHRASES.get(reason.code)
+    if phrase is None:  # a form's own check message, or a text only the engine knows
+        return pt(reason.text)
+    params = dict(reason.params)
+    if "title" in params:
+        params["title"] = pt(params["title"])
+    return phrase(params)
+
+
+def field_messages(invalid: FormInvalid) -> dict[str, str]:
+    """Field name -> message, for showing beside each field."""
+    return {name: field_message(reason) for name, reason in invalid.reasons.items()}
