@@ -200,8 +200,15 @@ def task_page(task_id: str):  # noqa: ANN201
 
 def _render_task(task: dict[str, Any], fields: list, comment: str = "", status: int = 200):  # noqa: ANN202
     case = engine().instance(task["instance_id"])
+    colleagues = engine().colleagues(task["id"], actor())
     return render_template(
-        "task.html", task=task, fields=fields, case=case, comment=comment
+        "task.html",
+        task=task,
+        fields=fields,
+        case=case,
+        comment=comment,
+        colleagues=colleagues,
+        description=pt((task["form"] or {}).get("description")),
     ), status
 
 

@@ -183,11 +183,7 @@ def test_grid_member_cannot_classify(engine):
 
 
 def test_claimed_task_belongs_to_the_claimant(engine, bare_engine):
-    from engine.org import add_user
-
-    with engine.db.transaction() as session:
-        add_user(session, "dispatcher2", roles=["dispatcher"], password="x")
-    case = report(engine)
+    case = report(engine)  # dispatcher2 is the demo dispatcher's colleague
     classify = open_task(engine, "dispatcher", case, "classify")
     engine.claim(classify["id"], engine.actor("dispatcher"))
     with pytest.raises(Forbidden):
@@ -205,10 +201,6 @@ def test_claimed_task_belongs_to_the_claimant(engine, bare_engine):
 
 
 def test_hand_over_to_a_colleague_is_recorded_and_notified(engine):
-    from engine.org import add_user
-
-    with engine.db.transaction() as session:
-        add_user(session, "dispatcher2", roles=["dispatcher"], password="x")
     case = report(engine)
     classify = open_task(engine, "dispatcher", case, "classify")
     assert engine.colleagues(classify["id"], engine.actor("dispatcher")) == ["dispatcher2"]

@@ -250,3 +250,27 @@ def test_english_readers_see_the_process_texts_in_english(server, engine):
     assert "Reason for return" in case_page and "Classify and grade" in case_page
     diagram = dispatcher.get(f"{server.url}/cases/{case}/diagram.json", timeout=10).json()
     assert 'name="Classify and grade"' in diagram["xml"] and 'name="分类定级"' not in diagram["xml"]
+
+
+def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(server, engine):
+    case = report(engine)
+    task = open_task(engine, "dispatcher", case, "classify")
+    dispatcher = signed_in(server, "dispatcher")
+    page = dispatcher.get(f"{server.url}/tasks/{task['id']}", timeout=10)
+    assert '<option value="dispatcher2">' in page.text  # the colleagues of the same group
+    assert '<option value="dispatcher">' not in page.text
+    done = dispatcher.post(
+        f"{server.url}/tasks/{task['id']}",
+        data={
+            "action": "handover",
+            "to": "dispatcher2",
+            "comment": "我下午外出检查",
+            "csrf_token": csrf(page.text),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert done.status_code == 302
+    assert engine.task(task["id"], engine.actor("dispatcher2"))["assignee"] == "dispatcher2"
+    timeline = signed_in(server, "dispatcher2").get(f"{server.url}/cases/{case}", timeout=10)
+    assert "我下午外出检查" in timeline.text
