@@ -17,18 +17,17 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from . import attachments, audit, org, sandbox
+from . import attachments, audit, deployments, org, sandbox
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
 from .definitions import (
     CompiledProcess,
     DefinitionCache,
-    SourceFile,
     compile_sources,
-    content_hash,
     read_sources,
 )
+from .deployments import DeployResult
 from .errors import (
     Conflict,
     EngineError,
@@ -43,7 +42,6 @@ from .live import LiveWorkflows
 from .models import (
     Attachment,
     AuditEvent,
-    Deployment,
     DeploymentFile,
     Draft,
     Grid,
@@ -96,13 +94,6 @@ class LiveCase:
     workflow: Any
     before: Snapshot
     after: Snapshot | None = None
-
-
-@dataclass
-class DeployResult:
-    deployment_id: int
-    created: bool
-    versions: dict[str, int]  # process id -> version number now latest
 
 
 class Engine:
@@ -159,18 +150,12 @@ class Engine:
         that a deployment made by another process reaches this one)."""
         if time.monotonic() - self._calendar_loaded_at < CALENDAR_TTL_SECONDS:
             return self.calendar
-        stmt = (
-            select(DeploymentFile.content)
-            .where(DeploymentFile.kind == "calendar")
-            .order_by(DeploymentFile.deployment_id.desc())
-            .limit(1)
-        )
         session = current_session.get()
         if session is None:
             with self.db.reading() as reading:
-                content = reading.scalar(stmt)
+                content = deployments.newest_calendar(reading)
         else:
-            content = session.scalar(stmt)
+            content = deployments.newest_calendar(session)
         self.calendar = parse_calendar(content) if content else WorkingCalendar()
         self._calendar_loaded_at = time.monotonic()
         return self.calendar
@@ -196,71 +181,18 @@ class Engine:
         """Store the files as a new immutable deployment, unless identical files exist."""
         sources = read_sources(paths or [self.config.processes_dir])
         compiled = compile_sources(sources)  # raises before anything is written
-        digest = content_hash(sources)
         with self._command() as session:
-            existing = session.scalar(select(Deployment).where(Deployment.content_hash == digest))
-            if existing is not None:
-                versions = dict(
-                    session.execute(
-                        select(ProcessVersion.process_id, func.max(ProcessVersion.version))
-                        .where(ProcessVersion.process_id.in_(compiled))
-                        .group_by(ProcessVersion.process_id)
-                    ).all()
-                )
-                return DeployResult(existing.id, False, versions)
-            now = self.now()
-            deployment = Deployment(
-                content_hash=digest, deployed_at=now, deployed_by=actor.username if actor else None
-            )
-            session.add(deployment)
-            session.flush()
-            session.add_all(
-                DeploymentFile(
-                    deployment_id=deployment.id, name=s.name, kind=s.kind, content=s.content
-                )
-                for s in sources
-            )
-            versions = {}
-            for process_id, process in compiled.items():
-                latest = session.scalar(
-                    select(func.max(ProcessVersion.version)).where(
-                        ProcessVersion.process_id == process_id
-                    )
-                )
-                version = (latest or 0) + 1
-                session.add(
-                    ProcessVersion(
-                        process_id=process_id,
-                        version=version,
-                        name=process.name,
-                        content_hash=digest,
-                        deployment_id=deployment.id,
-                        start_form=process.start_form,
-                    )
-                )
-                versions[process_id] = version
-            head = audit.chain_head(session, "system")
-            head = audit.append(
-                session,
-                "system",
-                head,
-                at=now,
-                actor=actor.username if actor else None,
-                action="deploy",
-                changes={"deployment": deployment.id, "versions": versions, "hash": digest},
-            )
-            audit.store_head(session, "system", head)
-        self.definitions.put(deployment.id, compiled)
-        self._calendar_loaded_at = float("-inf")  # the deployment may bring a new calendar
-        return DeployResult(deployment.id, True, versions)
+            deployed_by = actor.username if actor else None
+            result = deployments.store(session, sources, compiled, deployed_by, self.now())
+        if result.created:
+            self.definitions.put(result.deployment_id, compiled)
+            self._calendar_loaded_at = float("-inf")  # the deployment may bring a new calendar
+        return result
 
     def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:
         cached = self.definitions.get(version.deployment_id)
         if cached is None:
-            files = session.scalars(
-                select(DeploymentFile).where(DeploymentFile.deployment_id == version.deployment_id)
-            )
-            cached = compile_sources([SourceFile(f.name, f.kind, f.content) for f in files])
+            cached = compile_sources(deployments.files(session, version.deployment_id))
             self.definitions.put(version.deployment_id, cached)
         return cached[version.process_id]
 
@@ -278,51 +210,17 @@ class Engine:
             return self._compiled(session, session.get(ProcessVersion, process_version_id))
         return cached[key[1]]
 
-    def _latest_version(self, session: Session, process_id: str) -> ProcessVersion:
-        version = session.scalar(
-            select(ProcessVersion)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        )
-        if version is None:
-            raise NotFound(f"process '{process_id}' is not deployed")
-        return version
-
     def processes(self) -> list[dict[str, Any]]:
         """The latest version of every deployed process, with its start form."""
         with self.db.reading() as session:
-            newest = (
-                select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
-                .group_by(ProcessVersion.process_id)
-                .subquery()
-            )
-            rows = session.scalars(
-                select(ProcessVersion).join(
-                    newest,
-                    (ProcessVersion.process_id == newest.c.process_id)
-                    & (ProcessVersion.version == newest.c.v),
-                )
-            ).all()
-            result = []
-            for row in rows:
-                compiled = self._compiled(session, row)
-                result.append(
-                    {
-                        "process_id": row.process_id,
-                        "name": row.name,
-                        "version": row.version,
-                        "start_form": compiled.form(compiled.start_form),
-                    }
-                )
-            return sorted(result, key=lambda p: p["process_id"])
+            return deployments.processes(session, self._compiled_by_id)
 
     # --- commands ---------------------------------------------------------------------------
 
     def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
         """Start an instance of the latest version with the start form's data."""
         with self._command() as session:
-            version = self._latest_version(session, process_id)
+            version = deployments.latest_version(session, process_id)
             compiled = self._compiled(session, version)
             schema = compiled.form(compiled.start_form)
             accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
