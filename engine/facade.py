@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -15,9 +14,9 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, event, func, or_, select, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
-from . import attachments, audit, deployments, org, sandbox
+from . import attachments, audit, cases, deployments, org, sandbox
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -42,7 +41,6 @@ from .live import LiveWorkflows
 from .models import (
     Attachment,
     AuditEvent,
-    DeploymentFile,
     Draft,
     Grid,
     Instance,
@@ -76,7 +74,7 @@ from .runtime import (
 )
 from .serialization import dump_state
 from .store import Database
-from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for, visible_to
+from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for
 
 log = logging.getLogger(__name__)
 CALENDAR_TTL_SECONDS = 60.0
@@ -828,92 +826,17 @@ class Engine:
         return attachments.photo_path(self.photo_folder, photo_id), row.content_type
 
     def can_view(self, actor: Actor, instance_id: int) -> bool:
-        """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
-        its reporter, whoever may work one of its open tasks, whoever acted on it."""
-        if actor.roles & set(self.config.case_viewer_roles):
-            return True
+        """Whether the actor may see the case (the rule is `cases.can_view`)."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            if instance.created_by == actor.username:
-                return True
-            open_task = session.scalar(
-                select(OpenTask.id)
-                .where(OpenTask.instance_id == instance_id, visible_to(actor))
-                .limit(1)
-            )
-            if open_task is not None:
-                return True
-            acted = session.scalar(
-                select(AuditEvent.id)
-                .where(
-                    AuditEvent.chain == f"instance:{instance_id}",
-                    AuditEvent.actor == actor.username,
-                )
-                .limit(1)
-            )
-            return acted is not None
+            return cases.can_view(session, actor, instance_id, self.config.case_viewer_roles)
 
     def instance(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            version = session.get(ProcessVersion, instance.process_version_id)
-            open_tasks = session.scalars(
-                select(OpenTask).where(OpenTask.instance_id == instance_id)
-            ).all()
-            timers = session.scalars(
-                select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.fire_at)
-            ).all()
-            now = self.now()
-            return {
-                "id": instance.id,
-                "process_id": instance.process_id,
-                "version": version.version,
-                "status": instance.status,
-                "end_event": instance.end_event,
-                "error": instance.error,
-                "data": instance.data,
-                "created_by": instance.created_by,
-                "created_at": instance.created_at.isoformat(),
-                "updated_at": instance.updated_at.isoformat(),
-                "completed_at": instance.completed_at.isoformat()
-                if instance.completed_at
-                else None,
-                "open_tasks": [task_view(t, now) for t in open_tasks],
-                "timers": [
-                    {"task_name": t.task_name, "title": t.title, "fire_at": t.fire_at.isoformat()}
-                    for t in timers
-                ],
-                "history": self._history(session, instance_id),
-            }
+            return cases.instance(session, instance_id, self.now())
 
     def history(self, instance_id: int) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return self._history(session, instance_id)
-
-    def _history(self, session: Session, instance_id: int) -> list[dict[str, Any]]:
-        events = session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.chain == f"instance:{instance_id}")
-            .order_by(AuditEvent.seq)
-        )
-        return [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "task_id": e.task_id,
-                "task_name": e.task_name,
-                "title": e.title,
-                "changes": e.changes,
-                "comment": e.comment,
-            }
-            for e in events
-        ]
+            return cases.history(session, instance_id)
 
     def instances(
         self,
@@ -924,81 +847,26 @@ class Engine:
         created_by: str | None = None,
     ) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
-            if process_id:
-                stmt = stmt.where(Instance.process_id == process_id)
-            if status:
-                stmt = stmt.where(Instance.status == status)
-            if created_by:
-                stmt = stmt.where(Instance.created_by == created_by)
-            return [_summary(i) for i in session.scalars(stmt)]
+            return cases.instances(session, process_id, status, limit, offset, created_by)
 
     def instance_summaries(self, instance_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Summaries of many cases in one query (a queue page never queries per row)."""
-        if not instance_ids:
-            return {}
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(Instance)
-                .options(defer(Instance.state))  # the list needs the case data, not the state
-                .where(Instance.id.in_(set(instance_ids)))
-            )
-            return {i.id: _summary(i) for i in rows}
+            return cases.summaries(session, instance_ids)
 
     def instance_summary(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            return _summary(instance)
+            return cases.summary(cases.get(session, instance_id))
 
     def diagram(self, instance_id: int) -> dict[str, Any]:
-        """The BPMN of the case's own version, with the elements it has completed and where
-        it is now (open tasks, waiting events), for the diagram on the case page."""
+        """The case's BPMN with what it has completed and where it is now."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            version = session.get(ProcessVersion, instance.process_version_id)
-            compiled = self._compiled_by_id(session, version.id)
-            xml = session.scalar(
-                select(DeploymentFile.content).where(
-                    DeploymentFile.deployment_id == version.deployment_id,
-                    DeploymentFile.name == compiled.bpmn_file,
-                )
-            )
-            state = json.loads(instance.state)
-        specs = {}
-        for spec in [compiled.spec, *compiled.subprocess_specs.values()]:
-            specs.update({name: ts.bpmn_id for name, ts in spec.task_specs.items() if ts.bpmn_id})
-        completed, active = set(), set()
-        task_maps = [state.get("tasks", {})]
-        task_maps += [sub.get("tasks", {}) for sub in state.get("subprocesses", {}).values()]
-        for tasks in task_maps:
-            for task in tasks.values():
-                bpmn_id = specs.get(task.get("task_spec"))
-                if bpmn_id is None:
-                    continue
-                if task["state"] == TaskState.COMPLETED:
-                    completed.add(bpmn_id)
-                elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-                    active.add(bpmn_id)
-        return {"xml": xml, "completed": sorted(completed - active), "active": sorted(active)}
+            return cases.diagram(session, instance_id, self._compiled_by_id)
 
     def case_schema(self, instance_id: int) -> dict[str, Any]:
-        """Every field the case's forms define (start form first, then task forms in process
-        order), so that its data can be shown with the titles people know."""
+        """Every field the case's forms define, for showing its data with their titles."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            compiled = self._compiled_by_id(session, instance.process_version_id)
-        properties: dict[str, Any] = {}
-        keys = [compiled.start_form] + [t.form_key for t in compiled.human_tasks.values()]
-        for key in dict.fromkeys(k for k in keys if k):
-            for name, prop in ((compiled.form(key) or {}).get("properties") or {}).items():
-                properties.setdefault(name, prop)
-        return {"type": "object", "properties": properties}
+            return cases.case_schema(session, instance_id, self._compiled_by_id)
 
     def grids(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
@@ -1061,21 +929,6 @@ class Engine:
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:
             return audit.verify(session)
-
-
-def _summary(instance: Instance) -> dict[str, Any]:
-    data = instance.data or {}
-    return {
-        "id": instance.id,
-        "process_id": instance.process_id,
-        "status": instance.status,
-        "end_event": instance.end_event,
-        "created_by": instance.created_by,
-        "created_at": instance.created_at.isoformat(),
-        "updated_at": instance.updated_at.isoformat(),
-        # the fields people recognise a case by, when the process has them
-        "summary": {k: data[k] for k in ("unit", "grid", "category", "grade") if k in data},
-    }
 
 
 def _iso(value: Any) -> str:
