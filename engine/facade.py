@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, cases, deployments, org, sandbox
+from . import attachments, audit, cases, deployments, inbox, org, sandbox
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -892,39 +892,12 @@ class Engine:
     ) -> dict[str, Any]:
         """The actor's inbox, newest first, with the unread count."""
         with self.db.reading() as session:
-            mine = Notification.username == actor.username
-            unread = session.scalar(
-                select(func.count()).where(mine, Notification.read_at.is_(None))
-            )
-            stmt = select(Notification).where(mine)
-            if unread_only:
-                stmt = stmt.where(Notification.read_at.is_(None))
-            stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
-            items = [
-                {
-                    "id": n.id,
-                    "kind": n.kind,
-                    "text": n.text,
-                    "instance_id": n.instance_id,
-                    "task_id": n.task_id,
-                    "created_at": n.created_at.isoformat(),
-                    "read": n.read_at is not None,
-                }
-                for n in session.scalars(stmt)
-            ]
-            return {"unread": unread, "items": items}
+            return inbox.notifications(session, actor.username, unread_only, limit, offset)
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         """Mark the actor's notifications read (all of them when `ids` is None)."""
         with self._command() as session:
-            stmt = (
-                update(Notification)
-                .where(Notification.username == actor.username, Notification.read_at.is_(None))
-                .values(read_at=self.now())
-            )
-            if ids is not None:
-                stmt = stmt.where(Notification.id.in_(ids))
-            return session.execute(stmt).rowcount
+            return inbox.mark_read(session, actor.username, ids, self.now())
 
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:
