@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import attachments, audit, cases, deployments, inbox, org, sandbox
@@ -39,7 +39,6 @@ from .errors import (
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
-    Attachment,
     AuditEvent,
     Draft,
     Grid,
@@ -799,31 +798,15 @@ class Engine:
 
     def attach_photos(self, data: dict[str, Any], instance_id: int, actor: Actor) -> None:
         """Link the photos a form named to its case (only photos the actor uploaded)."""
-        ids = [i for v in data.values() if isinstance(v, list) for i in v if isinstance(i, str)]
-        if not ids:
-            return
         with self._command() as session:
-            session.execute(
-                update(Attachment)
-                .where(
-                    Attachment.id.in_(ids),
-                    Attachment.instance_id.is_(None),
-                    Attachment.uploaded_by == actor.username,
-                )
-                .values(instance_id=instance_id)
-            )
+            attachments.attach_photos(session, data, instance_id, actor.username)
 
     def photo(self, photo_id: str, actor: Actor) -> tuple[Path, str]:
-        """The file and type of a photo the actor may see: theirs, or one of a case they see."""
+        """A photo's file and content type, if the actor may see it."""
         with self.db.reading() as session:
-            row = session.get(Attachment, photo_id)
-        if row is None:
-            raise NotFound("photo not found")
-        if row.uploaded_by != actor.username and not (
-            row.instance_id is not None and self.can_view(actor, row.instance_id)
-        ):
-            raise Forbidden("this photo belongs to a case you cannot see")
-        return attachments.photo_path(self.photo_folder, photo_id), row.content_type
+            return attachments.photo(
+                session, self.photo_folder, photo_id, actor, self.config.case_viewer_roles
+            )
 
     def can_view(self, actor: Actor, instance_id: int) -> bool:
         """Whether the actor may see the case (the rule is `cases.can_view`)."""
