@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, cases, deployments, inbox, org, sandbox
+from . import attachments, audit, cases, deployments, inbox, org, sandbox, views
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -41,13 +41,10 @@ from .live import LiveWorkflows
 from .models import (
     AuditEvent,
     Draft,
-    Grid,
     Instance,
-    InstanceField,
     Notification,
     OpenTask,
     ProcessVersion,
-    SavedView,
     TaskCandidate,
     Timer,
 )
@@ -643,28 +640,10 @@ class Engine:
         )
         writer.write(before, after)
         if changed:
-            self._write_filter_fields(session, instance.id, changed)
+            views.write_filter_fields(session, instance.id, changed)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after
-
-    def _write_filter_fields(
-        self, session: Session, instance_id: int, changed: dict[str, Any]
-    ) -> None:
-        table = InstanceField.__table__
-        conn = session.connection()
-        conn.execute(
-            table.delete().where(
-                table.c.instance_id == instance_id, table.c.name.in_(list(changed))
-            )
-        )
-        rows = [
-            {"instance_id": instance_id, "name": name, "value": str(value)[:255]}
-            for name, value in changed.items()
-            if value not in (None, "")
-        ]
-        if rows:
-            conn.execute(table.insert(), rows)
 
     def _notifier(self, compiled: CompiledProcess) -> Notifier | None:
         return Notifier(compiled.notify, self._evaluate_on_task) if compiled.notify else None
@@ -701,69 +680,24 @@ class Engine:
     def filter_fields(self) -> list[dict[str, Any]]:
         """The queue filters: each configured case field with the title and choices its forms
         give it (grids come from the organisation)."""
-        titles: dict[str, dict[str, Any]] = {}
         with self.db.reading() as session:
-            version_ids = [
-                session.scalar(
-                    select(ProcessVersion.id)
-                    .where(ProcessVersion.process_id == pid)
-                    .order_by(ProcessVersion.version.desc())
-                    .limit(1)
-                )
-                for pid in session.scalars(select(ProcessVersion.process_id).distinct())
-            ]
-            for version_id in version_ids:
-                compiled = self._compiled_by_id(session, version_id)
-                for form in compiled.forms.values():
-                    for name, prop in (form.get("properties") or {}).items():
-                        if name in self.config.case_filter_fields and name not in titles:
-                            titles[name] = prop
-        result = []
-        for name in self.config.case_filter_fields:
-            prop = titles.get(name, {})
-            options = [(o.get("const"), o.get("title")) for o in prop.get("oneOf", [])]
-            if name == "grid":
-                options = [(g["code"], f"{g['name']} ({g['code']})") for g in self.grids()]
-            result.append({"name": name, "title": prop.get("title") or name, "options": options})
-        return result
+            return views.filter_fields(
+                session, self.config.case_filter_fields, self._compiled_by_id
+            )
 
     def grid_and_below(self, code: str) -> list[str]:
         """A grid's code and its descendants' (a town's filter includes its villages)."""
         with self.db.reading() as session:
-            children: dict[str | None, list[str]] = {}
-            for grid_code, parent in session.execute(select(Grid.code, Grid.parent_code)):
-                children.setdefault(parent, []).append(grid_code)
-        found, todo = [], [code]
-        while todo:
-            current = todo.pop()
-            found.append(current)
-            todo.extend(children.get(current, []))
-        return found
+            return org.grid_and_below(session, code)
 
     def saved_views(self, actor: Actor) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(SavedView)
-                .where(SavedView.username == actor.username)
-                .order_by(SavedView.name)
-            )
-            return [{"id": v.id, "name": v.name, "query": v.query} for v in rows]
+            return views.saved_views(session, actor.username)
 
     def save_view(self, actor: Actor, name: str, query: str) -> None:
         """Save (or replace) a named queue filter for this person."""
-        name = name.strip()[:80]
-        if not name:
-            raise FormInvalid("a view needs a name", {"name": "请填写视图名称"})
         with self._command() as session:
-            view = session.scalar(
-                select(SavedView).where(
-                    SavedView.username == actor.username, SavedView.name == name
-                )
-            )
-            if view is None:
-                session.add(SavedView(username=actor.username, name=name, query=query))
-            else:
-                view.query = query
+            views.save_view(session, actor.username, name, query)
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
@@ -853,10 +787,7 @@ class Engine:
 
     def grids(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return [
-                {"code": g.code, "name": g.name, "parent": g.parent_code, "level": g.level}
-                for g in session.scalars(select(Grid).order_by(Grid.code))
-            ]
+            return org.grids(session)
 
     def timers(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
