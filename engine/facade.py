@@ -39,13 +39,11 @@ from .errors import (
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
-    AuditEvent,
     Draft,
     Instance,
     Notification,
     OpenTask,
     ProcessVersion,
-    TaskCandidate,
     Timer,
 )
 from .notify import Notifier, members
@@ -70,7 +68,15 @@ from .runtime import (
 )
 from .serialization import dump_state
 from .store import Database
-from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for
+from .tasks import (
+    TaskQuery,
+    authorized_task,
+    candidate_groups,
+    escalated_to,
+    task_counts,
+    task_view,
+    tasks_for,
+)
 
 log = logging.getLogger(__name__)
 CALENDAR_TTL_SECONDS = 60.0
@@ -260,7 +266,7 @@ class Engine:
     ) -> dict[str, Any]:
         """Complete a READY task the actor may work, with its form data."""
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             case = self._checkout(session, row.instance_id)
             task = find_task(case.workflow, task_id)
             if task is None or task.state != TaskState.READY:
@@ -331,7 +337,7 @@ class Engine:
 
     def claim(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             if row.assignee and row.assignee != actor.username:
                 raise Conflict(f"task already claimed by {row.assignee}")
             row.assignee = actor.username
@@ -339,7 +345,7 @@ class Engine:
 
     def release(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             if row.assignee != actor.username:
                 raise Forbidden("only the person who claimed the task can release it")
             row.assignee = None
@@ -350,9 +356,9 @@ class Engine:
     ) -> None:
         """转办: give a task to a colleague who may work it too; recorded and notified."""
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             target = org.load_actor(session, to_username)
-            if not (self._candidate_groups(session, task_id) & target.groups):
+            if not (candidate_groups(session, task_id) & target.groups):
                 raise FormInvalid(
                     "not a colleague for this task", {"to": "该同事不在此任务的办理组内"}
                 )
@@ -379,19 +385,14 @@ class Engine:
     def colleagues(self, task_id: str, actor: Actor) -> list[str]:
         """Who else may work the task: the people a hand-over can go to."""
         with self.db.reading() as session:
-            self._authorized_task(session, task_id, actor)
-            people = members(session, self._candidate_groups(session, task_id))
+            authorized_task(session, task_id, actor)
+            people = members(session, candidate_groups(session, task_id))
         return sorted(people - {actor.username})
-
-    def _candidate_groups(self, session: Session, task_id: str) -> set[str]:
-        return set(
-            session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
-        )
 
     def save_draft(self, task_id: str, actor: Actor, data: dict[str, Any]) -> None:
         """Keep a half-filled form for this person until the task is done."""
         with self._command() as session:
-            self._authorized_task(session, task_id, actor)
+            authorized_task(session, task_id, actor)
             draft = session.get(Draft, (task_id, actor.username))
             if draft is None:
                 session.add(
@@ -495,31 +496,6 @@ class Engine:
             return len(due)
 
     # --- shared command steps ---------------------------------------------------------------
-
-    def _authorized_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
-        """The open task, if the actor is a candidate or its claimant (one SELECT)."""
-        is_candidate = (
-            select(TaskCandidate.task_id)
-            .where(
-                TaskCandidate.task_id == OpenTask.id,
-                TaskCandidate.group_key.in_(sorted(actor.groups)),
-            )
-            .exists()
-        )
-        found = session.execute(
-            select(OpenTask, is_candidate.label("allowed")).where(OpenTask.id == task_id)
-        ).first()
-        if found is None:
-            done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
-            if done is not None:
-                raise Conflict(f"task {task_id} is already completed")
-            raise NotFound(f"task {task_id} not found")
-        row, allowed = found
-        if not allowed and row.assignee != actor.username:
-            raise Forbidden(f"{actor.username} may not work task '{row.title}'")
-        if row.assignee and row.assignee != actor.username:
-            raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
-        return row
 
     def _checkout(
         self,
@@ -702,7 +678,7 @@ class Engine:
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
         with self.db.reading() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             instance = session.get(Instance, row.instance_id)
             version = session.get(ProcessVersion, instance.process_version_id)
             compiled = self._compiled(session, version)
