@@ -49,18 +49,16 @@ from .models import (
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
-    TREE_WALK_DEPTH,
     EngineScriptEngine,
     ProjectionWriter,
     Snapshot,
     case_data,
+    close_if_ended,
     conflicts_as_409,
     current_session,
     deliver_message,
     find_task,
     new_workflow,
-    out_of_reach,
-    reached_end_event,
     record,
     restore,
     run_engine_steps,
@@ -578,38 +576,7 @@ class Engine:
             if old_data.get(name) != instance.data.get(name)
         }
         instance.updated_at = now
-        stuck = out_of_reach(workflow) if instance.status == "running" else None
-        if stuck is not None:
-            spec = stuck.task_spec
-            instance.status, instance.completed_at = "error", now
-            instance.error = (
-                f"stopped before '{spec.bpmn_id or spec.name}': the case went round its loops "
-                f"too often for SpiffWorkflow, which runs no task deeper than "
-                f"{TREE_WALK_DEPTH:,} steps in its task tree; it cannot continue"
-            )
-            record(session, instance, actor, now, "end", comment=instance.error)
-        elif workflow.is_completed() and instance.status == "running":
-            end = reached_end_event(workflow)
-            instance.completed_at = now
-            if end is None:
-                instance.status = "error"
-                instance.error = (
-                    "the workflow stopped without reaching an end event "
-                    "(SpiffWorkflow's task tree limit?)"
-                )
-                record(session, instance, actor, now, "end", title=instance.error)
-            else:
-                end_id = end.bpmn_id or end.name
-                instance.status, instance.end_event = "completed", end_id
-                record(
-                    session,
-                    instance,
-                    actor,
-                    now,
-                    "end",
-                    task_name=end_id,
-                    title=end.bpmn_name or end_id,
-                )
+        close_if_ended(session, instance, workflow, actor, now)
         session.flush()  # the version check happens here, before the projection is touched
         writer = ProjectionWriter(
             session, instance, compiled, self._evaluate_on_task, now, notifier
