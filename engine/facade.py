@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, cases, deployments, inbox, org, sandbox, views
+from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, views
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -39,7 +39,6 @@ from .errors import (
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import (
-    Draft,
     Instance,
     Notification,
     OpenTask,
@@ -391,18 +390,11 @@ class Engine:
         """Keep a half-filled form for this person until the task is done."""
         with self._command() as session:
             authorized_task(session, task_id, actor)
-            draft = session.get(Draft, (task_id, actor.username))
-            if draft is None:
-                session.add(
-                    Draft(task_id=task_id, username=actor.username, data=data, saved_at=self.now())
-                )
-            else:
-                draft.data, draft.saved_at = data, self.now()
+            drafts.save(session, task_id, actor.username, data, self.now())
 
     def draft(self, task_id: str, actor: Actor) -> dict[str, Any] | None:
         with self.db.reading() as session:
-            draft = session.get(Draft, (task_id, actor.username))
-            return dict(draft.data) if draft else None
+            return drafts.get(session, task_id, actor.username)
 
     def _record_on_instance(
         self, session: Session, row: OpenTask, actor: Actor, action: str, **fields: Any
