@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, views
+from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, timers, views
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -43,7 +43,6 @@ from .models import (
     Notification,
     OpenTask,
     ProcessVersion,
-    Timer,
 )
 from .notify import Notifier, members
 from .org import Actor
@@ -431,20 +430,8 @@ class Engine:
         fired = 0
         cursor: tuple[datetime, int] | None = None
         while True:  # batch after batch, so that a backlog clears in one sweep
-            first = func.min(Timer.fire_at)
-            stmt = (
-                select(Timer.instance_id, first.label("first"))
-                .where(Timer.fire_at <= now)
-                .group_by(Timer.instance_id)
-                .order_by(first, Timer.instance_id)
-                .limit(limit)
-            )
-            if cursor is not None:  # each case once per sweep, even if it keeps failing
-                stmt = stmt.having(
-                    or_(first > cursor[0], and_(first == cursor[0], Timer.instance_id > cursor[1]))
-                )
             with self.db.reading() as session:
-                due = session.execute(stmt).all()
+                due = timers.due_cases(session, now, limit, cursor)
             for instance_id, first_at in due:
                 try:
                     fired += self._fire_instance_timers(instance_id, now)
@@ -507,15 +494,7 @@ class Engine:
             if skip_locked and session.get(Instance, instance_id) is not None:
                 return None
             raise NotFound(f"case {instance_id} not found")
-        if (
-            due_at is not None
-            and session.scalar(
-                select(Timer.id)
-                .where(Timer.instance_id == instance_id, Timer.fire_at <= due_at)
-                .limit(1)
-            )
-            is None
-        ):
+        if due_at is not None and not timers.has_due(session, instance_id, due_at):
             return None  # fired by another worker between our list and our lock: no restore
         compiled = self._compiled_by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)
@@ -726,15 +705,7 @@ class Engine:
 
     def timers(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return [
-                {
-                    "instance_id": t.instance_id,
-                    "task_name": t.task_name,
-                    "title": t.title,
-                    "fire_at": t.fire_at.isoformat(),
-                }
-                for t in session.scalars(select(Timer).order_by(Timer.fire_at))
-            ]
+            return timers.waiting(session)
 
     def notifications(
         self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
