@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,36 +19,18 @@ from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbo
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import (
-    CompiledProcess,
-    DefinitionCache,
-    compile_sources,
-    read_sources,
-)
+from .definitions import CompiledProcess, DefinitionCache, compile_sources, read_sources
 from .deployments import DeployResult
-from .errors import (
-    Conflict,
-    EngineError,
-    Forbidden,
-    FormInvalid,
-    NotFound,
-    Problem,
-    WorkflowFailed,
-)
+from .errors import Conflict, EngineError, Forbidden, FormInvalid, NotFound, Problem, WorkflowFailed
 from .forms import validate_submission
 from .live import LiveWorkflows
-from .models import (
-    Instance,
-    Notification,
-    OpenTask,
-    ProcessVersion,
-)
+from .models import Instance, Notification, OpenTask, ProcessVersion
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
     EngineScriptEngine,
+    LiveCase,
     ProjectionWriter,
-    Snapshot,
     case_data,
     close_if_ended,
     conflicts_as_409,
@@ -79,17 +60,6 @@ CALENDAR_TTL_SECONDS = 60.0
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
-
-
-@dataclass
-class LiveCase:
-    """A case checked out for one command: its row, process, live workflow and projection."""
-
-    instance: Instance
-    compiled: CompiledProcess
-    workflow: Any
-    before: Snapshot
-    after: Snapshot | None = None
 
 
 class Engine:

@@ -61,6 +61,17 @@ class Snapshot:
     timers: dict[str, tuple[datetime, Any]]
 
 
+@dataclass
+class LiveCase:
+    """A case checked out for one command: its row, process, live workflow and projection."""
+
+    instance: Instance
+    compiled: CompiledProcess
+    workflow: Any
+    before: Snapshot
+    after: Snapshot | None = None
+
+
 def snapshot(workflow: BpmnWorkflow) -> Snapshot:
     tasks: dict[str, Any] = {}
     timers: dict[str, tuple[datetime, Any]] = {}
