@@ -511,11 +511,6 @@ class Engine:
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
         old_data, instance.data = instance.data or {}, case_data(workflow, after.tasks)
-        changed = {
-            name: instance.data.get(name)
-            for name in self.config.case_filter_fields
-            if old_data.get(name) != instance.data.get(name)
-        }
         instance.updated_at = now
         close_if_ended(session, instance, workflow, actor, now)
         session.flush()  # the version check happens here, before the projection is touched
@@ -523,8 +518,8 @@ class Engine:
             session, instance, compiled, self._evaluate_on_task, now, notifier
         )
         writer.write(before, after)
-        if changed:
-            views.write_filter_fields(session, instance.id, changed)
+        fields = self.config.case_filter_fields
+        views.write_filter_fields(session, instance.id, fields, old_data, instance.data)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after

@@ -37,8 +37,18 @@ def filter_fields(
     return result
 
 
-def write_filter_fields(session: Session, instance_id: int, changed: dict[str, Any]) -> None:
-    """Replace the case's rows of the changed fields; an empty value has no row."""
+def write_filter_fields(
+    session: Session,
+    instance_id: int,
+    names: Sequence[str],
+    old: dict[str, Any],
+    new: dict[str, Any],
+) -> None:
+    """Keep the case's rows of the filter fields in step with its data, from the data before
+    and after a step: only the changed fields' rows are replaced; an empty value has none."""
+    changed = {name: new.get(name) for name in names if old.get(name) != new.get(name)}
+    if not changed:
+        return
     table = InstanceField.__table__
     conn = session.connection()
     conn.execute(
