@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -77,3 +79,25 @@ def parse_calendar(text: str) -> WorkingCalendar:
     if both:
         raise ValueError(f"days both holiday and working day: {sorted(both)[0]}")
     return WorkingCalendar(found["holidays"], found["workdays"])
+
+
+class NewestCalendar:
+    """The calendar of the newest deployment that has one, re-read every `ttl` seconds, so
+    that a deployment made by another process reaches this one; weekends only without one."""
+
+    def __init__(self, read: Callable[[], str | None], ttl: float) -> None:
+        self._read = read  # the newest calendar.yaml's text, or None
+        self._ttl = ttl
+        self._calendar = WorkingCalendar()
+        self._loaded_at = float("-inf")
+
+    def get(self) -> WorkingCalendar:
+        if time.monotonic() - self._loaded_at >= self._ttl:
+            content = self._read()
+            self._calendar = parse_calendar(content) if content else WorkingCalendar()
+            self._loaded_at = time.monotonic()
+        return self._calendar
+
+    def expire(self) -> None:
+        """Read again on the next use (a deployment may have brought a new calendar)."""
+        self._loaded_at = float("-inf")

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, timers, views
-from .calendar import WorkingCalendar, parse_calendar
+from .calendar import NewestCalendar, WorkingCalendar
 from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, DefinitionCache, compile_sources, read_sources
@@ -56,6 +55,7 @@ from .tasks import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 CALENDAR_TTL_SECONDS = 60.0
 
 # Set while firing timers "as of" a given time, in this thread only.
@@ -69,8 +69,9 @@ class Engine:
         self.config = config or load_config()
         self.db = Database(self.config.database_url)
         self.clock = clock or Clock()
-        self.calendar = WorkingCalendar()
-        self._calendar_loaded_at = float("-inf")
+        self.calendar = NewestCalendar(
+            lambda: self._in_session(deployments.newest_calendar), CALENDAR_TTL_SECONDS
+        )
         self.definitions = DefinitionCache()
         self.live = LiveWorkflows()
         self._version_keys: dict[int, tuple[int, str]] = {}
@@ -112,26 +113,19 @@ class Engine:
         return self.working_calendar().add_working_days(start, days)
 
     def working_calendar(self) -> WorkingCalendar:
-        """The calendar.yaml of the newest deployment that has one (re-read every minute, so
-        that a deployment made by another process reaches this one)."""
-        if time.monotonic() - self._calendar_loaded_at < CALENDAR_TTL_SECONDS:
-            return self.calendar
-        session = current_session.get()
-        if session is None:
-            with self.db.reading() as reading:
-                content = deployments.newest_calendar(reading)
-        else:
-            content = deployments.newest_calendar(session)
-        self.calendar = parse_calendar(content) if content else WorkingCalendar()
-        self._calendar_loaded_at = time.monotonic()
-        return self.calendar
+        """The calendar.yaml of the newest deployment that has one (re-read every minute)."""
+        return self.calendar.get()
 
     def _leader_of(self, grid: str, up: int = 0) -> str:
+        return self._in_session(lambda session: org.leader_of(session, grid, up))
+
+    def _in_session(self, read: Callable[[Session], T]) -> T:
+        """For functions scripts call: the running command's session, else a reading one."""
         session = current_session.get()
-        if session is None:
-            with self.db.reading() as reading:
-                return org.leader_of(reading, grid, up)
-        return org.leader_of(session, grid, up)
+        if session is not None:
+            return read(session)
+        with self.db.reading() as reading:
+            return read(reading)
 
     # --- definitions ------------------------------------------------------------------------
 
@@ -152,7 +146,7 @@ class Engine:
             result = deployments.store(session, sources, compiled, deployed_by, self.now())
         if result.created:
             self.definitions.put(result.deployment_id, compiled)
-            self._calendar_loaded_at = float("-inf")  # the deployment may bring a new calendar
+            self.calendar.expire()  # the deployment may bring a new calendar
         return result
 
     def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:
