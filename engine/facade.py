@@ -23,7 +23,7 @@ from .deployments import DeployResult
 from .errors import Conflict, EngineError, Forbidden, FormInvalid, NotFound, Problem, WorkflowFailed
 from .forms import validate_submission
 from .live import LiveWorkflows
-from .models import Instance, Notification, OpenTask, ProcessVersion
+from .models import Instance, OpenTask, ProcessVersion
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
@@ -331,15 +331,9 @@ class Engine:
                 changes={"assignee": [before, to_username]},
                 comment=comment,
             )
-            session.add(
-                Notification(
-                    username=to_username,
-                    kind="assignment",
-                    instance_id=row.instance_id,
-                    task_id=task_id,
-                    created_at=self.now(),
-                    text=f"转办：{row.title}（来自 {actor.username}）",
-                )
+            text = f"转办：{row.title}（来自 {actor.username}）"
+            inbox.send(
+                session, to_username, "assignment", text, self.now(), row.instance_id, task_id
             )
 
     def colleagues(self, task_id: str, actor: Actor) -> list[str]:
@@ -615,6 +609,8 @@ class Engine:
                 session, self.photo_folder, photo_id, actor, self.config.case_viewer_roles
             )
 
+    # --- cases ------------------------------------------------------------------------------
+
     def can_view(self, actor: Actor, instance_id: int) -> bool:
         """Whether the actor may see the case (the rule is `cases.can_view`)."""
         with self.db.reading() as session:
@@ -640,7 +636,7 @@ class Engine:
             return cases.instances(session, process_id, status, limit, offset, created_by)
 
     def instance_summaries(self, instance_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Summaries of many cases in one query (a queue page never queries per row)."""
+        """Summaries of many cases by id, for a page that lists them."""
         with self.db.reading() as session:
             return cases.summaries(session, instance_ids)
 
@@ -657,6 +653,8 @@ class Engine:
         """Every field the case's forms define, for showing its data with their titles."""
         with self.db.reading() as session:
             return cases.case_schema(session, instance_id, self._compiled_by_id)
+
+    # --- organisation, timers, inbox, audit -------------------------------------------------
 
     def grids(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:

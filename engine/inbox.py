@@ -1,5 +1,6 @@
-"""A person's inbox: their notifications newest first with the unread count, and marking them
-read. What puts notifications there is `notify` (declared in the processes) and the commands."""
+"""A person's inbox: their notifications newest first with the unread count, marking them
+read, and a notification a command sends one person (the ones processes declare are
+written by `notify`)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,24 @@ def mark_read(session: Session, username: str, ids: list[int] | None, now: datet
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(ids))
     return session.execute(stmt).rowcount
+
+
+def send(
+    session: Session,
+    username: str,
+    kind: str,
+    text: str,
+    now: datetime,
+    instance_id: int | None = None,
+    task_id: str | None = None,
+) -> None:
+    session.add(
+        Notification(
+            username=username,
+            kind=kind,
+            instance_id=instance_id,
+            task_id=task_id,
+            created_at=now,
+            text=text,
+        )
+    )
