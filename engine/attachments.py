@@ -1,18 +1,24 @@
 """Photos: images only (checked by decoding the content, not by the name), size-limited,
-stored once by content hash under the data folder, served only to who may see their case."""
+stored once by content hash under the data folder, linked to their case by the form that
+names them, served only to who may see their case."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from .errors import FieldError, FormInvalid
+from . import cases
+from .errors import FieldError, Forbidden, FormInvalid, NotFound
 from .models import Attachment
+from .org import Actor
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
@@ -66,3 +72,35 @@ def store_photo(
 
 def photo_path(folder: Path, photo_id: str) -> Path:
     return folder / photo_id[:2] / photo_id
+
+
+def attach_photos(session: Session, data: dict[str, Any], instance_id: int, username: str) -> None:
+    """Link the photos a form named to its case: only unlinked photos the person uploaded, so
+    that nobody can pull another case's or another person's photo into their own."""
+    ids = [i for v in data.values() if isinstance(v, list) for i in v if isinstance(i, str)]
+    if not ids:
+        return
+    session.execute(
+        update(Attachment)
+        .where(
+            Attachment.id.in_(ids),
+            Attachment.instance_id.is_(None),
+            Attachment.uploaded_by == username,
+        )
+        .values(instance_id=instance_id)
+    )
+
+
+def photo(
+    session: Session, folder: Path, photo_id: str, actor: Actor, viewer_roles: Collection[str]
+) -> tuple[Path, str]:
+    """The file and type of a photo the actor may see: theirs, or one of a case they see."""
+    row = session.get(Attachment, photo_id)
+    if row is None:
+        raise NotFound("photo not found")
+    if row.uploaded_by != actor.username and not (
+        row.instance_id is not None
+        and cases.can_view(session, actor, row.instance_id, viewer_roles)
+    ):
+        raise Forbidden("this photo belongs to a case you cannot see")
+    return photo_path(folder, photo_id), row.content_type

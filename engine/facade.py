@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, event, func, or_, select, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from . import attachments, audit, org, sandbox
+from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, timers, views
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import (
-    CompiledProcess,
-    DefinitionCache,
-    SourceFile,
-    compile_sources,
-    content_hash,
-    read_sources,
-)
+from .definitions import CompiledProcess, DefinitionCache, compile_sources, read_sources
+from .deployments import DeployResult
 from .errors import (
     Conflict,
     EngineError,
@@ -40,38 +32,21 @@ from .errors import (
 )
 from .forms import validate_submission
 from .live import LiveWorkflows
-from .models import (
-    Attachment,
-    AuditEvent,
-    Deployment,
-    DeploymentFile,
-    Draft,
-    Grid,
-    Instance,
-    InstanceField,
-    Notification,
-    OpenTask,
-    ProcessVersion,
-    SavedView,
-    TaskCandidate,
-    Timer,
-)
+from .models import Instance, OpenTask, ProcessVersion
 from .newest_files import NewestDeployedFile
 from .notify import Notifier, members
 from .org import Actor
 from .runtime import (
-    TREE_WALK_DEPTH,
     EngineScriptEngine,
+    LiveCase,
     ProjectionWriter,
-    Snapshot,
     case_data,
+    close_if_ended,
     conflicts_as_409,
     current_session,
     deliver_message,
     find_task,
     new_workflow,
-    out_of_reach,
-    reached_end_event,
     record,
     restore,
     run_engine_steps,
@@ -79,31 +54,22 @@ from .runtime import (
 )
 from .serialization import dump_state
 from .store import Database
-from .tasks import TaskQuery, escalated_to, task_counts, task_view, tasks_for, visible_to
+from .tasks import (
+    TaskQuery,
+    authorized_task,
+    candidate_groups,
+    escalated_to,
+    task_counts,
+    task_view,
+    tasks_for,
+)
 from .texts import TRANSLATIONS_DIR, parse_translations
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
-
-
-@dataclass
-class LiveCase:
-    """A case checked out for one command: its row, process, live workflow and projection."""
-
-    instance: Instance
-    compiled: CompiledProcess
-    workflow: Any
-    before: Snapshot
-    after: Snapshot | None = None
-
-
-@dataclass
-class DeployResult:
-    deployment_id: int
-    created: bool
-    versions: dict[str, int]  # process id -> version number now latest
 
 
 class Engine:
@@ -113,9 +79,7 @@ class Engine:
         self.config = config or load_config()
         self.db = Database(self.config.database_url)
         self.clock = clock or Clock()
-        self._calendar = NewestDeployedFile(
-            self.db, parse_calendar, WorkingCalendar, kind="calendar"
-        )
+        self.calendar = self._newest_file(parse_calendar, WorkingCalendar, "calendar")
         self._translations: dict[str, NewestDeployedFile[dict[str, str]]] = {}
         self.definitions = DefinitionCache()
         self.live = LiveWorkflows()
@@ -158,30 +122,37 @@ class Engine:
         return self.working_calendar().add_working_days(start, days)
 
     def working_calendar(self) -> WorkingCalendar:
-        """The calendar.yaml of the newest deployment that has one."""
-        return self._calendar.get(current_session.get())
+        """The calendar.yaml of the newest deployment that has one (re-read every minute)."""
+        return self.calendar.get()
 
     def process_texts(self, locale: str) -> dict[str, str]:
         """The process files' texts in `locale` (translations/<locale>.yaml of the newest
-        deployment that has it): text as written -> translation. Empty for the source
-        language."""
+        deployment that has it): text as written -> translation; empty without one."""
         texts = self._translations.get(locale)
         if texts is None:
-            texts = self._translations[locale] = NewestDeployedFile(
-                self.db,
-                parse_translations,
-                dict,
-                kind="translations",
-                name=f"{TRANSLATIONS_DIR}/{locale}.yaml",
-            )
-        return texts.get(current_session.get())
+            name = f"{TRANSLATIONS_DIR}/{locale}.yaml"
+            texts = self._newest_file(parse_translations, dict, "translations", name)
+            self._translations[locale] = texts
+        return texts.get()
+
+    def _newest_file(
+        self, parse: Callable[[str], T], empty: Callable[[], T], kind: str, name: str | None = None
+    ) -> NewestDeployedFile[T]:
+        def read() -> str | None:
+            return self._in_session(lambda session: deployments.newest_file(session, kind, name))
+
+        return NewestDeployedFile(read, parse, empty)
 
     def _leader_of(self, grid: str, up: int = 0) -> str:
+        return self._in_session(lambda session: org.leader_of(session, grid, up))
+
+    def _in_session(self, read: Callable[[Session], T]) -> T:
+        """For functions scripts call: the running command's session, else a reading one."""
         session = current_session.get()
-        if session is None:
-            with self.db.reading() as reading:
-                return org.leader_of(reading, grid, up)
-        return org.leader_of(session, grid, up)
+        if session is not None:
+            return read(session)
+        with self.db.reading() as reading:
+            return read(reading)
 
     # --- definitions ------------------------------------------------------------------------
 
@@ -197,73 +168,20 @@ class Engine:
         """Store the files as a new immutable deployment, unless identical files exist."""
         sources = read_sources(paths or [self.config.processes_dir])
         compiled = compile_sources(sources)  # raises before anything is written
-        digest = content_hash(sources)
         with self._command() as session:
-            existing = session.scalar(select(Deployment).where(Deployment.content_hash == digest))
-            if existing is not None:
-                versions = dict(
-                    session.execute(
-                        select(ProcessVersion.process_id, func.max(ProcessVersion.version))
-                        .where(ProcessVersion.process_id.in_(compiled))
-                        .group_by(ProcessVersion.process_id)
-                    ).all()
-                )
-                return DeployResult(existing.id, False, versions)
-            now = self.now()
-            deployment = Deployment(
-                content_hash=digest, deployed_at=now, deployed_by=actor.username if actor else None
-            )
-            session.add(deployment)
-            session.flush()
-            session.add_all(
-                DeploymentFile(
-                    deployment_id=deployment.id, name=s.name, kind=s.kind, content=s.content
-                )
-                for s in sources
-            )
-            versions = {}
-            for process_id, process in compiled.items():
-                latest = session.scalar(
-                    select(func.max(ProcessVersion.version)).where(
-                        ProcessVersion.process_id == process_id
-                    )
-                )
-                version = (latest or 0) + 1
-                session.add(
-                    ProcessVersion(
-                        process_id=process_id,
-                        version=version,
-                        name=process.name,
-                        content_hash=digest,
-                        deployment_id=deployment.id,
-                        start_form=process.start_form,
-                    )
-                )
-                versions[process_id] = version
-            head = audit.chain_head(session, "system")
-            head = audit.append(
-                session,
-                "system",
-                head,
-                at=now,
-                actor=actor.username if actor else None,
-                action="deploy",
-                changes={"deployment": deployment.id, "versions": versions, "hash": digest},
-            )
-            audit.store_head(session, "system", head)
-        self.definitions.put(deployment.id, compiled)
-        # the deployment may bring a new calendar or new translations
-        for file in (self._calendar, *self._translations.values()):
-            file.expire()
-        return DeployResult(deployment.id, True, versions)
+            deployed_by = actor.username if actor else None
+            result = deployments.store(session, sources, compiled, deployed_by, self.now())
+        if result.created:
+            self.definitions.put(result.deployment_id, compiled)
+            # the deployment may bring a new calendar or new translations
+            for file in (self.calendar, *self._translations.values()):
+                file.expire()
+        return result
 
     def _compiled(self, session: Session, version: ProcessVersion) -> CompiledProcess:
         cached = self.definitions.get(version.deployment_id)
         if cached is None:
-            files = session.scalars(
-                select(DeploymentFile).where(DeploymentFile.deployment_id == version.deployment_id)
-            )
-            cached = compile_sources([SourceFile(f.name, f.kind, f.content) for f in files])
+            cached = compile_sources(deployments.files(session, version.deployment_id))
             self.definitions.put(version.deployment_id, cached)
         return cached[version.process_id]
 
@@ -281,51 +199,17 @@ class Engine:
             return self._compiled(session, session.get(ProcessVersion, process_version_id))
         return cached[key[1]]
 
-    def _latest_version(self, session: Session, process_id: str) -> ProcessVersion:
-        version = session.scalar(
-            select(ProcessVersion)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        )
-        if version is None:
-            raise NotFound(f"process '{process_id}' is not deployed")
-        return version
-
     def processes(self) -> list[dict[str, Any]]:
         """The latest version of every deployed process, with its start form."""
         with self.db.reading() as session:
-            newest = (
-                select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
-                .group_by(ProcessVersion.process_id)
-                .subquery()
-            )
-            rows = session.scalars(
-                select(ProcessVersion).join(
-                    newest,
-                    (ProcessVersion.process_id == newest.c.process_id)
-                    & (ProcessVersion.version == newest.c.v),
-                )
-            ).all()
-            result = []
-            for row in rows:
-                compiled = self._compiled(session, row)
-                result.append(
-                    {
-                        "process_id": row.process_id,
-                        "name": row.name,
-                        "version": row.version,
-                        "start_form": compiled.form(compiled.start_form),
-                    }
-                )
-            return sorted(result, key=lambda p: p["process_id"])
+            return deployments.processes(session, self._compiled_by_id)
 
     # --- commands ---------------------------------------------------------------------------
 
     def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
         """Start an instance of the latest version with the start form's data."""
         with self._command() as session:
-            version = self._latest_version(session, process_id)
+            version = deployments.latest_version(session, process_id)
             compiled = self._compiled(session, version)
             schema = compiled.form(compiled.start_form)
             accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
@@ -371,7 +255,7 @@ class Engine:
     ) -> dict[str, Any]:
         """Complete a READY task the actor may work, with its form data."""
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             case = self._checkout(session, row.instance_id)
             task = find_task(case.workflow, task_id)
             if task is None or task.state != TaskState.READY:
@@ -442,7 +326,7 @@ class Engine:
 
     def claim(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             if row.assignee and row.assignee != actor.username:
                 raise Conflict(f"task already claimed by {row.assignee}")
             row.assignee = actor.username
@@ -450,7 +334,7 @@ class Engine:
 
     def release(self, task_id: str, actor: Actor) -> None:
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             if row.assignee != actor.username:
                 raise Forbidden("only the person who claimed the task can release it")
             row.assignee = None
@@ -461,9 +345,9 @@ class Engine:
     ) -> None:
         """转办: give a task to a colleague who may work it too; recorded and notified."""
         with self._command() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             target = org.load_actor(session, to_username)
-            if not (self._candidate_groups(session, task_id) & target.groups):
+            if not (candidate_groups(session, task_id) & target.groups):
                 reason = FieldError("not_a_colleague", "该同事不在此任务的办理组内")
                 raise FormInvalid("not a colleague for this task", {"to": reason})
             before, row.assignee = row.assignee, to_username
@@ -475,45 +359,27 @@ class Engine:
                 changes={"assignee": [before, to_username]},
                 comment=comment,
             )
-            session.add(
-                Notification(
-                    username=to_username,
-                    kind="assignment",
-                    instance_id=row.instance_id,
-                    task_id=task_id,
-                    created_at=self.now(),
-                    text=f"转办：{row.title}（来自 {actor.username}）",
-                )
+            text = f"转办：{row.title}（来自 {actor.username}）"
+            inbox.send(
+                session, to_username, "assignment", text, self.now(), row.instance_id, task_id
             )
 
     def colleagues(self, task_id: str, actor: Actor) -> list[str]:
         """Who else may work the task: the people a hand-over can go to."""
         with self.db.reading() as session:
-            self._authorized_task(session, task_id, actor)
-            people = members(session, self._candidate_groups(session, task_id))
+            authorized_task(session, task_id, actor)
+            people = members(session, candidate_groups(session, task_id))
         return sorted(people - {actor.username})
-
-    def _candidate_groups(self, session: Session, task_id: str) -> set[str]:
-        return set(
-            session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
-        )
 
     def save_draft(self, task_id: str, actor: Actor, data: dict[str, Any]) -> None:
         """Keep a half-filled form for this person until the task is done."""
         with self._command() as session:
-            self._authorized_task(session, task_id, actor)
-            draft = session.get(Draft, (task_id, actor.username))
-            if draft is None:
-                session.add(
-                    Draft(task_id=task_id, username=actor.username, data=data, saved_at=self.now())
-                )
-            else:
-                draft.data, draft.saved_at = data, self.now()
+            authorized_task(session, task_id, actor)
+            drafts.save(session, task_id, actor.username, data, self.now())
 
     def draft(self, task_id: str, actor: Actor) -> dict[str, Any] | None:
         with self.db.reading() as session:
-            draft = session.get(Draft, (task_id, actor.username))
-            return dict(draft.data) if draft else None
+            return drafts.get(session, task_id, actor.username)
 
     def _record_on_instance(
         self, session: Session, row: OpenTask, actor: Actor, action: str, **fields: Any
@@ -550,20 +416,8 @@ class Engine:
         fired = 0
         cursor: tuple[datetime, int] | None = None
         while True:  # batch after batch, so that a backlog clears in one sweep
-            first = func.min(Timer.fire_at)
-            stmt = (
-                select(Timer.instance_id, first.label("first"))
-                .where(Timer.fire_at <= now)
-                .group_by(Timer.instance_id)
-                .order_by(first, Timer.instance_id)
-                .limit(limit)
-            )
-            if cursor is not None:  # each case once per sweep, even if it keeps failing
-                stmt = stmt.having(
-                    or_(first > cursor[0], and_(first == cursor[0], Timer.instance_id > cursor[1]))
-                )
             with self.db.reading() as session:
-                due = session.execute(stmt).all()
+                due = timers.due_cases(session, now, limit, cursor)
             for instance_id, first_at in due:
                 try:
                     fired += self._fire_instance_timers(instance_id, now)
@@ -606,31 +460,6 @@ class Engine:
 
     # --- shared command steps ---------------------------------------------------------------
 
-    def _authorized_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
-        """The open task, if the actor is a candidate or its claimant (one SELECT)."""
-        is_candidate = (
-            select(TaskCandidate.task_id)
-            .where(
-                TaskCandidate.task_id == OpenTask.id,
-                TaskCandidate.group_key.in_(sorted(actor.groups)),
-            )
-            .exists()
-        )
-        found = session.execute(
-            select(OpenTask, is_candidate.label("allowed")).where(OpenTask.id == task_id)
-        ).first()
-        if found is None:
-            done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
-            if done is not None:
-                raise Conflict(f"task {task_id} is already completed")
-            raise NotFound(f"task {task_id} not found")
-        row, allowed = found
-        if not allowed and row.assignee != actor.username:
-            raise Forbidden(f"{actor.username} may not work task '{row.title}'")
-        if row.assignee and row.assignee != actor.username:
-            raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
-        return row
-
     def _checkout(
         self,
         session: Session,
@@ -651,15 +480,7 @@ class Engine:
             if skip_locked and session.get(Instance, instance_id) is not None:
                 return None
             raise NotFound(f"case {instance_id} not found")
-        if (
-            due_at is not None
-            and session.scalar(
-                select(Timer.id)
-                .where(Timer.instance_id == instance_id, Timer.fire_at <= due_at)
-                .limit(1)
-            )
-            is None
-        ):
+        if due_at is not None and not timers.has_due(session, instance_id, due_at):
             return None  # fired by another worker between our list and our lock: no restore
         compiled = self._compiled_by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)
@@ -706,72 +527,18 @@ class Engine:
         after = snapshot(workflow)
         instance.state = dump_state(workflow)
         old_data, instance.data = instance.data or {}, case_data(workflow, after)
-        changed = {
-            name: instance.data.get(name)
-            for name in self.config.case_filter_fields
-            if old_data.get(name) != instance.data.get(name)
-        }
         instance.updated_at = now
-        stuck = out_of_reach(workflow) if instance.status == "running" else None
-        if stuck is not None:
-            spec = stuck.task_spec
-            instance.status, instance.completed_at = "error", now
-            instance.error = (
-                f"stopped before '{spec.bpmn_id or spec.name}': the case went round its loops "
-                f"too often for SpiffWorkflow, which runs no task deeper than "
-                f"{TREE_WALK_DEPTH:,} steps in its task tree; it cannot continue"
-            )
-            record(session, instance, actor, now, "end", comment=instance.error)
-        elif workflow.is_completed() and instance.status == "running":
-            end = reached_end_event(workflow)
-            instance.completed_at = now
-            if end is None:
-                instance.status = "error"
-                instance.error = (
-                    "the workflow stopped without reaching an end event "
-                    "(SpiffWorkflow's task tree limit?)"
-                )
-                record(session, instance, actor, now, "end", title=instance.error)
-            else:
-                end_id = end.bpmn_id or end.name
-                instance.status, instance.end_event = "completed", end_id
-                record(
-                    session,
-                    instance,
-                    actor,
-                    now,
-                    "end",
-                    task_name=end_id,
-                    title=end.bpmn_name or end_id,
-                )
+        close_if_ended(session, instance, workflow, actor, now)
         session.flush()  # the version check happens here, before the projection is touched
         writer = ProjectionWriter(
             session, instance, compiled, self._evaluate_on_task, now, notifier
         )
         writer.write(before, after)
-        if changed:
-            self._write_filter_fields(session, instance.id, changed)
+        fields = self.config.case_filter_fields
+        views.write_filter_fields(session, instance.id, fields, old_data, instance.data)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after
-
-    def _write_filter_fields(
-        self, session: Session, instance_id: int, changed: dict[str, Any]
-    ) -> None:
-        table = InstanceField.__table__
-        conn = session.connection()
-        conn.execute(
-            table.delete().where(
-                table.c.instance_id == instance_id, table.c.name.in_(list(changed))
-            )
-        )
-        rows = [
-            {"instance_id": instance_id, "name": name, "value": str(value)[:255]}
-            for name, value in changed.items()
-            if value not in (None, "")
-        ]
-        if rows:
-            conn.execute(table.insert(), rows)
 
     def _notifier(self, compiled: CompiledProcess) -> Notifier | None:
         return Notifier(compiled.notify, self._evaluate_on_task) if compiled.notify else None
@@ -802,94 +569,41 @@ class Engine:
             return escalated_to(session, actor, self.now())
 
     def task_counts(self, actor: Actor, query: TaskQuery | None = None) -> dict[str, Any]:
+        """Tab counts; the queue tabs in the order their tasks stand in the processes."""
         with self.db.reading() as session:
             order = {
                 name: position
-                for compiled in self._latest_compiled(session)
-                for position, name in enumerate(compiled.human_tasks)
+                for version in deployments.newest_versions(session)
+                for position, name in enumerate(self._compiled(session, version).human_tasks)
             }
             return task_counts(session, actor, self.now(), query, order)
-
-    def _latest_compiled(self, session: Session) -> list[CompiledProcess]:
-        """The newest version of every deployed process, compiled (from the cache)."""
-        newest = session.execute(
-            select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
-        ).scalars()
-        return [self._compiled_by_id(session, version_id) for version_id in newest]
 
     def filter_fields(self) -> list[dict[str, Any]]:
         """The queue filters: each configured case field with the title and choices its forms
         give it (grids come from the organisation)."""
-        titles: dict[str, dict[str, Any]] = {}
         with self.db.reading() as session:
-            version_ids = [
-                session.scalar(
-                    select(ProcessVersion.id)
-                    .where(ProcessVersion.process_id == pid)
-                    .order_by(ProcessVersion.version.desc())
-                    .limit(1)
-                )
-                for pid in session.scalars(select(ProcessVersion.process_id).distinct())
-            ]
-            for version_id in version_ids:
-                compiled = self._compiled_by_id(session, version_id)
-                for form in compiled.forms.values():
-                    for name, prop in (form.get("properties") or {}).items():
-                        if name in self.config.case_filter_fields and name not in titles:
-                            titles[name] = prop
-        result = []
-        for name in self.config.case_filter_fields:
-            prop = titles.get(name, {})
-            options = [(o.get("const"), o.get("title")) for o in prop.get("oneOf", [])]
-            if name == "grid":
-                options = [(g["code"], f"{g['name']} ({g['code']})") for g in self.grids()]
-            result.append({"name": name, "title": prop.get("title") or name, "options": options})
-        return result
+            return views.filter_fields(
+                session, self.config.case_filter_fields, self._compiled_by_id
+            )
 
     def grid_and_below(self, code: str) -> list[str]:
         """A grid's code and its descendants' (a town's filter includes its villages)."""
         with self.db.reading() as session:
-            children: dict[str | None, list[str]] = {}
-            for grid_code, parent in session.execute(select(Grid.code, Grid.parent_code)):
-                children.setdefault(parent, []).append(grid_code)
-        found, todo = [], [code]
-        while todo:
-            current = todo.pop()
-            found.append(current)
-            todo.extend(children.get(current, []))
-        return found
+            return org.grid_and_below(session, code)
 
     def saved_views(self, actor: Actor) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(SavedView)
-                .where(SavedView.username == actor.username)
-                .order_by(SavedView.name)
-            )
-            return [{"id": v.id, "name": v.name, "query": v.query} for v in rows]
+            return views.saved_views(session, actor.username)
 
     def save_view(self, actor: Actor, name: str, query: str) -> None:
         """Save (or replace) a named queue filter for this person."""
-        name = name.strip()[:80]
-        if not name:
-            raise FormInvalid(
-                "a view needs a name", {"name": FieldError("view_name", "请填写视图名称")}
-            )
         with self._command() as session:
-            view = session.scalar(
-                select(SavedView).where(
-                    SavedView.username == actor.username, SavedView.name == name
-                )
-            )
-            if view is None:
-                session.add(SavedView(username=actor.username, name=name, query=query))
-            else:
-                view.query = query
+            views.save_view(session, actor.username, name, query)
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
         with self.db.reading() as session:
-            row = self._authorized_task(session, task_id, actor)
+            row = authorized_task(session, task_id, actor)
             instance = session.get(Instance, row.instance_id)
             version = session.get(ProcessVersion, instance.process_version_id)
             compiled = self._compiled(session, version)
@@ -919,119 +633,30 @@ class Engine:
 
     def attach_photos(self, data: dict[str, Any], instance_id: int, actor: Actor) -> None:
         """Link the photos a form named to its case (only photos the actor uploaded)."""
-        ids = [i for v in data.values() if isinstance(v, list) for i in v if isinstance(i, str)]
-        if not ids:
-            return
         with self._command() as session:
-            session.execute(
-                update(Attachment)
-                .where(
-                    Attachment.id.in_(ids),
-                    Attachment.instance_id.is_(None),
-                    Attachment.uploaded_by == actor.username,
-                )
-                .values(instance_id=instance_id)
-            )
+            attachments.attach_photos(session, data, instance_id, actor.username)
 
     def photo(self, photo_id: str, actor: Actor) -> tuple[Path, str]:
-        """The file and type of a photo the actor may see: theirs, or one of a case they see."""
+        """A photo's file and content type, if the actor may see it."""
         with self.db.reading() as session:
-            row = session.get(Attachment, photo_id)
-        if row is None:
-            raise NotFound("photo not found")
-        if row.uploaded_by != actor.username and not (
-            row.instance_id is not None and self.can_view(actor, row.instance_id)
-        ):
-            raise Forbidden("this photo belongs to a case you cannot see")
-        return attachments.photo_path(self.photo_folder, photo_id), row.content_type
+            return attachments.photo(
+                session, self.photo_folder, photo_id, actor, self.config.case_viewer_roles
+            )
+
+    # --- cases ------------------------------------------------------------------------------
 
     def can_view(self, actor: Actor, instance_id: int) -> bool:
-        """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
-        its reporter, whoever may work one of its open tasks, whoever acted on it."""
-        if actor.roles & set(self.config.case_viewer_roles):
-            return True
+        """Whether the actor may see the case (the rule is `cases.can_view`)."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            if instance.created_by == actor.username:
-                return True
-            open_task = session.scalar(
-                select(OpenTask.id)
-                .where(OpenTask.instance_id == instance_id, visible_to(actor))
-                .limit(1)
-            )
-            if open_task is not None:
-                return True
-            acted = session.scalar(
-                select(AuditEvent.id)
-                .where(
-                    AuditEvent.chain == f"instance:{instance_id}",
-                    AuditEvent.actor == actor.username,
-                )
-                .limit(1)
-            )
-            return acted is not None
+            return cases.can_view(session, actor, instance_id, self.config.case_viewer_roles)
 
     def instance(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            version = session.get(ProcessVersion, instance.process_version_id)
-            open_tasks = session.scalars(
-                select(OpenTask).where(OpenTask.instance_id == instance_id)
-            ).all()
-            timers = session.scalars(
-                select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.fire_at)
-            ).all()
-            now = self.now()
-            return {
-                "id": instance.id,
-                "process_id": instance.process_id,
-                "version": version.version,
-                "status": instance.status,
-                "end_event": instance.end_event,
-                "error": instance.error,
-                "data": instance.data,
-                "created_by": instance.created_by,
-                "created_at": instance.created_at.isoformat(),
-                "updated_at": instance.updated_at.isoformat(),
-                "completed_at": instance.completed_at.isoformat()
-                if instance.completed_at
-                else None,
-                "open_tasks": [task_view(t, now) for t in open_tasks],
-                "timers": [
-                    {"task_name": t.task_name, "title": t.title, "fire_at": t.fire_at.isoformat()}
-                    for t in timers
-                ],
-                "history": self._history(session, instance_id),
-            }
+            return cases.instance(session, instance_id, self.now())
 
     def history(self, instance_id: int) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return self._history(session, instance_id)
-
-    def _history(self, session: Session, instance_id: int) -> list[dict[str, Any]]:
-        events = session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.chain == f"instance:{instance_id}")
-            .order_by(AuditEvent.seq)
-        )
-        return [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "task_id": e.task_id,
-                "task_name": e.task_name,
-                "title": e.title,
-                "changes": e.changes,
-                "comment": e.comment,
-            }
-            for e in events
-        ]
+            return cases.history(session, instance_id)
 
     def instances(
         self,
@@ -1042,158 +667,52 @@ class Engine:
         created_by: str | None = None,
     ) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
-            if process_id:
-                stmt = stmt.where(Instance.process_id == process_id)
-            if status:
-                stmt = stmt.where(Instance.status == status)
-            if created_by:
-                stmt = stmt.where(Instance.created_by == created_by)
-            return [_summary(i) for i in session.scalars(stmt)]
+            return cases.instances(session, process_id, status, limit, offset, created_by)
 
     def instance_summaries(self, instance_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Summaries of many cases in one query (a queue page never queries per row)."""
-        if not instance_ids:
-            return {}
+        """Summaries of many cases by id, for a page that lists them."""
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(Instance)
-                .options(defer(Instance.state))  # the list needs the case data, not the state
-                .where(Instance.id.in_(set(instance_ids)))
-            )
-            return {i.id: _summary(i) for i in rows}
+            return cases.summaries(session, instance_ids)
 
     def instance_summary(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            return _summary(instance)
+            return cases.summary(cases.get(session, instance_id))
 
     def diagram(self, instance_id: int) -> dict[str, Any]:
-        """The BPMN of the case's own version, with the elements it has completed and where
-        it is now (open tasks, waiting events), for the diagram on the case page."""
+        """The case's BPMN with what it has completed and where it is now."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            version = session.get(ProcessVersion, instance.process_version_id)
-            compiled = self._compiled_by_id(session, version.id)
-            xml = session.scalar(
-                select(DeploymentFile.content).where(
-                    DeploymentFile.deployment_id == version.deployment_id,
-                    DeploymentFile.name == compiled.bpmn_file,
-                )
-            )
-            state = json.loads(instance.state)
-        specs = {}
-        for spec in [compiled.spec, *compiled.subprocess_specs.values()]:
-            specs.update({name: ts.bpmn_id for name, ts in spec.task_specs.items() if ts.bpmn_id})
-        completed, active = set(), set()
-        task_maps = [state.get("tasks", {})]
-        task_maps += [sub.get("tasks", {}) for sub in state.get("subprocesses", {}).values()]
-        for tasks in task_maps:
-            for task in tasks.values():
-                bpmn_id = specs.get(task.get("task_spec"))
-                if bpmn_id is None:
-                    continue
-                if task["state"] == TaskState.COMPLETED:
-                    completed.add(bpmn_id)
-                elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-                    active.add(bpmn_id)
-        return {"xml": xml, "completed": sorted(completed - active), "active": sorted(active)}
+            return cases.diagram(session, instance_id, self._compiled_by_id)
 
     def case_schema(self, instance_id: int) -> dict[str, Any]:
-        """Every field the case's forms define (start form first, then task forms in process
-        order), so that its data can be shown with the titles people know."""
+        """Every field the case's forms define, for showing its data with their titles."""
         with self.db.reading() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"case {instance_id} not found")
-            compiled = self._compiled_by_id(session, instance.process_version_id)
-        properties: dict[str, Any] = {}
-        keys = [compiled.start_form] + [t.form_key for t in compiled.human_tasks.values()]
-        for key in dict.fromkeys(k for k in keys if k):
-            for name, prop in ((compiled.form(key) or {}).get("properties") or {}).items():
-                properties.setdefault(name, prop)
-        return {"type": "object", "properties": properties}
+            return cases.case_schema(session, instance_id, self._compiled_by_id)
+
+    # --- organisation, timers, inbox, audit -------------------------------------------------
 
     def grids(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return [
-                {"code": g.code, "name": g.name, "parent": g.parent_code, "level": g.level}
-                for g in session.scalars(select(Grid).order_by(Grid.code))
-            ]
+            return org.grids(session)
 
     def timers(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return [
-                {
-                    "instance_id": t.instance_id,
-                    "task_name": t.task_name,
-                    "title": t.title,
-                    "fire_at": t.fire_at.isoformat(),
-                }
-                for t in session.scalars(select(Timer).order_by(Timer.fire_at))
-            ]
+            return timers.waiting(session)
 
     def notifications(
         self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
         """The actor's inbox, newest first, with the unread count."""
         with self.db.reading() as session:
-            mine = Notification.username == actor.username
-            unread = session.scalar(
-                select(func.count()).where(mine, Notification.read_at.is_(None))
-            )
-            stmt = select(Notification).where(mine)
-            if unread_only:
-                stmt = stmt.where(Notification.read_at.is_(None))
-            stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
-            items = [
-                {
-                    "id": n.id,
-                    "kind": n.kind,
-                    "text": n.text,
-                    "instance_id": n.instance_id,
-                    "task_id": n.task_id,
-                    "created_at": n.created_at.isoformat(),
-                    "read": n.read_at is not None,
-                }
-                for n in session.scalars(stmt)
-            ]
-            return {"unread": unread, "items": items}
+            return inbox.notifications(session, actor.username, unread_only, limit, offset)
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         """Mark the actor's notifications read (all of them when `ids` is None)."""
         with self._command() as session:
-            stmt = (
-                update(Notification)
-                .where(Notification.username == actor.username, Notification.read_at.is_(None))
-                .values(read_at=self.now())
-            )
-            if ids is not None:
-                stmt = stmt.where(Notification.id.in_(ids))
-            return session.execute(stmt).rowcount
+            return inbox.mark_read(session, actor.username, ids, self.now())
 
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:
             return audit.verify(session)
-
-
-def _summary(instance: Instance) -> dict[str, Any]:
-    data = instance.data or {}
-    return {
-        "id": instance.id,
-        "process_id": instance.process_id,
-        "status": instance.status,
-        "end_event": instance.end_event,
-        "created_by": instance.created_by,
-        "created_at": instance.created_at.isoformat(),
-        "updated_at": instance.updated_at.isoformat(),
-        # the fields people recognise a case by, when the process has them
-        "summary": {k: data[k] for k in ("unit", "grid", "category", "grade") if k in data},
-    }
 
 
 def _iso(value: Any) -> str:

@@ -8,12 +8,6 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from .models import DeploymentFile
-from .store import Database
-
 T = TypeVar("T")
 TTL_SECONDS = 60.0
 
@@ -21,34 +15,23 @@ TTL_SECONDS = 60.0
 class NewestDeployedFile(Generic[T]):
     def __init__(
         self,
-        db: Database,
+        read: Callable[[], str | None],
         parse: Callable[[str], T],
         empty: Callable[[], T],
-        *,
-        kind: str,
-        name: str | None = None,
+        ttl: float = TTL_SECONDS,
     ) -> None:
-        self.db, self.parse, self.empty = db, parse, empty
-        self.stmt = select(DeploymentFile.content).where(DeploymentFile.kind == kind)
-        if name is not None:
-            self.stmt = self.stmt.where(DeploymentFile.name == name)
-        self.stmt = self.stmt.order_by(DeploymentFile.deployment_id.desc()).limit(1)
-        self.value: T = empty()
-        self.loaded_at = float("-inf")
+        self._read = read  # the newest deployment's file text, or None when none has it
+        self._parse, self._empty, self._ttl = parse, empty, ttl
+        self._value: T = empty()
+        self._loaded_at = float("-inf")
 
-    def get(self, session: Session | None = None) -> T:
-        """The parsed file; `session`: the command's own, so as not to open a second one."""
-        if time.monotonic() - self.loaded_at < TTL_SECONDS:
-            return self.value
-        if session is None:
-            with self.db.reading() as reading:
-                content = reading.scalar(self.stmt)
-        else:
-            content = session.scalar(self.stmt)
-        self.value = self.parse(content) if content else self.empty()
-        self.loaded_at = time.monotonic()
-        return self.value
+    def get(self) -> T:
+        if time.monotonic() - self._loaded_at >= self._ttl:
+            content = self._read()
+            self._value = self._parse(content) if content else self._empty()
+            self._loaded_at = time.monotonic()
+        return self._value
 
     def expire(self) -> None:
-        """After a deployment in this process: read again at the next use."""
-        self.loaded_at = float("-inf")
+        """Read again on the next use (a deployment may have brought a new file)."""
+        self._loaded_at = float("-inf")

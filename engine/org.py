@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,6 +60,26 @@ def leader_of(session: Session, grid_code: str, up: int = 0) -> str:
     """Group key of the supervising leader `up` levels above the grid (clamped at the top)."""
     chain = grid_chain(session, grid_code)
     return leader_group(chain[min(max(int(up), 0), len(chain) - 1)].code)
+
+
+def grids(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"code": g.code, "name": g.name, "parent": g.parent_code, "level": g.level}
+        for g in session.scalars(select(Grid).order_by(Grid.code))
+    ]
+
+
+def grid_and_below(session: Session, grid_code: str) -> list[str]:
+    """The grid's code and the codes of every grid below it, at any depth."""
+    children: dict[str | None, list[str]] = {}
+    for code, parent in session.execute(select(Grid.code, Grid.parent_code)):
+        children.setdefault(parent, []).append(code)
+    found, todo = [], [grid_code]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
 
 
 def load_actor(session: Session, username: str) -> Actor:

@@ -61,6 +61,17 @@ class Snapshot:
     timers: dict[str, tuple[datetime, Any]]
 
 
+@dataclass
+class LiveCase:
+    """A case checked out for one command: its row, process, live workflow and projection."""
+
+    instance: Instance
+    compiled: CompiledProcess
+    workflow: Any
+    before: Snapshot
+    after: Snapshot | None = None
+
+
 def snapshot(workflow: BpmnWorkflow) -> Snapshot:
     tasks: dict[str, Any] = {}
     timers: dict[str, tuple[datetime, Any]] = {}
@@ -128,6 +139,52 @@ def out_of_reach(workflow: BpmnWorkflow) -> Any | None:
         return None
     reached = {task.id for task in workflow.get_tasks(state=_ACTIVE)}
     return next((task for task in deep if task.id not in reached), None)
+
+
+def close_if_ended(
+    session: Session,
+    instance: Instance,
+    workflow: BpmnWorkflow,
+    actor: Actor | None,
+    now: datetime,
+) -> None:
+    """Close a running case that this step ended, with an audit event: `completed` at the end
+    event it reached; `error` when a task lies beyond the tree walk (it could never run) or
+    the workflow stopped without reaching an end event."""
+    if instance.status != "running":
+        return
+    stuck = out_of_reach(workflow)
+    if stuck is not None:
+        spec = stuck.task_spec
+        instance.status, instance.completed_at = "error", now
+        instance.error = (
+            f"stopped before '{spec.bpmn_id or spec.name}': the case went round its loops "
+            f"too often for SpiffWorkflow, which runs no task deeper than "
+            f"{TREE_WALK_DEPTH:,} steps in its task tree; it cannot continue"
+        )
+        record(session, instance, actor, now, "end", comment=instance.error)
+    elif workflow.is_completed():
+        end = reached_end_event(workflow)
+        instance.completed_at = now
+        if end is None:
+            instance.status = "error"
+            instance.error = (
+                "the workflow stopped without reaching an end event "
+                "(SpiffWorkflow's task tree limit?)"
+            )
+            record(session, instance, actor, now, "end", title=instance.error)
+        else:
+            end_id = end.bpmn_id or end.name
+            instance.status, instance.end_event = "completed", end_id
+            record(
+                session,
+                instance,
+                actor,
+                now,
+                "end",
+                task_name=end_id,
+                title=end.bpmn_name or end_id,
+            )
 
 
 def waiting_message(workflow: BpmnWorkflow, name: str) -> Any | None:

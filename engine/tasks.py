@@ -1,4 +1,5 @@
-"""Queues: SQL over the open-task projection, never a scan of workflow state."""
+"""Open tasks: who may work one, and queues: SQL over the open-task projection, never a scan
+of workflow state."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from sqlalchemy import case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from .models import Grid, InstanceField, OpenTask, TaskCandidate
+from .errors import Conflict, Forbidden, NotFound
+from .models import AuditEvent, Grid, InstanceField, OpenTask, TaskCandidate
 from .org import Actor
 
 
@@ -49,12 +51,40 @@ def task_view(row: OpenTask, now: datetime) -> dict[str, Any]:
     }
 
 
-def visible_to(actor: Actor) -> Any:
-    """Tasks the actor may work: a candidate group of theirs, or claimed by them."""
-    is_candidate = exists().where(
+def _candidate(actor: Actor) -> Any:
+    """The open task has a candidate group of the actor's."""
+    return exists().where(
         TaskCandidate.task_id == OpenTask.id, TaskCandidate.group_key.in_(sorted(actor.groups))
     )
-    return or_(OpenTask.assignee == actor.username, is_candidate)
+
+
+def visible_to(actor: Actor) -> Any:
+    """Tasks the actor may work: a candidate group of theirs, or claimed by them."""
+    return or_(OpenTask.assignee == actor.username, _candidate(actor))
+
+
+def authorized_task(session: Session, task_id: str, actor: Actor) -> OpenTask:
+    """The open task, if the actor is a candidate or its claimant (one SELECT)."""
+    found = session.execute(
+        select(OpenTask, _candidate(actor).label("allowed")).where(OpenTask.id == task_id)
+    ).first()
+    if found is None:
+        done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
+        if done is not None:
+            raise Conflict(f"task {task_id} is already completed")
+        raise NotFound(f"task {task_id} not found")
+    row, allowed = found
+    if not allowed and row.assignee != actor.username:
+        raise Forbidden(f"{actor.username} may not work task '{row.title}'")
+    if row.assignee and row.assignee != actor.username:
+        raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
+    return row
+
+
+def candidate_groups(session: Session, task_id: str) -> set[str]:
+    return set(
+        session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
+    )
 
 
 def _filtered(stmt: Any, query: TaskQuery, now: datetime) -> Any:

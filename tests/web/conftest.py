@@ -47,6 +47,7 @@ class Server:
                 self._start_once()
                 return
             except RuntimeError:
+                self.kill()  # a server that never answered must not linger and slow the rest
                 if attempt == 2:
                     raise
                 self.port = free_port()
@@ -60,7 +61,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: kill() takes the workers too
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}")
@@ -69,7 +70,7 @@ class Server:
                 return
             except requests.RequestException:  # not listening yet, or slow on a busy machine
                 time.sleep(0.1)
-        raise RuntimeError("server did not start in 30 s")
+        raise RuntimeError("server did not start in 60 s")
 
     def kill(self) -> None:
         """SIGKILL to the master and its workers: no shutdown handlers, like a power cut."""

@@ -1,0 +1,192 @@
+"""Cases, read side: one case with its tasks, timers and history, lists of case summaries,
+who may see a case, its diagram and the schema of its data. Nothing here writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from .deployments import CompiledById
+from .errors import NotFound
+from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
+from .org import Actor
+from .tasks import task_view, visible_to
+
+
+def get(session: Session, instance_id: int) -> Instance:
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"case {instance_id} not found")
+    return instance
+
+
+def instance(session: Session, instance_id: int, now: datetime) -> dict[str, Any]:
+    """The case with its data, open tasks, waiting timers and history."""
+    case = get(session, instance_id)
+    version = session.get(ProcessVersion, case.process_version_id)
+    open_tasks = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
+    timers = session.scalars(
+        select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.fire_at)
+    ).all()
+    return {
+        "id": case.id,
+        "process_id": case.process_id,
+        "version": version.version,
+        "status": case.status,
+        "end_event": case.end_event,
+        "error": case.error,
+        "data": case.data,
+        "created_by": case.created_by,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "completed_at": case.completed_at.isoformat() if case.completed_at else None,
+        "open_tasks": [task_view(t, now) for t in open_tasks],
+        "timers": [
+            {"task_name": t.task_name, "title": t.title, "fire_at": t.fire_at.isoformat()}
+            for t in timers
+        ],
+        "history": history(session, instance_id),
+    }
+
+
+def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """The case's audit events, oldest first."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.chain == f"instance:{instance_id}")
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "task_id": e.task_id,
+            "task_name": e.task_name,
+            "title": e.title,
+            "changes": e.changes,
+            "comment": e.comment,
+        }
+        for e in events
+    ]
+
+
+def instances(
+    session: Session,
+    process_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    created_by: str | None,
+) -> list[dict[str, Any]]:
+    """Summaries of the newest cases first, optionally of one process, status or reporter."""
+    stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
+    if process_id:
+        stmt = stmt.where(Instance.process_id == process_id)
+    if status:
+        stmt = stmt.where(Instance.status == status)
+    if created_by:
+        stmt = stmt.where(Instance.created_by == created_by)
+    return [summary(i) for i in session.scalars(stmt)]
+
+
+def summaries(session: Session, instance_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """Summaries of many cases in one query (a queue page never queries per row)."""
+    if not instance_ids:
+        return {}
+    rows = session.scalars(
+        select(Instance)
+        .options(defer(Instance.state))  # the list needs the case data, not the state
+        .where(Instance.id.in_(set(instance_ids)))
+    )
+    return {i.id: summary(i) for i in rows}
+
+
+def summary(case: Instance) -> dict[str, Any]:
+    data = case.data or {}
+    return {
+        "id": case.id,
+        "process_id": case.process_id,
+        "status": case.status,
+        "end_event": case.end_event,
+        "created_by": case.created_by,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        # the fields people recognise a case by, when the process has them
+        "summary": {k: data[k] for k in ("unit", "grid", "category", "grade") if k in data},
+    }
+
+
+def can_view(
+    session: Session, actor: Actor, instance_id: int, viewer_roles: Collection[str]
+) -> bool:
+    """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
+    its reporter, whoever may work one of its open tasks, whoever acted on it."""
+    if actor.roles & set(viewer_roles):
+        return True
+    if get(session, instance_id).created_by == actor.username:
+        return True
+    open_task = session.scalar(
+        select(OpenTask.id).where(OpenTask.instance_id == instance_id, visible_to(actor)).limit(1)
+    )
+    if open_task is not None:
+        return True
+    acted = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.chain == f"instance:{instance_id}",
+            AuditEvent.actor == actor.username,
+        )
+        .limit(1)
+    )
+    return acted is not None
+
+
+def diagram(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:
+    """The BPMN of the case's own version, with the elements it has completed and where
+    it is now (open tasks, waiting events), for the diagram on the case page."""
+    case = get(session, instance_id)
+    version = session.get(ProcessVersion, case.process_version_id)
+    compiled = compiled_by_id(session, version.id)
+    xml = session.scalar(
+        select(DeploymentFile.content).where(
+            DeploymentFile.deployment_id == version.deployment_id,
+            DeploymentFile.name == compiled.bpmn_file,
+        )
+    )
+    state = json.loads(case.state)
+    specs = {}
+    for spec in [compiled.spec, *compiled.subprocess_specs.values()]:
+        specs.update({name: ts.bpmn_id for name, ts in spec.task_specs.items() if ts.bpmn_id})
+    completed, active = set(), set()
+    task_maps = [state.get("tasks", {})]
+    task_maps += [sub.get("tasks", {}) for sub in state.get("subprocesses", {}).values()]
+    for tasks in task_maps:
+        for task in tasks.values():
+            bpmn_id = specs.get(task.get("task_spec"))
+            if bpmn_id is None:
+                continue
+            if task["state"] == TaskState.COMPLETED:
+                completed.add(bpmn_id)
+            elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                active.add(bpmn_id)
+    return {"xml": xml, "completed": sorted(completed - active), "active": sorted(active)}
+
+
+def case_schema(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:
+    """Every field the case's forms define (start form first, then task forms in process
+    order), so that its data can be shown with the titles people know."""
+    compiled = compiled_by_id(session, get(session, instance_id).process_version_id)
+    properties: dict[str, Any] = {}
+    keys = [compiled.start_form] + [t.form_key for t in compiled.human_tasks.values()]
+    for key in dict.fromkeys(k for k in keys if k):
+        for name, prop in ((compiled.form(key) or {}).get("properties") or {}).items():
+            properties.setdefault(name, prop)
+    return {"type": "object", "properties": properties}
