@@ -86,15 +86,47 @@ def instances(
     offset: int,
     created_by: str | None,
 ) -> list[dict[str, Any]]:
-    """Summaries of the newest cases first, optionally of one process, status or reporter."""
-    stmt = select(Instance).order_by(Instance.id.desc()).limit(limit).offset(offset)
+    """Summaries of the newest cases first, optionally of one process, status or reporter,
+    each with the stage it is at."""
+    stmt = (
+        select(Instance)
+        .options(defer(Instance.state))  # a list needs the case data, not the state
+        .order_by(Instance.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if process_id:
         stmt = stmt.where(Instance.process_id == process_id)
     if status:
         stmt = stmt.where(Instance.status == status)
     if created_by:
         stmt = stmt.where(Instance.created_by == created_by)
-    return [summary(i) for i in session.scalars(stmt)]
+    return with_stages(session, [summary(i) for i in session.scalars(stmt)])
+
+
+def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add to each summary `stage`: the titles of its open tasks while it runs, the title of
+    the end event it closed at once done. Two queries for the whole list."""
+    ids = [s["id"] for s in found]
+    stages: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for instance_id, title in session.execute(
+            select(OpenTask.instance_id, OpenTask.title)
+            .where(OpenTask.instance_id.in_(ids))
+            .order_by(OpenTask.created_at)
+        ):
+            stages[instance_id].append(title)
+        ended = [s["id"] for s in found if s["status"] != "running"]
+        if ended:
+            for instance_id, title in session.execute(
+                select(AuditEvent.instance_id, AuditEvent.title).where(
+                    AuditEvent.instance_id.in_(ended), AuditEvent.action == "end"
+                )
+            ):
+                stages[instance_id] = [title] if title else []
+    for s in found:
+        s["stage"] = list(dict.fromkeys(stages[s["id"]]))
+    return found
 
 
 def summaries(session: Session, instance_ids: Collection[int]) -> dict[int, dict[str, Any]]:

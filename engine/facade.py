@@ -676,7 +676,7 @@ class Engine:
 
     def instance_summary(self, instance_id: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            return cases.summary(cases.get(session, instance_id))
+            return cases.with_stages(session, [cases.summary(cases.get(session, instance_id))])[0]
 
     def diagram(self, instance_id: int) -> dict[str, Any]:
         """The case's BPMN with what it has completed and where it is now."""

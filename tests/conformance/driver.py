@@ -415,7 +415,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[datetime]:
 
 def final_data(workflow: BpmnWorkflow) -> Any:
     """The case data as a person sees it, computed as the engine computes instance data."""
-    return _jsonable(case_data(workflow, snapshot(workflow).tasks))
+    return _jsonable(case_data(workflow, snapshot(workflow)))
 
 
 # --- the plain side --------------------------------------------------------------------------

@@ -274,3 +274,16 @@ def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(
     assert engine.task(task["id"], engine.actor("dispatcher2"))["assignee"] == "dispatcher2"
     timeline = signed_in(server, "dispatcher2").get(f"{server.url}/cases/{case}", timeout=10)
     assert "我下午外出检查" in timeline.text
+
+
+def test_my_reports_say_where_each_case_is(server, engine):
+    from tests.helpers import close_invalid
+
+    waiting = report(engine)
+    closed = report(engine)
+    close_invalid(engine, closed)
+    member = signed_in(server, MEMBER)
+    page = member.get(server.url + "/my-reports", timeout=10).text
+    rows = {int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a>(.*?)</li>', page, re.S)}
+    assert "分类定级" in rows[waiting] and "办理中" in rows[waiting]
+    assert "无效结案" in rows[closed] and "已结案" in rows[closed]
