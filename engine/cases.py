@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, defer
 
 from .deployments import CompiledById
 from .errors import NotFound
-from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
+from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer, User
 from .org import Actor
 from .tasks import task_view, visible_to
 
@@ -56,17 +56,26 @@ def instance(session: Session, instance_id: int, now: datetime) -> dict[str, Any
 
 
 def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """The case's audit events, oldest first."""
+    """The case's audit events, oldest first, with the names of the people who acted."""
     events = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.chain == f"instance:{instance_id}")
         .order_by(AuditEvent.seq)
+    ).all()
+    people = {e.actor for e in events if e.actor}
+    names = dict(
+        session.execute(
+            select(User.username, User.display_name).where(User.username.in_(people))
+        ).all()
+        if people
+        else []
     )
     return [
         {
             "seq": e.seq,
             "at": e.at.isoformat(),
             "actor": e.actor,
+            "actor_name": names.get(e.actor) or e.actor,
             "action": e.action,
             "task_id": e.task_id,
             "task_name": e.task_name,

@@ -42,6 +42,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     """Build the Flask app around one Engine (built from config.yaml when not given)."""
     from .api import api_blueprint, register_openapi
     from .auth import auth_blueprint, login_manager
+    from .deadlines import time_left
     from .pages import pages_blueprint
     from .photos import photos_blueprint
     from .process_texts import pt
@@ -67,6 +68,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["form_value"] = form_value
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["pt"] = pt  # a text of the process files, in the reader's language
     login_manager.init_app(app)
     app.register_blueprint(auth_blueprint)

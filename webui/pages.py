@@ -125,9 +125,19 @@ def queue():  # noqa: ANN201
     tasks = engine().tasks_for(actor(), query)
     counts = engine().task_counts(actor(), _filters())
     cases = engine().instance_summaries([t["instance_id"] for t in tasks])
-    filters = {k: v for k, v in request.args.items() if k not in ("tab", "page", "sort") and v}
+    shape = ("tab", "page", "sort", "partial")  # how the list is shown, not what is in it
+    filters = {k: v for k, v in request.args.items() if k not in shape and v}
+    # The page refreshes its tabs and list in place: that part alone, same query.
+    if request.args.get("partial") == "live":
+        template, page_only = "_queue_live.html", {}
+    else:
+        template = "queue.html"
+        page_only = {
+            "filter_fields": engine().filter_fields(),
+            "views": engine().saved_views(actor()),
+        }
     return render_template(
-        "queue.html",
+        template,
         tab=tab,
         tasks=tasks,
         counts=counts,
@@ -136,8 +146,7 @@ def queue():  # noqa: ANN201
         page_size=PAGE_SIZE,
         sort=request.args.get("sort", "due"),
         filters=filters,
-        filter_fields=engine().filter_fields(),
-        views=engine().saved_views(actor()),
+        **page_only,
     )
 
 
@@ -293,8 +302,7 @@ def report(process_id: str):  # noqa: ANN201
             flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
             return redirect(url_for("pages.case_page", instance_id=case))
     fields = localized_fields(schema, values, errors)
-    grids = engine().grids()
-    return render_template("report.html", process=process, fields=fields, grids=grids), status
+    return render_template("report.html", process=process, fields=fields), status
 
 
 @pages_blueprint.get("/my-reports")

@@ -58,5 +58,10 @@ def localized_bpmn(xml: str) -> str:
 def localized_fields(
     schema: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str] | None = None
 ) -> list[Field]:
-    """The form's fields to render, with the titles in the reader's language."""
-    return build_fields(localized_schema(schema), values, errors)
+    """The form's fields to render, with the titles in the reader's language and the
+    organisation's grids as the choices of a grid field."""
+    grids = [
+        (g["code"], f"{g['name']} ({g['code']})")
+        for g in current_app.extensions["hazardflow.engine"].grids()
+    ]
+    return build_fields(localized_schema(schema), values, errors, grids=grids)

@@ -66,7 +66,7 @@ def report():  # noqa: ANN201
             return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
     fields = localized_fields(schema, values, errors)
     return render_template(
-        "public_report.html", fields=fields, grids=_engine().grids(), title=pt(schema.get("title"))
+        "public_report.html", fields=fields, title=pt(schema.get("title"))
     ), status
 
 

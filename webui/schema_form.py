@@ -85,7 +85,9 @@ def build_fields(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     prefix: str = "",
+    grids: list[tuple[str, str]] | None = None,
 ) -> list[Field]:
+    """`grids`: (code, label) of the organisation's grids, the choices of a grid field."""
     if not schema:
         return []
     errors = errors or {}
@@ -103,13 +105,14 @@ def build_fields(
             required=name in required,
             readonly=bool(prop.get("readOnly")),
             options=_options(prop)
-            or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else []),
+            or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else [])
+            or (list(grids or []) if kind == "grid" else []),
             value=(values or {}).get(name),
             error=errors.get(path),
         )
         if kind == "group":
             nested = f.value if isinstance(f.value, dict) else {}
-            f.children = build_fields(prop, nested, errors, prefix=path + ".")
+            f.children = build_fields(prop, nested, errors, prefix=path + ".", grids=grids)
         result.append(f)
     return result
 

@@ -110,7 +110,18 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     dept.shot("receive-return")
     dept.submit()
 
-    dispatcher.open_task(case, "派遣")
+    # The dispatcher's queue, open since the dispatch, learns of the return without a reload
+    # and lists the case under its own tab.
+    assert d.url.endswith("/queue")
+    returned = "[data-count='queue:部门退回']"
+    assert d.locator(returned).count() == 0
+    d.evaluate("refreshQueue()")  # what the page does every 20 s
+    d.wait_for_selector(returned)
+    assert d.text_content(returned) == "1"
+    d.click("nav.tabs a:has-text('部门退回')")
+    dispatcher.shot("queue-returned")
+    d.click("table.queue a:text-is('派遣')")
+    d.wait_for_url(re.compile(r".*/tasks/.*"))
     assert "请核实地址" in d.content()  # the return reason is shown to the dispatcher
     dispatcher.submit()
 

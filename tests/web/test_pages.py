@@ -287,3 +287,19 @@ def test_my_reports_say_where_each_case_is(server, engine):
     rows = {int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a>(.*?)</li>', page, re.S)}
     assert "分类定级" in rows[waiting] and "办理中" in rows[waiting]
     assert "无效结案" in rows[closed] and "已结案" in rows[closed]
+    case_page = member.get(f"{server.url}/cases/{waiting}", timeout=10).text
+    assert "南门社区 (ap-d1-t1-v1)" in case_page  # the grid by its name, not only its code
+
+
+def test_deadlines_read_as_time_left_and_turn_red_when_passed(server, engine, clock):
+    from datetime import UTC, datetime
+
+    late = to_rectify(engine)  # dispatched in March 2026: long overdue by the server's clock
+    clock.set(datetime.now(UTC))
+    in_time = to_rectify(engine)
+    page = signed_in(server, "dept_yjj").get(server.url + "/queue", timeout=10).text
+    rows = {
+        int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a></td>(.*?)</tr>', page, re.S)
+    }
+    assert re.search(r'class="late"[^>]*>已超期 \d+', rows[late])
+    assert re.search(r'class=""[^>]*>剩余 \d+', rows[in_time])
