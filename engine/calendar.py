@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-import yaml
-
 from .clock import parse_iso
+from .yaml_text import load_mapping
 
 CHINA = timezone(timedelta(hours=8), "CST")
 
@@ -60,13 +59,7 @@ def _days(entry: Any, where: str) -> list[date]:
 
 def parse_calendar(text: str) -> WorkingCalendar:
     """Read calendar.yaml; raises ValueError naming the bad entry."""
-    try:
-        # Every scalar stays a string, so a bad date is reported with the entry it is in.
-        doc = yaml.load(text, Loader=yaml.BaseLoader) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError("expected the keys 'holidays' and 'workdays'")
+    doc = load_mapping(text, "the keys 'holidays' and 'workdays'")
     found: dict[str, set[date]] = {}
     for key in ("holidays", "workdays"):
         days: set[date] = set()

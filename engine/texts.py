@@ -15,9 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from .errors import Problem
+from .yaml_text import load_mapping
 
 TRANSLATIONS_DIR = "translations"
 _READ_KEYS = ("title", "description", "message", "placeholder")  # what a form shows as text
@@ -34,13 +33,7 @@ def locale_of(name: str) -> str | None:
 
 def parse_translations(content: str) -> dict[str, str]:
     """Read a translations file; raises ValueError naming the bad entry."""
-    try:
-        # Every scalar stays a string: "是": yes must not turn into True.
-        doc = yaml.load(content, Loader=yaml.BaseLoader) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError("expected a mapping of each text to its translation")
+    doc = load_mapping(content, "a mapping of each text to its translation")
     for text, translated in doc.items():
         if not isinstance(translated, str) or not translated.strip():
             raise ValueError(f"'{text}': the translation must be a non-empty text")
