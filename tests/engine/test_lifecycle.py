@@ -226,3 +226,19 @@ def test_a_draft_is_kept_per_person_until_the_task_is_done(engine):
         engine.save_draft(classify["id"], engine.actor("dept_yjj"), {"outcome": "accept"})
     close_invalid(engine, case, "无此单位")
     assert engine.draft(classify["id"], engine.actor("dispatcher")) is None
+
+
+def test_a_classify_without_outcome_names_only_the_outcome(engine):
+    """A rule that applies to one outcome must not fire while no outcome is chosen."""
+    case = report(engine)
+    task = open_task(engine, "dispatcher", case, "classify")
+    with pytest.raises(FormInvalid) as invalid:
+        engine.complete(task["id"], engine.actor("dispatcher"), {"category": REPORT["category"]})
+    assert set(invalid.value.fields) == {"outcome"}
+    with pytest.raises(FormInvalid) as invalid:
+        engine.complete(
+            task["id"],
+            engine.actor("dispatcher"),
+            {"outcome": "invalid", "category": REPORT["category"]},
+        )
+    assert set(invalid.value.fields) == {"reason"}
