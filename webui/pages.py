@@ -210,6 +210,7 @@ def task_page(task_id: str):  # noqa: ANN201
 def _render_task(task: dict[str, Any], fields: list, comment: str = "", status: int = 200):  # noqa: ANN202
     case = engine().instance(task["instance_id"])
     colleagues = engine().colleagues(task["id"], actor())
+    case_fields = localized_fields(engine().case_schema(task["instance_id"]), {})
     return render_template(
         "task.html",
         task=task,
@@ -217,6 +218,7 @@ def _render_task(task: dict[str, Any], fields: list, comment: str = "", status: 
         case=case,
         comment=comment,
         colleagues=colleagues,
+        field_index={f.name: f for f in case_fields},
         description=pt((task["form"] or {}).get("description")),
     ), status
 
@@ -331,7 +333,8 @@ def case_page(instance_id: int):  # noqa: ANN201
     case = engine().instance(instance_id)
     fields = localized_fields(engine().case_schema(instance_id), case["data"])
     shown = [f for f in fields if f.value not in (None, "", [], {})]
-    return render_template("case.html", case=case, fields=shown)
+    by_name = {f.name: f for f in fields}
+    return render_template("case.html", case=case, fields=shown, field_index=by_name)
 
 
 @pages_blueprint.get("/cases/<int:instance_id>/diagram.json")

@@ -32,16 +32,20 @@ class Field:
     @property
     def display(self) -> str:
         """The value as a person reads it: enum titles, not codes."""
-        if self.value is None or self.value == "":
+        return self.show(self.value)
+
+    def show(self, value: Any) -> str:
+        """Any value of this field as a person reads it (e.g. one from the case timeline)."""
+        if value is None or value == "":
             return ""
-        for value, title in self.options:
-            if value == self.value:
+        for option, title in self.options:
+            if option == value and isinstance(option, bool) == isinstance(value, bool):
                 return title
-        if isinstance(self.value, bool):
-            return "✓" if self.value else "✗"
+        if isinstance(value, bool):
+            return "✓" if value else "✗"
         if self.kind == "datetime":
-            return local_time(str(self.value))
-        return str(self.value)
+            return local_time(str(value))
+        return str(value)
 
 
 def form_value(value: Any) -> str:

@@ -167,3 +167,63 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     assert sum("复查核查" in t for t in titles) == 2
     assert any("请核实地址" in t or "签收" in t for t in titles)
     assert d.locator("img.thumb").count() >= 1
+
+
+def test_pages_without_sign_in_and_the_inbox_and_reports_lists(browser, server, shots, engine):
+    from tests.helpers import report
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    for name, path in (("login", "/login"), ("public-report", "/public/report")):
+        page.goto(server.url + path)
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+    context.close()
+    case = report(engine)
+    member = Person(browser, server, MEMBER, shots, width=375)
+    member.page.goto(server.url + "/my-reports")
+    assert "分类定级" in member.page.inner_text("ul.cases")  # where the case is now
+    member.shot("my-reports")
+    from tests.helpers import accept, act
+
+    accept(engine, case)
+    act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
+    dept = Person(browser, server, "dept_yjj", shots)
+    assert dept.page.inner_text("#unread") == "1"  # the assignment, counted in the header
+    dept.page.click("header a[href$='/inbox']")
+    dept.shot("inbox")
+    assert "新交办隐患" in dept.page.inner_text("main")
+
+
+def test_a_leader_sees_what_was_escalated_and_gives_instructions(
+    browser, server, shots, engine, clock
+):
+    from datetime import timedelta
+
+    from engine.clock import parse_iso
+    from tests.helpers import to_rectify
+
+    case = to_rectify(engine, grade="major")
+    clock.set(parse_iso(engine.instance(case)["data"]["deadline"]) + timedelta(minutes=1))
+    engine.fire_due_timers()
+    leader = Person(browser, server, "leader_ap_d1_t1_v1", shots)
+    page = leader.page
+    page.goto(server.url + "/supervision")
+    row = page.locator("table.queue tr", has_text=f"#{case}")
+    assert "南门社区" in row.inner_text() and "村社区" in row.inner_text()
+    leader.shot("supervision")
+    row.locator("a:text-is('督办')").click()
+    page.wait_for_url(re.compile(r".*/tasks/.*"))
+    page.fill("textarea[name=instructions]", "三日内整改到位，每日报告进展")
+    leader.shot("supervise")
+    page.click("button[value=complete]")
+    page.wait_for_load_state()
+    history = engine.history(case)
+    assert history[-1]["action"] == "complete" and history[-1]["task_name"] == "supervise"
+    # the instructions stay on the case's timeline, for the department and everyone after
+    dept = Person(browser, server, "dept_yjj", shots)
+    dept.page.goto(f"{server.url}/cases/{case}")
+    last = dept.page.locator(".timeline li").last.inner_text()
+    assert "督办" in last and "批示" in last and "三日内整改到位，每日报告进展" in last
+    dept.shot("case-instructed")
