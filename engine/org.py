@@ -63,9 +63,22 @@ def leader_of(session: Session, grid_code: str, up: int = 0) -> str:
 
 
 def grids(session: Session) -> list[dict[str, Any]]:
+    """Every grid with its supervising leader's username and name (one query)."""
+    rows = session.execute(
+        select(Grid, User.display_name)
+        .outerjoin(User, User.username == Grid.leader)
+        .order_by(Grid.code)
+    )
     return [
-        {"code": g.code, "name": g.name, "parent": g.parent_code, "level": g.level}
-        for g in session.scalars(select(Grid).order_by(Grid.code))
+        {
+            "code": g.code,
+            "name": g.name,
+            "parent": g.parent_code,
+            "level": g.level,
+            "leader": g.leader,
+            "leader_name": leader_name or g.leader,
+        }
+        for g, leader_name in rows
     ]
 
 

@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from lxml import etree
 
 from engine.definitions import SourceFile, parse_xml
+from engine.org import leader_group
 from engine.texts import translate_schema
 
 from .schema_form import Field, build_fields
@@ -60,8 +61,11 @@ def localized_fields(
 ) -> list[Field]:
     """The form's fields to render, with the titles in the reader's language and the
     organisation's grids as the choices of a grid field."""
-    grids = [
-        (g["code"], f"{g['name']} ({g['code']})")
-        for g in current_app.extensions["hazardflow.engine"].grids()
+    organisation = current_app.extensions["hazardflow.engine"].grids()
+    grids = [(g["code"], f"{g['name']} ({g['code']})") for g in organisation]
+    leaders = [
+        (leader_group(g["code"]), f"{g['leader_name']} ({g['name']})")
+        for g in organisation
+        if g["leader"]
     ]
-    return build_fields(localized_schema(schema), values, errors, grids=grids)
+    return build_fields(localized_schema(schema), values, errors, grids=grids, leaders=leaders)

@@ -69,8 +69,8 @@ def _kind(prop: dict[str, Any]) -> str:
         return "group"
     if widget == "photos":
         return "photos"
-    if widget == "grid":
-        return "grid"
+    if widget in ("grid", "leader"):
+        return widget
     if _options(prop):
         return "radio" if widget == "radio" else "select"
     if prop.get("type") == "boolean":
@@ -90,8 +90,10 @@ def build_fields(
     errors: dict[str, str] | None = None,
     prefix: str = "",
     grids: list[tuple[str, str]] | None = None,
+    leaders: list[tuple[str, str]] | None = None,
 ) -> list[Field]:
-    """`grids`: (code, label) of the organisation's grids, the choices of a grid field."""
+    """`grids`: (code, label) of the organisation's grids, the choices of a grid field;
+    `leaders`: (group key, label) of their supervising leaders, for a leader field."""
     if not schema:
         return []
     errors = errors or {}
@@ -110,13 +112,16 @@ def build_fields(
             readonly=bool(prop.get("readOnly")),
             options=_options(prop)
             or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else [])
-            or (list(grids or []) if kind == "grid" else []),
+            or (list(grids or []) if kind == "grid" else [])
+            or (list(leaders or []) if kind == "leader" else []),
             value=(values or {}).get(name),
             error=errors.get(path),
         )
         if kind == "group":
             nested = f.value if isinstance(f.value, dict) else {}
-            f.children = build_fields(prop, nested, errors, prefix=path + ".", grids=grids)
+            f.children = build_fields(
+                prop, nested, errors, prefix=path + ".", grids=grids, leaders=leaders
+            )
         result.append(f)
     return result
 

@@ -303,3 +303,10 @@ def test_deadlines_read_as_time_left_and_turn_red_when_passed(server, engine, cl
     }
     assert re.search(r'class="late"[^>]*>已超期 \d+', rows[late])
     assert re.search(r'class=""[^>]*>剩余 \d+', rows[in_time])
+
+
+def test_a_supervising_leader_is_shown_by_name_not_by_group_key(server, engine):
+    case = report(engine)
+    accept(engine, case, grade="major")
+    page = signed_in(server, "dispatcher").get(f"{server.url}/cases/{case}", timeout=10).text
+    assert "刘志强 (南门社区)" in page and "leader:ap-d1-t1-v1" not in page
