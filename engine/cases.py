@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, defer
 
 from .deployments import CompiledById
 from .errors import NotFound
-from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer, User
-from .org import Actor
+from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
+from .org import Actor, display_names
 from .tasks import task_view, visible_to
 
 
@@ -62,14 +62,7 @@ def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
         .where(AuditEvent.chain == f"instance:{instance_id}")
         .order_by(AuditEvent.seq)
     ).all()
-    people = {e.actor for e in events if e.actor}
-    names = dict(
-        session.execute(
-            select(User.username, User.display_name).where(User.username.in_(people))
-        ).all()
-        if people
-        else []
-    )
+    names = display_names(session, {e.actor for e in events if e.actor})
     return [
         {
             "seq": e.seq,

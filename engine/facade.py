@@ -371,6 +371,11 @@ class Engine:
             people = members(session, candidate_groups(session, task_id))
         return sorted(people - {actor.username})
 
+    def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
+        """username -> display name, for pages that list people."""
+        with self.db.reading() as session:
+            return org.display_names(session, usernames)
+
     def save_draft(self, task_id: str, actor: Actor, data: dict[str, Any]) -> None:
         """Keep a half-filled form for this person until the task is done."""
         with self._command() as session:

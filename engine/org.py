@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +81,17 @@ def grids(session: Session) -> list[dict[str, Any]]:
         }
         for g, leader_name in rows
     ]
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """username -> the name people know them by (the username when there is none)."""
+    wanted = set(usernames)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(wanted))
+    )
+    return {username: name or username for username, name in rows}
 
 
 def grid_and_below(session: Session, grid_code: str) -> list[str]:

@@ -209,7 +209,7 @@ def task_page(task_id: str):  # noqa: ANN201
 
 def _render_task(task: dict[str, Any], fields: list, comment: str = "", status: int = 200):  # noqa: ANN202
     case = engine().instance(task["instance_id"])
-    colleagues = engine().colleagues(task["id"], actor())
+    colleagues = engine().display_names(engine().colleagues(task["id"], actor()))
     case_fields = localized_fields(engine().case_schema(task["instance_id"]), {})
     return render_template(
         "task.html",

@@ -257,8 +257,11 @@ def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(
     task = open_task(engine, "dispatcher", case, "classify")
     dispatcher = signed_in(server, "dispatcher")
     page = dispatcher.get(f"{server.url}/tasks/{task['id']}", timeout=10)
-    assert '<option value="dispatcher2">' in page.text  # the colleagues of the same group
-    assert '<option value="dispatcher">' not in page.text
+    assert "安委办调度员（二） (dispatcher2)" in page.text  # colleagues of the same group, by name
+    assert (
+        '<option value="dispatcher">' not in page.text
+        and '<option value="dispatcher2">' in page.text
+    )
     done = dispatcher.post(
         f"{server.url}/tasks/{task['id']}",
         data={
