@@ -115,9 +115,11 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     assert d.url.endswith("/queue")
     returned = "[data-count='queue:部门退回']"
     assert d.locator(returned).count() == 0
+    assert not d.is_visible("#unread")  # nothing new for the dispatcher yet
     d.evaluate("refreshQueue()")  # what the page does every 20 s
     d.wait_for_selector(returned)
     assert d.text_content(returned) == "1"
+    assert d.is_visible("#unread") and int(d.text_content("#unread")) >= 1  # the return notice
     d.click("nav.tabs a:has-text('部门退回')")
     dispatcher.shot("queue-returned")
     d.click("table.queue a:text-is('派遣')")
