@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT, load_config
 from engine.models import AuditEvent, Timer
 from engine.org import SYSTEM
+from tests import process_group
 
 TIMER_WAIT = PROJECT_ROOT / "tests" / "fixtures" / "timer_wait"
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
@@ -213,13 +213,7 @@ class _Worker:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        process_group.stop(self.process)
 
     def fired(self) -> int:
         return sum(int(n) for n in FIRED_LINE.findall(self.log.read_text(errors="replace")))

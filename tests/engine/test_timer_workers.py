@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from engine.calendar import WorkingCalendar
 from engine.clock import parse_iso
 from engine.models import AuditEvent, Instance, Timer
 from engine.org import SYSTEM
+from tests import process_group
 from tests.conftest import PROCESSES
 from tests.helpers import accept, act, report, to_rectify
 
@@ -70,17 +70,10 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL: no handler runs, an open transaction is cut off, like a power cut."""
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        process_group.kill(self.process)
 
     def stop(self) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        process_group.stop(self.process)
 
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 import requests
 
 from engine.org import new_token
+from tests import process_group
 
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
 
@@ -74,17 +74,12 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL to the master and its workers: no shutdown handlers, like a power cut."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.process:
+            process_group.kill(self.process)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process:
+            process_group.stop(self.process)
 
 
 @pytest.fixture
