@@ -304,7 +304,9 @@ def report(process_id: str):  # noqa: ANN201
             flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
             return redirect(url_for("pages.case_page", instance_id=case))
     fields = localized_fields(schema, values, errors)
-    return render_template("report.html", process=process, fields=fields), status
+    return render_template(
+        "report.html", heading=pt(process["name"]), fields=fields, uploads=True
+    ), status
 
 
 @pages_blueprint.get("/my-reports")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import get_locale
 from lxml import etree
 
@@ -61,11 +61,13 @@ def localized_fields(
 ) -> list[Field]:
     """The form's fields to render, with the titles in the reader's language and the
     organisation's grids as the choices of a grid field."""
-    organisation = current_app.extensions["hazardflow.engine"].grids()
-    grids = [(g["code"], f"{g['name']} ({g['code']})") for g in organisation]
+    if "grids" not in g:  # a page may build several forms: read the organisation once
+        g.grids = current_app.extensions["hazardflow.engine"].grids()
+    organisation = g.grids
+    grids = [(grid["code"], f"{grid['name']} ({grid['code']})") for grid in organisation]
     leaders = [
-        (leader_group(g["code"]), f"{g['leader_name']} ({g['name']})")
-        for g in organisation
-        if g["leader"]
+        (leader_group(grid["code"]), f"{grid['leader_name']} ({grid['name']})")
+        for grid in organisation
+        if grid["leader"]
     ]
     return build_fields(localized_schema(schema), values, errors, grids=grids, leaders=leaders)

@@ -15,7 +15,7 @@ from engine import FormInvalid, NotFound
 from engine.org import PUBLIC
 
 from .form_errors import field_messages
-from .process_texts import localized_fields, pt
+from .process_texts import localized_fields
 from .schema_form import parse_submission
 
 public_blueprint = Blueprint("public", __name__, url_prefix="/public")
@@ -66,7 +66,12 @@ def report():  # noqa: ANN201
             return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
     fields = localized_fields(schema, values, errors)
     return render_template(
-        "public_report.html", fields=fields, title=pt(schema.get("title"))
+        "report.html",
+        heading=_("Report a hazard"),
+        hint=_(
+            "Anyone may report a work-safety hazard here. You will get a case number to follow it."
+        ),
+        fields=fields,
     ), status
 
 
