@@ -14,7 +14,18 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, cases, deployments, drafts, inbox, org, sandbox, timers, views
+from . import (
+    attachments,
+    audit,
+    cases,
+    deployments,
+    drafts,
+    inbox,
+    org,
+    queue_filters,
+    sandbox,
+    timers,
+)
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
@@ -540,7 +551,7 @@ class Engine:
         )
         writer.write(before, after)
         fields = self.config.case_filter_fields
-        views.write_filter_fields(session, instance.id, fields, old_data, instance.data)
+        queue_filters.write_filter_fields(session, instance.id, fields, old_data, instance.data)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after
@@ -587,7 +598,7 @@ class Engine:
         """The queue filters: each configured case field with the title and choices its forms
         give it (grids come from the organisation)."""
         with self.db.reading() as session:
-            return views.filter_fields(
+            return queue_filters.filter_fields(
                 session, self.config.case_filter_fields, self._compiled_by_id
             )
 
@@ -598,12 +609,12 @@ class Engine:
 
     def saved_views(self, actor: Actor) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return views.saved_views(session, actor.username)
+            return queue_filters.saved_views(session, actor.username)
 
     def save_view(self, actor: Actor, name: str, query: str) -> None:
         """Save (or replace) a named queue filter for this person."""
         with self._command() as session:
-            views.save_view(session, actor.username, name, query)
+            queue_filters.save_view(session, actor.username, name, query)
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """One open task with its form schema and the case data, if the actor may see it."""
