@@ -1,37 +1,73 @@
 """HazardFlow's engine: SpiffWorkflow with persistence, queues, timers, audit and a sandbox.
 
-The public facade is `engine.Engine`; nothing outside this package imports SpiffWorkflow or
-touches the tables.
+The one door is `engine.Engine`, with the value types its callers pass and get back, all
+exported here; nothing outside this package imports SpiffWorkflow, opens a database session
+or touches the tables.
 """
 
+from .deployments import DeployResult
 from .errors import (
     Conflict,
     DeployRefused,
     EngineError,
+    FieldError,
     Forbidden,
     FormInvalid,
     NotFound,
     Problem,
     WorkflowFailed,
 )
-
-
-def __getattr__(name: str):  # noqa: ANN202 - lazy so that importing errors stays cheap
-    if name == "Engine":
-        from .facade import Engine
-
-        return Engine
-    raise AttributeError(name)
-
+from .facade import Engine
+from .org import PUBLIC, Actor
+from .records import (
+    CaseDetail,
+    CaseSummary,
+    Diagram,
+    EscalatedTask,
+    FilterField,
+    HistoryEvent,
+    Inbox,
+    NotificationRecord,
+    ProcessRecord,
+    SavedFilter,
+    StepResult,
+    TaskCounts,
+    TaskDetail,
+    TaskRecord,
+    TimerRecord,
+    WaitingTimer,
+)
+from .tasks import TaskQuery
 
 __all__ = [
+    "PUBLIC",
+    "Actor",
+    "CaseDetail",
+    "CaseSummary",
     "Conflict",
     "DeployRefused",
+    "DeployResult",
+    "Diagram",
     "Engine",
     "EngineError",
+    "EscalatedTask",
+    "FieldError",
+    "FilterField",
     "Forbidden",
     "FormInvalid",
+    "HistoryEvent",
+    "Inbox",
     "NotFound",
+    "NotificationRecord",
     "Problem",
+    "ProcessRecord",
+    "SavedFilter",
+    "StepResult",
+    "TaskCounts",
+    "TaskDetail",
+    "TaskQuery",
+    "TaskRecord",
+    "TimerRecord",
+    "WaitingTimer",
     "WorkflowFailed",
 ]

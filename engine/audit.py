@@ -6,14 +6,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, AuditHead, Instance
 
 GENESIS = "0" * 64
+AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -70,9 +71,31 @@ def append(
     )
     event.hash = _digest(prev, event)
     # A Core insert: events are never read back in the command that writes them.
-    values = {c.key: getattr(event, c.key) for c in AuditEvent.__table__.c if c.key != "id"}
-    session.connection().execute(insert(AuditEvent.__table__), values)
+    values = {c.key: getattr(event, c.key) for c in AUDIT_EVENTS.c if c.key != "id"}
+    session.connection().execute(insert(AUDIT_EVENTS), values)
     return seq + 1, event.hash
+
+
+def record(
+    session: Session,
+    instance: Instance,
+    actor: str | None,
+    at: datetime,
+    action: str,
+    **fields: Any,
+) -> None:
+    """Append an event to the case's own chain, whose head lives on its row (so a command
+    updates the head in the same UPDATE as the state)."""
+    instance.audit_seq, instance.audit_head = append(
+        session,
+        f"instance:{instance.id}",
+        (instance.audit_seq, instance.audit_head),
+        at=at,
+        actor=actor,
+        action=action,
+        instance_id=instance.id,
+        **fields,
+    )
 
 
 def chain_head(session: Session, chain: str) -> tuple[int, str]:

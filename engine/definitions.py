@@ -1,8 +1,8 @@
 """Process files: read, validate, compile with SpiffWorkflow's parser, cache per version.
 
 A deployment is an immutable set of BPMN, DMN and form files. Everything a running instance
-needs from its files is compiled once per deployment and kept in `DefinitionCache`; the
-workflow state never carries the spec.
+needs from its files is compiled once per deployment and kept in
+`deployments.CompiledProcesses`; the workflow state never carries the spec.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +147,7 @@ def parse_xml(src: SourceFile) -> etree._ElementTree:
         tree = etree.ElementTree(etree.fromstring(src.content.encode("utf-8"), _XML_PARSER))
     except etree.XMLSyntaxError as exc:
         raise DeployRefused([Problem(src.name, None, f"malformed XML: {exc}")]) from None
-    if tree.docinfo.doctype:
+    if tree.docinfo.doctype:  # type: ignore[attr-defined]  # lxml-stubs lacks it
         raise DeployRefused([Problem(src.name, None, "a DOCTYPE is not allowed in process files")])
     return tree
 
@@ -340,9 +339,10 @@ def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
     problems = []
     for flow in tree.getroot().iter(full_tag("sequenceFlow")):
         condition = flow.find("bpmn:conditionExpression", NS)
-        if condition is not None and (condition.text or "").strip():
+        source = (condition.text or "").strip() if condition is not None else ""
+        if source:
             try:
-                sandbox.check(condition.text.strip(), "eval")
+                sandbox.check(source, "eval")
             except sandbox.SandboxViolation as exc:
                 problems.append(Problem(filename, flow.get("id"), f"condition: {exc}"))
     return problems
@@ -469,18 +469,3 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                 )
     if process.start_form and process.start_form not in process.forms:
         problems.append(Problem(filename, "startEvent", f"form '{process.start_form}' not found"))
-
-
-class DefinitionCache:
-    """Compiled processes per deployment: each deployment is parsed once per process."""
-
-    def __init__(self) -> None:
-        self._compiled: dict[int, dict[str, CompiledProcess]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, deployment_id: int) -> dict[str, CompiledProcess] | None:
-        return self._compiled.get(deployment_id)
-
-    def put(self, deployment_id: int, compiled: dict[str, CompiledProcess]) -> None:
-        with self._lock:
-            self._compiled[deployment_id] = compiled

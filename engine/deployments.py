@@ -4,6 +4,7 @@ newest versions, a deployment's files, the newest calendar and translations)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,12 +14,56 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .definitions import CompiledProcess, SourceFile, content_hash
+from .definitions import CompiledProcess, SourceFile, compile_sources, content_hash
 from .errors import NotFound
 from .models import Deployment, DeploymentFile, ProcessVersion
 
 # The engine's compiled process of a process version id (from its definition cache).
 CompiledById = Callable[[Session, int], CompiledProcess]
+
+
+class CompiledProcesses:
+    """Compiled processes per deployment: each deployment's files are parsed once per process
+    (never per request), and which deployment a version belongs to is remembered too, since
+    versions are immutable."""
+
+    def __init__(self) -> None:
+        self._by_deployment: dict[int, dict[str, CompiledProcess]] = {}
+        self._version_keys: dict[int, tuple[int, str]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, deployment_id: int, compiled: dict[str, CompiledProcess]) -> None:
+        with self._lock:
+            self._by_deployment[deployment_id] = compiled
+
+    def clear(self) -> None:
+        """Forget everything compiled, as a new process would start."""
+        with self._lock:
+            self._by_deployment.clear()
+            self._version_keys.clear()
+
+    def of_deployment(self, session: Session, deployment_id: int) -> dict[str, CompiledProcess]:
+        cached = self._by_deployment.get(deployment_id)
+        if cached is None:
+            cached = compile_sources(files(session, deployment_id))
+            self.put(deployment_id, cached)
+        return cached
+
+    def of_version(self, session: Session, version: ProcessVersion) -> CompiledProcess:
+        return self.of_deployment(session, version.deployment_id)[version.process_id]
+
+    def by_id(self, session: Session, process_version_id: int) -> CompiledProcess:
+        """The compiled process of a version id: the `CompiledById` the read side takes."""
+        key = self._version_keys.get(process_version_id)
+        if key is None:
+            version = session.get(ProcessVersion, process_version_id)
+            if version is None:
+                raise NotFound(f"process version {process_version_id} not found")
+            key = self._version_keys[process_version_id] = (
+                version.deployment_id,
+                version.process_id,
+            )
+        return self.of_deployment(session, key[0])[key[1]]
 
 
 @dataclass

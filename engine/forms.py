@@ -71,7 +71,8 @@ def _field_of(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
         instance = error.instance if isinstance(error.instance, Mapping) else {}
-        missing = [name for name in error.validator_value if name not in instance]
+        names: list[str] = list(error.validator_value)  # type: ignore[arg-type]
+        missing = [name for name in names if name not in instance]
         path.append(missing[0] if missing else "")
     return ".".join(path) or "_form"
 

@@ -7,22 +7,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from .models import Notification
+from .records import Inbox, NotificationRecord
 
 
 def notifications(
     session: Session, username: str, unread_only: bool, limit: int, offset: int
-) -> dict[str, Any]:
+) -> Inbox:
     mine = Notification.username == username
     unread = session.scalar(select(func.count()).where(mine, Notification.read_at.is_(None)))
     stmt = select(Notification).where(mine)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
-    items = [
+    items: list[NotificationRecord] = [
         {
             "id": n.id,
             "kind": n.kind,
@@ -34,7 +35,7 @@ def notifications(
         }
         for n in session.scalars(stmt)
     ]
-    return {"unread": unread, "items": items}
+    return {"unread": unread or 0, "items": items}
 
 
 def mark_read(session: Session, username: str, ids: list[int] | None, now: datetime) -> int:
@@ -46,7 +47,8 @@ def mark_read(session: Session, username: str, ids: list[int] | None, now: datet
     )
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(ids))
-    return session.execute(stmt).rowcount
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount
 
 
 def send(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
@@ -71,7 +71,11 @@ def _mark(session: Session, ids: list[int], now: datetime) -> None:
         session.execute(update(Notification).where(Notification.id.in_(ids)).values(emailed_at=now))
 
 
-def _send(config: Config, rows: Sequence[Row[Any]], now: datetime) -> tuple[list[int], int]:
+# id, kind, text, instance id, e-mail address
+PendingMail = Row[int, str, str, int | None, str | None]
+
+
+def _send(config: Config, rows: Sequence[PendingMail], now: datetime) -> tuple[list[int], int]:
     """Send over one SMTP connection, stopping at a failure: the ids done with, how many sent."""
     done: list[int] = []
     sent = 0
@@ -108,7 +112,7 @@ def _send(config: Config, rows: Sequence[Row[Any]], now: datetime) -> tuple[list
     return done, sent
 
 
-def message(config: Config, row: Row[Any], now: datetime) -> EmailMessage:
+def message(config: Config, row: PendingMail, now: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = f"[HazardFlow] {SUBJECTS.get(row.kind, row.kind)}"
     msg["From"] = config.mail_sender

@@ -5,20 +5,21 @@ step with the case data by every command), and the views people save."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from . import org
 from .deployments import CompiledById, newest_versions
 from .errors import FieldError, FormInvalid
 from .models import InstanceField, SavedView
+from .records import FilterField, SavedFilter
 
 
 def filter_fields(
     session: Session, names: Sequence[str], compiled_by_id: CompiledById
-) -> list[dict[str, Any]]:
+) -> list[FilterField]:
     """Titles and choices come from the forms of each process's newest version, the first
     form that defines the field winning; the grid's choices are the organisation's grids."""
     titles: dict[str, dict[str, Any]] = {}
@@ -27,7 +28,7 @@ def filter_fields(
             for name, prop in (form.get("properties") or {}).items():
                 if name in names and name not in titles:
                     titles[name] = prop
-    result = []
+    result: list[FilterField] = []
     for name in names:
         prop = titles.get(name, {})
         options = [(o.get("const"), o.get("title")) for o in prop.get("oneOf", [])]
@@ -49,7 +50,7 @@ def write_filter_fields(
     changed = {name: new.get(name) for name in names if old.get(name) != new.get(name)}
     if not changed:
         return
-    table = InstanceField.__table__
+    table = cast(Table, InstanceField.__table__)
     conn = session.connection()
     conn.execute(
         table.delete().where(table.c.instance_id == instance_id, table.c.name.in_(list(changed)))
@@ -63,7 +64,7 @@ def write_filter_fields(
         conn.execute(table.insert(), rows)
 
 
-def saved_views(session: Session, username: str) -> list[dict[str, Any]]:
+def saved_views(session: Session, username: str) -> list[SavedFilter]:
     rows = session.scalars(
         select(SavedView).where(SavedView.username == username).order_by(SavedView.name)
     )

@@ -1,64 +1,69 @@
-"""Commands on instances: one command, one transaction, one version bump.
+"""The command pipeline: one command, one transaction, one version bump.
 
-load the instance row -> restore (or reuse) the live workflow -> run the step ->
-do_engine_steps -> write state + task projection + timer rows + audit event -> commit.
+lock the case row -> restore (or reuse) the live workflow -> run the step -> run the engine
+steps -> write state + case data + projection + filter fields + notifications + audit event
+-> commit; the live workflow goes back to the cache only if the commit succeeded.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import Any, TypeVar
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit
-from .clock import parse_iso
+from . import audit, deployments, inbox, org, queue_filters, timers
+from .clock import Clock
 from .definitions import CompiledProcess
-from .errors import Conflict, EngineError, WorkflowFailed
-from .models import Instance, OpenTask, TaskCandidate, Timer
+from .deployments import CompiledProcesses
+from .errors import (
+    Conflict,
+    EngineError,
+    FieldError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    WorkflowFailed,
+)
+from .forms import validate_submission
+from .live import LiveWorkflows
+from .models import Instance, OpenTask
 from .notify import Notifier
-from .sandbox import SandboxTimeout, SandboxViolation
-from .serialization import load_state
-from .spiff_timers import fire_time
+from .org import Actor
+from .projection import ProjectionWriter, Snapshot, snapshot
+from .records import StepResult
+from .sandbox import Sandbox, SandboxEnvironment
+from .serialization import dump_state
+from .store import Database
+from .tasks import authorized_task, candidate_groups
+from .workflow import (
+    EngineScriptEngine,
+    case_data,
+    deliver_message,
+    ending,
+    fire_timers,
+    new_workflow,
+    ready_task,
+    restore,
+    run_engine_steps,
+    run_user_task,
+)
 
-if TYPE_CHECKING:
-    from .org import Actor
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The session of the command being run, for helper functions such as leader_of().
 current_session: ContextVar[Session | None] = ContextVar("current_session", default=None)
-
-
-class EngineScriptEngine(PythonScriptEngine):
-    """SpiffWorkflow's script engine with our sandbox as its only environment, and a clock."""
-
-    def __init__(self, environment: Any, now: Callable[[], datetime]) -> None:
-        super().__init__(environment=environment)
-        self.now = now
-
-
-@dataclass
-class Snapshot:
-    """What the projection tables hold for a workflow: open human tasks and waiting timers."""
-
-    tasks: dict[str, Any]
-    timers: dict[str, tuple[datetime, Any]]
+# Set while firing timers "as of" a given time, in this thread only.
+_now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
 
 
 @dataclass
@@ -70,299 +75,6 @@ class LiveCase:
     workflow: Any
     before: Snapshot
     after: Snapshot | None = None
-
-
-def snapshot(workflow: BpmnWorkflow) -> Snapshot:
-    tasks: dict[str, Any] = {}
-    timers: dict[str, tuple[datetime, Any]] = {}
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
-        spec = task.task_spec
-        if task.state == TaskState.READY and getattr(spec, "manual", False):
-            tasks[str(task.id)] = task
-        elif task.state == TaskState.WAITING and isinstance(
-            getattr(spec, "event_definition", None), TimerEventDefinition
-        ):
-            at = fire_time(task)
-            if at is not None:
-                timers[str(task.id)] = (at, task)
-    return Snapshot(tasks, timers)
-
-
-def reached_end_event(workflow: BpmnWorkflow) -> Any | None:
-    """The spec of the top-level end event reached, or None.
-
-    SpiffWorkflow 3.2 stops walking the task tree at depth 1,000 and may then report a
-    workflow complete that never reached an end event; we only believe an end event.
-    """
-    for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
-            return task.task_spec
-    return None
-
-
-# SpiffWorkflow 3.2 walks the task tree (to find READY tasks, to decide it is complete, ...)
-# only to depth 1,000; tasks below it are never run. Tasks this deep are checked one by one.
-TREE_WALK_DEPTH = 1000
-_SUSPECT_DEPTH = TREE_WALK_DEPTH - 100
-_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-
-
-def _tree_depth(task: Any) -> int:
-    """The task's depth as SpiffWorkflow's walk counts it: subprocess trees hang below their
-    call activity or subprocess task."""
-    depth = task.depth
-    workflow = task.workflow
-    while getattr(workflow, "parent_task_id", None) is not None:
-        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
-        if parent is None:
-            break
-        depth += parent.depth + 1
-        workflow = parent.workflow
-    return depth
-
-
-def out_of_reach(workflow: BpmnWorkflow) -> Any | None:
-    """A task that waits to run but lies beyond SpiffWorkflow's tree walk, or None.
-
-    Such a task never runs: the case is stuck, and SpiffWorkflow may even report the workflow
-    complete. The marker task 'End' (after an end event was reached) does not count.
-    """
-    deep = [
-        task
-        for wf in (workflow, *workflow.subprocesses.values())
-        for task in wf.tasks.values()
-        if task.state & _ACTIVE
-        and task.task_spec.name != "End"
-        and _tree_depth(task) >= _SUSPECT_DEPTH
-    ]
-    if not deep:
-        return None
-    reached = {task.id for task in workflow.get_tasks(state=_ACTIVE)}
-    return next((task for task in deep if task.id not in reached), None)
-
-
-def close_if_ended(
-    session: Session,
-    instance: Instance,
-    workflow: BpmnWorkflow,
-    actor: Actor | None,
-    now: datetime,
-) -> None:
-    """Close a running case that this step ended, with an audit event: `completed` at the end
-    event it reached; `error` when a task lies beyond the tree walk (it could never run) or
-    the workflow stopped without reaching an end event."""
-    if instance.status != "running":
-        return
-    stuck = out_of_reach(workflow)
-    if stuck is not None:
-        spec = stuck.task_spec
-        instance.status, instance.completed_at = "error", now
-        instance.error = (
-            f"stopped before '{spec.bpmn_id or spec.name}': the case went round its loops "
-            f"too often for SpiffWorkflow, which runs no task deeper than "
-            f"{TREE_WALK_DEPTH:,} steps in its task tree; it cannot continue"
-        )
-        record(session, instance, actor, now, "end", comment=instance.error)
-    elif workflow.is_completed():
-        end = reached_end_event(workflow)
-        instance.completed_at = now
-        if end is None:
-            instance.status = "error"
-            instance.error = (
-                "the workflow stopped without reaching an end event "
-                "(SpiffWorkflow's task tree limit?)"
-            )
-            record(session, instance, actor, now, "end", title=instance.error)
-        else:
-            end_id = end.bpmn_id or end.name
-            instance.status, instance.end_event = "completed", end_id
-            record(
-                session,
-                instance,
-                actor,
-                now,
-                "end",
-                task_name=end_id,
-                title=end.bpmn_name or end_id,
-            )
-
-
-def waiting_message(workflow: BpmnWorkflow, name: str) -> Any | None:
-    """The definition of message `name` that a waiting task of the workflow would catch."""
-
-    def messages(definition: Any) -> Iterator[Any]:
-        if isinstance(definition, MessageEventDefinition):
-            yield definition
-        for inner in getattr(definition, "event_definitions", None) or []:
-            yield from messages(inner)
-
-    for task in workflow.event_manager.tasks.values():
-        if task.has_state(TaskState.WAITING):
-            for definition in messages(getattr(task.task_spec, "event_definition", None)):
-                if definition.name == name:
-                    return definition
-    return None
-
-
-def deliver_message(
-    workflow: BpmnWorkflow, name: str, payload: Any, correlations: dict[str, Any]
-) -> bool:
-    """Hand message `name` to the tasks waiting for it; False if none waits (or correlates)."""
-    definition = waiting_message(workflow, name)
-    if definition is None:
-        return False
-    try:
-        workflow.send_event(BpmnEvent(definition, payload, correlations))
-    except WorkflowException as exc:
-        if "not waiting" in str(exc):
-            return False  # a task waits for this message, but of another conversation
-        raise WorkflowFailed(_describe(exc)) from exc
-    except (SandboxViolation, SandboxTimeout) as exc:
-        raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - correlation expressions are process code
-        raise WorkflowFailed(f"message '{name}': {exc}") from exc
-    return True
-
-
-def case_data(workflow: BpmnWorkflow, now: Snapshot) -> dict[str, Any]:
-    """The data a person sees for the case: that of its open tasks and waiting timers, else
-    of the last completed task.
-
-    Parallel branches each carry their own copy (e.g. the supervision branch knows
-    `overdue` and `escalation_level` while the rectify task does not), so the branches are
-    merged, the one that changed last winning where they disagree."""
-    data = workflow.last_task.data if workflow.last_task else workflow.data
-    waiting = [*now.tasks.values(), *(task for _at, task in now.timers.values())]
-    if waiting:
-        data = {}
-        for task in sorted(waiting, key=lambda t: t.last_state_change):
-            data.update(task.data)
-    elif workflow.is_completed():  # at an end event; else cut short (see out_of_reach)
-        for task in workflow.get_tasks(state=TaskState.COMPLETED):
-            if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
-                data = {**workflow.data, **task.data}
-    clean = {k: v for k, v in data.items() if not k.startswith("_") and k != "data_objects"}
-    return json.loads(json.dumps(clean, default=str, ensure_ascii=False))
-
-
-def run_engine_steps(workflow: BpmnWorkflow, notifier: Notifier | None = None) -> None:
-    try:
-        workflow.do_engine_steps(did_complete_task=notifier.task_completed if notifier else None)
-    except (SandboxViolation, SandboxTimeout) as exc:
-        raise WorkflowFailed(f"refused by the sandbox: {exc}") from exc
-    except SpiffWorkflowException as exc:
-        raise WorkflowFailed(_describe(exc)) from exc
-    except EngineError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - e.g. a service task: the process's fault, not ours
-        raise WorkflowFailed(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _describe(exc: SpiffWorkflowException) -> str:
-    task = getattr(exc, "task", None)
-    where = ""
-    if task is not None:
-        spec = task.task_spec
-        where = f"{spec.bpmn_name or spec.bpmn_id or spec.name} ({spec.bpmn_id or spec.name}): "
-    notes = "; ".join(getattr(exc, "__notes__", []) or [])
-    return f"{where}{exc}" + (f" [{notes}]" if notes else "")
-
-
-class ProjectionWriter:
-    """Brings open_tasks, task_candidates and timers in line with a workflow after a step.
-
-    The tables are a pure function of the state, so the before/after snapshots of the live
-    workflow say exactly which rows to delete and insert: no read of the tables is needed.
-    """
-
-    def __init__(
-        self,
-        session: Session,
-        instance: Instance,
-        compiled: CompiledProcess,
-        evaluate: Callable[[Any, str], Any],
-        now: datetime,
-        notifier: Notifier | None = None,
-    ) -> None:
-        self.session = session
-        self.instance = instance
-        self.compiled = compiled
-        self.evaluate = evaluate
-        self.now = now
-        self.notifier = notifier
-
-    def write(self, before: Snapshot, after: Snapshot) -> None:
-        # Core statements on the session's connection: the ORM adds nothing for plain rows.
-        conn = self.session.connection()
-        gone = [tid for tid in before.tasks if tid not in after.tasks]
-        if gone:  # their task_candidates rows go with them (ON DELETE CASCADE)
-            conn.execute(delete(OpenTask.__table__).where(OpenTask.__table__.c.id.in_(gone)))
-        new = [(tid, task) for tid, task in after.tasks.items() if tid not in before.tasks]
-        if new:
-            rows, candidates = [], []
-            for tid, task in new:
-                row, groups = self._task_row(tid, task)
-                if self.notifier is not None:
-                    self.notifier.task_opened(task, groups)
-                rows.append(row)
-                candidates.extend({"task_id": tid, "group_key": g} for g in groups)
-            conn.execute(insert(OpenTask.__table__), rows)
-            if candidates:
-                conn.execute(insert(TaskCandidate.__table__), candidates)
-        stale = [
-            tid
-            for tid, (at, _t) in before.timers.items()
-            if tid not in after.timers or after.timers[tid][0] != at
-        ]
-        if stale:
-            self.session.execute(
-                delete(Timer).where(Timer.instance_id == self.instance.id, Timer.task_id.in_(stale))
-            )
-        fresh = [
-            {
-                "instance_id": self.instance.id,
-                "task_id": tid,
-                "task_name": task.task_spec.bpmn_id or task.task_spec.name,
-                "title": task.task_spec.bpmn_name,
-                "fire_at": at,
-            }
-            for tid, (at, task) in after.timers.items()
-            if tid not in before.timers or before.timers[tid][0] != at
-        ]
-        if fresh:
-            conn.execute(insert(Timer.__table__), fresh)
-
-    def _task_row(self, tid: str, task: Any) -> tuple[dict[str, Any], list[str]]:
-        spec = task.task_spec
-        info = self.compiled.human_tasks.get(spec.name)
-        lane = info.lane if info else spec.lane
-        if info and info.candidates:
-            groups = self.evaluate(task, info.candidates)
-            if isinstance(groups, str):
-                groups = [groups]
-            groups = [str(g) for g in groups or [] if g]
-        else:
-            groups = [f"role:{lane}" if lane else "role:admin"]
-        due = None
-        if info and info.due:
-            value = self.evaluate(task, info.due)
-            due = parse_iso(value) if value else None
-        title = info.title if info else (spec.bpmn_name or spec.name)
-        queue = self.evaluate(task, info.queue) if info and info.queue else None
-        row = {
-            "id": tid,
-            "instance_id": self.instance.id,
-            "process_id": self.instance.process_id,
-            "task_name": spec.bpmn_id or spec.name,
-            "title": title,
-            "queue": str(queue or title)[:255],
-            "lane": lane,
-            "form_key": info.form_key if info else None,
-            "assignee": None,
-            "created_at": self.now,
-            "due_at": due,
-        }
-        return row, list(dict.fromkeys(groups))
 
 
 @contextmanager
@@ -377,41 +89,383 @@ def conflicts_as_409(instance_id: int) -> Iterator[None]:
         raise Conflict(f"case {instance_id} was changed at the same time: {exc.orig}") from exc
 
 
-def record(
-    session: Session,
-    instance: Instance,
-    actor: Actor | None,
-    at: datetime,
-    action: str,
-    **fields: Any,
-) -> None:
-    """Append an event to the instance's own audit chain (its head lives on the row)."""
-    head = audit.append(
-        session,
-        f"instance:{instance.id}",
-        (instance.audit_seq, instance.audit_head),
-        at=at,
-        actor=actor.username if actor else None,
-        action=action,
-        instance_id=instance.id,
-        **fields,
-    )
-    instance.audit_seq, instance.audit_head = head
+def _name(actor: Actor | None) -> str | None:
+    return actor.username if actor else None
 
 
-def restore(instance: Instance, compiled: CompiledProcess, script_engine: Any) -> BpmnWorkflow:
-    return load_state(instance.state, compiled.spec, compiled.subprocess_specs, script_engine)
+class Runtime:
+    """Runs the commands on cases, with the caches that make them cheap: compiled processes
+    per deployment and live workflows per case (checked by the row's version)."""
 
+    def __init__(
+        self,
+        db: Database,
+        compiled: CompiledProcesses,
+        clock: Clock,
+        sandbox: Sandbox,
+        filter_fields: Sequence[str],
+    ) -> None:
+        self.db = db
+        self.compiled = compiled
+        self.clock = clock
+        self.sandbox = sandbox
+        self.filter_fields = filter_fields
+        self.live = LiveWorkflows()
+        self.script_engine = EngineScriptEngine(SandboxEnvironment(sandbox=sandbox), self.now)
 
-def new_workflow(compiled: CompiledProcess, script_engine: Any, data: dict[str, Any]) -> Any:
-    workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=script_engine)
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(data)
-    return workflow
+    def now(self) -> datetime:
+        """The engine clock; while timers fire, the time they are fired for."""
+        return _now_override.get() or self.clock.now()
 
+    @contextmanager
+    def command(self) -> Iterator[Session]:
+        """One writing transaction, visible to the functions scripts call (leader_of)."""
+        with self.db.transaction() as session:
+            token = current_session.set(session)
+            try:
+                yield session
+            finally:
+                current_session.reset(token)
 
-def find_task(workflow: BpmnWorkflow, task_id: str) -> Any | None:
-    try:
-        return workflow.get_task_from_id(UUID(task_id))
-    except Exception:  # noqa: BLE001 - SpiffWorkflow raises its own "not found" error
-        return None
+    def in_session(self, read: Callable[[Session], T]) -> T:
+        """For functions scripts call: the running command's session, else a reading one."""
+        session = current_session.get()
+        if session is not None:
+            return read(session)
+        with self.db.reading() as reading:
+            return read(reading)
+
+    # --- commands on a case ---------------------------------------------------------------
+
+    def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
+        with self.command() as session:
+            version = deployments.latest_version(session, process_id)
+            compiled = self.compiled.of_version(session, version)
+            schema = compiled.form(compiled.start_form)
+            accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
+            now = self.now()
+            workflow = new_workflow(compiled, self.script_engine, accepted)
+            before = snapshot(workflow)
+            notifier = self._notifier(compiled)
+            run_engine_steps(workflow, notifier)
+            instance = Instance(
+                process_id=process_id,
+                process_version_id=version.id,
+                status="running",
+                state="{}",
+                data={},
+                audit_seq=0,
+                audit_head=audit.GENESIS,
+                created_by=actor.username,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(instance)
+            session.flush()
+            changes = {k: [None, v] for k, v in accepted.items()}
+            audit.record(
+                session,
+                instance,
+                actor.username,
+                now,
+                "start",
+                title=compiled.name,
+                changes=changes,
+            )
+            case = LiveCase(instance, compiled, workflow, before)
+            self._save(session, case, actor, now, notifier)
+            self._keep_after_commit(session, case)
+            return instance.id
+
+    def complete(
+        self, task_id: str, actor: Actor, data: dict[str, Any], comment: str | None
+    ) -> StepResult:
+        with self.command() as session:
+            row = authorized_task(session, task_id, actor)
+            case = self._checkout(session, row.instance_id)
+            task = ready_task(case.workflow, task_id)
+            form = case.compiled.form(row.form_key)
+            accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
+            changes = {
+                k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
+            }
+            now = self.now()
+            notifier = self._notifier(case.compiled)
+            run_user_task(task, accepted, row.title or row.task_name)
+            run_engine_steps(case.workflow, notifier)
+            audit.record(
+                session,
+                case.instance,
+                actor.username,
+                now,
+                "complete",
+                task_id=task_id,
+                task_name=row.task_name,
+                title=row.title,
+                changes=changes,
+                comment=comment or None,
+            )
+            self._save(session, case, actor, now, notifier)
+            return {"instance_id": case.instance.id, "status": case.instance.status}
+
+    def send_message(
+        self,
+        name: str,
+        payload: Any,
+        actor: Actor | None,
+        instance_id: int,
+        correlations: dict[str, Any],
+    ) -> StepResult:
+        with self.command() as session:
+            case = self._checkout(session, instance_id)
+            if case.instance.status != "running":
+                raise Conflict(f"case {instance_id} is {case.instance.status}")
+            now = self.now()
+            notifier = self._notifier(case.compiled)
+            if not deliver_message(case.workflow, name, payload, correlations):
+                raise Conflict(f"case {instance_id} is not waiting for message '{name}'")
+            run_engine_steps(case.workflow, notifier)
+            changes = payload if isinstance(payload, dict) else {"payload": payload}
+            audit.record(
+                session,
+                case.instance,
+                _name(actor),
+                now,
+                "message",
+                task_name=name,
+                title=name,
+                changes={k: [None, v] for k, v in changes.items()},
+            )
+            self._save(session, case, actor, now, notifier)
+            return {"instance_id": instance_id, "status": case.instance.status}
+
+    # --- who works a task -----------------------------------------------------------------
+
+    def claim(self, task_id: str, actor: Actor) -> None:
+        with self.command() as session:
+            row = authorized_task(session, task_id, actor)
+            if row.assignee and row.assignee != actor.username:
+                raise Conflict(f"task already claimed by {row.assignee}")
+            row.assignee = actor.username
+            self._record_on_task(session, row, actor, "claim")
+
+    def release(self, task_id: str, actor: Actor) -> None:
+        with self.command() as session:
+            row = authorized_task(session, task_id, actor)
+            if row.assignee != actor.username:
+                raise Forbidden("only the person who claimed the task can release it")
+            row.assignee = None
+            self._record_on_task(session, row, actor, "release")
+
+    def hand_over(self, task_id: str, actor: Actor, to_username: str, comment: str | None) -> None:
+        with self.command() as session:
+            row = authorized_task(session, task_id, actor)
+            target = org.load_actor(session, to_username)
+            if not (candidate_groups(session, task_id) & target.groups):
+                reason = FieldError("not_a_colleague", "该同事不在此任务的办理组内")
+                raise FormInvalid("not a colleague for this task", {"to": reason})
+            before, row.assignee = row.assignee, to_username
+            changes = {"assignee": [before, to_username]}
+            self._record_on_task(session, row, actor, "handover", changes=changes, comment=comment)
+            text = f"转办：{row.title}（来自 {actor.username}）"
+            inbox.send(
+                session, to_username, "assignment", text, self.now(), row.instance_id, task_id
+            )
+
+    def _record_on_task(
+        self, session: Session, row: OpenTask, actor: Actor, action: str, **fields: Any
+    ) -> None:
+        """An event on the task's case that leaves the workflow as it is: the case row's
+        version still moves, so the cached live workflow moves with it."""
+        instance = session.get(
+            Instance, row.instance_id, with_for_update=True, populate_existing=True
+        )
+        if instance is None:
+            raise NotFound(f"case {row.instance_id} not found")
+        old_version = instance.version
+        audit.record(
+            session,
+            instance,
+            actor.username,
+            self.now(),
+            action,
+            task_id=row.id,
+            task_name=row.task_name,
+            title=row.title,
+            **fields,
+        )
+        with conflicts_as_409(instance.id):
+            session.flush()
+        cached = self.live.checkout(instance.id, old_version)
+        if cached is not None:
+            self.live.put(instance.id, instance.version, cached)
+
+    # --- timers -----------------------------------------------------------------------------
+
+    def fire_due_timers(self, now: datetime | None, limit: int) -> int:
+        now = now or self.now()
+        fired = 0
+        cursor: tuple[datetime, int] | None = None
+        while True:  # batch after batch, so that a backlog clears in one sweep
+            with self.db.reading() as session:
+                due = timers.due_cases(session, now, limit, cursor)
+            for instance_id, first_at in due:
+                try:
+                    fired += self._fire_case_timers(instance_id, now)
+                except EngineError as exc:
+                    # One broken case must not stop the others' deadlines.
+                    log.error("timers of case %s failed: %s", instance_id, exc)
+                cursor = (first_at, instance_id)
+            if len(due) < limit:
+                return fired
+
+    def _fire_case_timers(self, instance_id: int, now: datetime) -> int:
+        with self.command() as session:
+            case = self._lock_and_restore(session, instance_id, skip_locked=True, due_at=now)
+            if case is None:
+                return 0  # another worker holds the case, or has just fired its timers
+            due = {tid: t for tid, t in case.before.timers.items() if t[0] <= now}
+            if not due:
+                return 0
+            token = _now_override.set(now)
+            notifier = self._notifier(case.compiled)
+            try:
+                fire_timers(case.workflow, notifier)
+            finally:
+                _now_override.reset(token)
+            for tid, (at, task) in sorted(due.items(), key=lambda item: item[1][0]):
+                audit.record(
+                    session,
+                    case.instance,
+                    None,
+                    now,
+                    "timer",
+                    task_id=tid,
+                    task_name=task.task_spec.bpmn_id or task.task_spec.name,
+                    title=task.task_spec.bpmn_name,
+                    changes={"fire_at": [None, at.isoformat()]},
+                )
+            self._save(session, case, None, now, notifier)
+            return len(due)
+
+    # --- the steps every command shares -----------------------------------------------------
+
+    def _checkout(self, session: Session, instance_id: int) -> LiveCase:
+        case = self._lock_and_restore(session, instance_id)
+        if case is None:  # only when skipping locked rows or due timers
+            raise Conflict(f"case {instance_id} is busy")
+        return case
+
+    def _lock_and_restore(
+        self,
+        session: Session,
+        instance_id: int,
+        skip_locked: bool = False,
+        due_at: datetime | None = None,
+    ) -> LiveCase | None:
+        """The case row (locked), its compiled process, its live workflow and what the
+        projection holds for it (kept from the last command, so the tree is not walked again).
+
+        On PostgreSQL the row is locked FOR UPDATE, so commands on one case queue instead of
+        failing on the version check; with `skip_locked` a locked case returns None, and with
+        `due_at` a case whose timers another worker fired meanwhile does too. SQLite needs no
+        row lock: BEGIN IMMEDIATE already serializes writers.
+        """
+        lock: Any = {"skip_locked": True} if skip_locked else True
+        instance = session.get(Instance, instance_id, with_for_update=lock, populate_existing=True)
+        if instance is None:
+            if skip_locked and session.get(Instance, instance_id) is not None:
+                return None
+            raise NotFound(f"case {instance_id} not found")
+        if due_at is not None and not timers.has_due(session, instance_id, due_at):
+            return None  # fired by another worker between our list and our lock: no restore
+        compiled = self.compiled.by_id(session, instance.process_version_id)
+        live = self.live.checkout(instance_id, instance.version)
+        if live is None:
+            workflow = restore(instance, compiled, self.script_engine)
+            live = (workflow, snapshot(workflow))
+        case = LiveCase(instance, compiled, *live)
+        self._keep_after_commit(session, case)
+        return case
+
+    def _keep_after_commit(self, session: Session, case: LiveCase) -> None:
+        """The live workflow goes back to the cache only if the command commits; after a
+        rollback (any error) it is dropped, so a half-run workflow is never reused."""
+
+        @event.listens_for(session, "after_commit", once=True)
+        def _put_back(_session: Session) -> None:
+            self.live.put(
+                case.instance.id, case.instance.version, (case.workflow, case.after or case.before)
+            )
+
+    def _save(
+        self,
+        session: Session,
+        case: LiveCase,
+        actor: Actor | None,
+        now: datetime,
+        notifier: Notifier | None,
+    ) -> None:
+        """Write the step; a race with another writer becomes the API's 409."""
+        with conflicts_as_409(case.instance.id):
+            self._write_step(session, case, actor, now, notifier)
+
+    def _write_step(
+        self,
+        session: Session,
+        case: LiveCase,
+        actor: Actor | None,
+        now: datetime,
+        notifier: Notifier | None,
+    ) -> None:
+        """State, case data, status, projection, filter fields, notifications."""
+        instance, workflow = case.instance, case.workflow
+        after = snapshot(workflow)
+        instance.state = dump_state(workflow)
+        old_data, instance.data = instance.data or {}, case_data(workflow, after.waiting())
+        instance.updated_at = now
+        self._close_if_ended(session, instance, workflow, actor, now)
+        session.flush()  # the version check happens here, before the projection is touched
+        writer = ProjectionWriter(
+            session, instance, case.compiled, self._evaluate_on_task, now, notifier
+        )
+        writer.write(case.before, after)
+        queue_filters.write_filter_fields(
+            session, instance.id, self.filter_fields, old_data, instance.data
+        )
+        if notifier is not None and notifier.pending:
+            notifier.write(session, instance.id, now)
+        case.after = after
+
+    def _close_if_ended(
+        self,
+        session: Session,
+        instance: Instance,
+        workflow: Any,
+        actor: Actor | None,
+        now: datetime,
+    ) -> None:
+        """Close a running case that this step ended, with an audit event."""
+        ended = ending(workflow) if instance.status == "running" else None
+        if ended is None:
+            return
+        status, end_event, text = ended
+        instance.status, instance.completed_at = status, now
+        if status == "completed":
+            instance.end_event = end_event
+            audit.record(
+                session, instance, _name(actor), now, "end", task_name=end_event, title=text
+            )
+        else:
+            instance.error = text
+            audit.record(session, instance, _name(actor), now, "end", comment=text)
+
+    def _notifier(self, compiled: CompiledProcess) -> Notifier | None:
+        return Notifier(compiled.notify, self._evaluate_on_task) if compiled.notify else None
+
+    def _evaluate_on_task(self, task: Any, expression: str) -> Any:
+        try:
+            return self.script_engine.evaluate(task, expression)
+        except Exception as exc:  # process code: any failure stops the step, nothing is saved
+            spec = task.task_spec
+            raise WorkflowFailed(f"{spec.bpmn_id}: '{expression}': {exc}") from exc

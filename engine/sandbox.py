@@ -274,31 +274,33 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
     while stack:
         node, depth, line = stack.pop()
         line = getattr(node, "lineno", line)
+        # The checks below read the fields of the node type `kind` is tested for.
+        checked: Any = node
         if depth > MAX_DEPTH:
             raise SandboxViolation(f"line {line}: code is nested too deeply")
         kind = type(node)
         if kind not in _ALLOWED_NODES:
             raise SandboxViolation(f"line {line}: '{_describe(node)}' is not allowed")
         if kind is ast.Name:
-            _check_name(node.id, line)
+            _check_name(checked.id, line)
         elif kind is ast.Attribute:
-            _check_attribute(node, line)
+            _check_attribute(checked, line)
         elif kind is ast.Constant:
-            if not isinstance(node.value, _CONSTANT_TYPES):
+            if not isinstance(checked.value, _CONSTANT_TYPES):
                 raise SandboxViolation(f"line {line}: constant of this type is not allowed")
         elif kind is ast.comprehension:
-            if node.is_async:
+            if checked.is_async:
                 raise SandboxViolation(f"line {line}: 'async for' is not allowed")
         elif kind is ast.Assign:
-            if len(node.targets) == 1 and _is_slice_target(node.targets[0]):
-                slice_targets.add(id(node.targets[0]))
+            if len(checked.targets) == 1 and _is_slice_target(checked.targets[0]):
+                slice_targets.add(id(checked.targets[0]))
         elif kind is ast.AugAssign:
-            if _is_slice_target(node.target):
-                slice_targets.add(id(node.target))
+            if _is_slice_target(checked.target):
+                slice_targets.add(id(checked.target))
         elif (
             kind is ast.Subscript
-            and isinstance(node.ctx, ast.Store)
-            and isinstance(node.slice, ast.Slice)
+            and isinstance(checked.ctx, ast.Store)
+            and isinstance(checked.slice, ast.Slice)
             and id(node) not in slice_targets
         ):
             raise SandboxViolation(
@@ -462,7 +464,7 @@ _DIGITS = re.compile(r"\d+")
 
 def _where() -> str:
     """'line N: ' of the innermost sandboxed frame, for runtime messages."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename == FILENAME:
             return f"line {frame.f_lineno}: "
@@ -770,11 +772,11 @@ class _Guards:
             tabsize = args[0] if args else kwargs.get("tabsize", 8)
             tab = "\t" if isinstance(text, str) else b"\t"
             if isinstance(tabsize, int):
-                self._check_len(len(text) + text.count(tab) * max(tabsize, 0))  # type: ignore[arg-type]
+                self._check_len(len(text) + text.count(tab) * max(tabsize, 0))
         elif name == "replace" and len(args) >= 2:
             old, new = args[0], args[1]
             if isinstance(old, type(text)) and isinstance(new, type(text)):
-                count = text.count(old) if old else len(text) + 1  # type: ignore[arg-type]
+                count = text.count(old) if old else len(text) + 1
                 if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
                     count = min(count, args[2])
                 self._check_len(len(text) + count * max(len(new) - len(old), 0))
@@ -846,7 +848,7 @@ class Sandbox:
 
     def _namespace(self, context: Mapping[str, Any]) -> dict[str, Any]:
         # Like Spiff's TaskDataEnvironment, task data shadows helpers of the same name.
-        namespace = dict(self.functions)
+        namespace: dict[str, Any] = dict(self.functions)
         namespace.update(context)
         namespace.update(self._internals)
         namespace["__builtins__"] = self._guards.builtins()  # fresh per call

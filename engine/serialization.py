@@ -1,4 +1,5 @@
-"""Workflow state to JSON and back, without the spec (that comes from DefinitionCache)."""
+"""Workflow state to JSON and back, without the spec: the spec always comes from the compiled
+process of the case's pinned version (`deployments.CompiledProcesses`)."""
 
 from __future__ import annotations
 
@@ -6,35 +7,53 @@ import json
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .spiff_timers import CLOCK_TIMER_CLASSES
 
+
+class StateConverter(BpmnWorkflowConverter):
+    """SpiffWorkflow's workflow converter minus the two spec entries: a case's state is its
+    tasks, data, subprocesses and events; restoring it takes the cached spec instead."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_state(
+        self, dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
+    ) -> BpmnWorkflow:
+        """BpmnWorkflowConverter.from_dict, with the spec given rather than stored."""
+        workflow = self.target_class(
+            spec, subprocess_specs, script_engine=script_engine, deserializing=True
+        )
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
 _config = dict(SPIFF_CONFIG)
 for stock, ours in CLOCK_TIMER_CLASSES.items():
     _config[ours] = SPIFF_CONFIG[stock]
+del _config[BpmnWorkflow]  # ours, registered below, as spiff/serializer/config.py registers its own
 _registry = BpmnWorkflowSerializer.configure(_config)
-SERIALIZER = BpmnWorkflowSerializer(_registry)
-# The registry holds partial(_obj_to_dict, typename, converter.to_dict): get the converter.
-_converter = _registry.convert_to_dict[_registry.typenames[BpmnWorkflow]].args[1].__self__
+# A converter registers itself with the registry it is made for (BpmnConverter.__init__).
+CONVERTER = StateConverter(BpmnWorkflow, _registry)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
     """The instance state: tasks, data, subprocesses, events; no spec."""
-    dct = _workflow_dict(workflow)
-    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
-
-
-def _workflow_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
-    # Mirrors BpmnWorkflowConverter.to_dict minus the two spec entries.
-    dct = WorkflowConverter.to_dict(_converter, workflow)
-    dct["subprocesses"] = _converter.mapping_to_dict(workflow.subprocesses)
-    dct["bpmn_events"] = _registry.convert(workflow.bpmn_events)
+    dct = CONVERTER.to_dict(workflow)
     dct[BpmnWorkflowSerializer.VERSION_KEY] = VERSION
-    return dct
+    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> Any:
@@ -44,10 +63,4 @@ def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], script_e
     if stored != VERSION:
         # SpiffWorkflow's migrations expect the spec inside the state; ours never is.
         raise ValueError(f"state written by serializer {stored}, this engine reads {VERSION}")
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine, deserializing=True)
-    workflow.tasks = _converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-    workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-    _converter.set_default_attributes(workflow, dct)
-    _converter.subprocesses_from_dict(dct["subprocesses"], workflow)
-    workflow.bpmn_events = _registry.restore(dct.pop("bpmn_events", []))
-    return workflow
+    return CONVERTER.from_state(dct, spec, subprocess_specs, script_engine)

@@ -10,9 +10,12 @@ from typing import Any
 from sqlalchemy import case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from .deployments import CompiledById
 from .errors import Conflict, Forbidden, NotFound
-from .models import AuditEvent, Grid, InstanceField, OpenTask, TaskCandidate
+from .models import AuditEvent, Grid, Instance, InstanceField, OpenTask, TaskCandidate
+from .notify import members
 from .org import Actor
+from .records import EscalatedTask, TaskCounts, TaskDetail, TaskRecord
 
 
 @dataclass
@@ -34,7 +37,7 @@ class TaskQuery:
     due_to: datetime | None = None
 
 
-def task_view(row: OpenTask, now: datetime) -> dict[str, Any]:
+def task_view(row: OpenTask, now: datetime) -> TaskRecord:
     return {
         "id": row.id,
         "instance_id": row.instance_id,
@@ -81,6 +84,28 @@ def authorized_task(session: Session, task_id: str, actor: Actor) -> OpenTask:
     return row
 
 
+def task_detail(
+    session: Session, task_id: str, actor: Actor, now: datetime, compiled_by_id: CompiledById
+) -> TaskDetail:
+    """One open task with its form schema and the case data, if the actor may work it."""
+    row = authorized_task(session, task_id, actor)
+    instance = session.get(Instance, row.instance_id)
+    if instance is None:
+        raise NotFound(f"case {row.instance_id} not found")
+    compiled = compiled_by_id(session, instance.process_version_id)
+    return {
+        **task_view(row, now),
+        "form": compiled.form(row.form_key),
+        "data": instance.data,
+    }
+
+
+def colleagues(session: Session, task_id: str, actor: Actor) -> list[str]:
+    """Who else may work the task: the people a hand-over can go to."""
+    authorized_task(session, task_id, actor)
+    return sorted(members(session, candidate_groups(session, task_id)) - {actor.username})
+
+
 def candidate_groups(session: Session, task_id: str) -> set[str]:
     return set(
         session.scalars(select(TaskCandidate.group_key).where(TaskCandidate.task_id == task_id))
@@ -111,9 +136,7 @@ def _filtered(stmt: Any, query: TaskQuery, now: datetime) -> Any:
     return stmt
 
 
-def tasks_for(
-    session: Session, actor: Actor, query: TaskQuery, now: datetime
-) -> list[dict[str, Any]]:
+def tasks_for(session: Session, actor: Actor, query: TaskQuery, now: datetime) -> list[TaskRecord]:
     stmt = _filtered(select(OpenTask).where(visible_to(actor)), query, now)
     if query.process_id:
         stmt = stmt.where(OpenTask.process_id == query.process_id)
@@ -143,7 +166,7 @@ def task_counts(
     now: datetime,
     query: TaskQuery | None = None,
     task_order: dict[str, int] | None = None,
-) -> dict[str, Any]:
+) -> TaskCounts:
     """Counts for queue tabs in one query: all, mine, unclaimed, overdue, and per queue.
 
     Queues come in process order (`task_order`: task name -> position), so the tabs read
@@ -160,9 +183,11 @@ def task_counts(
         query or TaskQuery(),
         now,
     )
-    rows = session.execute(stmt.group_by(OpenTask.queue)).all()
     order = task_order or {}
-    rows.sort(key=lambda r: (order.get(r[1], len(order)), r[1], r[0]))
+    rows = sorted(
+        session.execute(stmt.group_by(OpenTask.queue)).all(),
+        key=lambda r: (order.get(r[1], len(order)), r[1], r[0]),
+    )
     return {
         "all": sum(r[2] for r in rows),
         "mine": sum(r[3] or 0 for r in rows),
@@ -172,7 +197,7 @@ def task_counts(
     }
 
 
-def escalated_to(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
+def escalated_to(session: Session, actor: Actor, now: datetime) -> list[EscalatedTask]:
     """Open tasks that reached the actor as the supervising leader of a grid (a `leader:`
     group): with the grid and its level, oldest first, for the leader's view (督办)."""
     leader_groups = sorted(g for g in actor.groups if g.startswith("leader:"))
@@ -185,11 +210,13 @@ def escalated_to(session: Session, actor: Actor, now: datetime) -> list[dict[str
         .where(TaskCandidate.group_key.in_(leader_groups))
         .order_by(OpenTask.created_at, OpenTask.id)
     ).all()
-    result = []
-    for task, code, name, level in rows:
-        view = task_view(task, now)
-        view.update(
-            grid=code, grid_name=name, grid_level=level, waiting_days=(now - task.created_at).days
-        )
-        result.append(view)
-    return result
+    return [
+        {
+            **task_view(task, now),
+            "grid": code,
+            "grid_name": name,
+            "grid_level": level,
+            "waiting_days": (now - task.created_at).days,
+        }
+        for task, code, name, level in rows
+    ]

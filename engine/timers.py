@@ -5,12 +5,12 @@ due, batch after batch, whether a case still has one, and the list of all of the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Timer
+from .records import WaitingTimer
 
 
 def due_cases(
@@ -38,7 +38,7 @@ def has_due(session: Session, instance_id: int, now: datetime) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
-def waiting(session: Session) -> list[dict[str, Any]]:
+def waiting(session: Session) -> list[WaitingTimer]:
     """Every waiting timer, the soonest first."""
     return [
         {

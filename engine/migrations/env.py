@@ -19,6 +19,8 @@ def run() -> None:
             context.run_migrations()
         return
     url = config.attributes.get("connection_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: set sqlalchemy.url or pass a connection")
     with create_engine(url).begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -60,9 +60,10 @@ from engine.config import PROJECT_ROOT, load_config
 from engine.facade import Engine
 from engine.models import Instance, ProcessVersion, TaskCandidate
 from engine.org import Actor
-from engine.runtime import case_data, restore, snapshot
+from engine.projection import snapshot
 from engine.spiff_timers import fire_time
 from engine.tasks import TaskQuery
+from engine.workflow import case_data, restore
 
 CORPUS_ENV = "HAZARDFLOW_CORPUS"
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "spiffworkflow"
@@ -415,7 +416,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[datetime]:
 
 def final_data(workflow: BpmnWorkflow) -> Any:
     """The case data as a person sees it, computed as the engine computes instance data."""
-    return _jsonable(case_data(workflow, snapshot(workflow)))
+    return _jsonable(case_data(workflow, snapshot(workflow).waiting()))
 
 
 # --- the plain side --------------------------------------------------------------------------
@@ -637,8 +638,8 @@ class EngineSide:
         with self.engine.db.reading() as session:
             row = session.get(Instance, self.instance_id)
             version = session.get(ProcessVersion, row.process_version_id)
-            compiled = self.engine._compiled(session, version)
-            workflow = restore(row, compiled, self.engine.script_engine)
+            compiled = self.engine.compiled.of_version(session, version)
+            workflow = restore(row, compiled, self.engine.runtime.script_engine)
         return view, workflow
 
     def _worker(self) -> Actor:

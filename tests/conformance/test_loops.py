@@ -17,8 +17,8 @@ from engine.clock import FrozenClock, parse_iso
 from engine.config import PROJECT_ROOT
 from engine.demo import load_demo
 from engine.models import Instance, ProcessVersion
-from engine.runtime import _tree_depth, restore
 from engine.tasks import TaskQuery
+from engine.workflow import restore, tree_depth
 from tests.conformance.driver import (
     T0,
     Case,
@@ -129,11 +129,12 @@ def _deepest(engine, case) -> int:
     with engine.db.reading() as session:
         row = session.get(Instance, case)
         version = session.get(ProcessVersion, row.process_version_id)
-        workflow = restore(row, engine._compiled(session, version), engine.script_engine)
+        compiled = engine.compiled.of_version(session, version)
+        workflow = restore(row, compiled, engine.runtime.script_engine)
     tasks = [*workflow.tasks.values()]
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
-    return max(_tree_depth(t) for t in tasks)
+    return max(tree_depth(t) for t in tasks)
 
 
 REWORK_ROUNDS = 20

@@ -37,7 +37,7 @@ def test_running_instances_stay_on_their_version(engine, tmp_path):
     assert engine.instance(new_case)["data"]["deadline_days"] == 7
     # the old case still runs on version 1, restored from the database by a new engine
     engine.live.clear()
-    engine.definitions = type(engine.definitions)()
+    engine.compiled.clear()
     act(engine, "dept_yjj", old_case, "rectify", RECTIFY_REPORT)
     act(engine, "dispatcher", old_case, "verify", {"passed": True})
     assert engine.instance(old_case)["end_event"] == "end_archived"

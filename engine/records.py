@@ -1,0 +1,171 @@
+"""What the engine returns: one TypedDict per record, the shapes the web pages and the JSON
+API read. The API's documented models are generated from these (webui/api_models.py), so the
+two cannot drift apart. Times are ISO 8601 strings with their offset."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class StepResult(TypedDict):
+    """What a step did to its case."""
+
+    instance_id: int
+    status: str  # running | completed | error
+
+
+class TaskRecord(TypedDict):
+    """An open human task."""
+
+    id: str
+    instance_id: int
+    process_id: str
+    task_name: str  # the BPMN element id
+    title: str | None
+    queue: str  # the queue tab it is listed under
+    lane: str | None
+    form_key: str | None
+    assignee: str | None
+    created_at: str
+    due_at: str | None
+    overdue: bool
+
+
+class TaskDetail(TaskRecord):
+    """An open task with its form and the case data it is worked on."""
+
+    form: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class EscalatedTask(TaskRecord):
+    """A task that reached a supervising leader, with the grid it reached them through."""
+
+    grid: str
+    grid_name: str
+    grid_level: str | None
+    waiting_days: int
+
+
+class QueueCount(TypedDict):
+    queue: str
+    task_name: str
+    count: int
+
+
+class TaskCounts(TypedDict):
+    """The queue tabs' counts."""
+
+    all: int
+    mine: int
+    unclaimed: int
+    overdue: int
+    by_queue: list[QueueCount]
+
+
+class TimerRecord(TypedDict):
+    """A waiting timer of a case."""
+
+    task_name: str
+    title: str | None
+    fire_at: str
+
+
+class WaitingTimer(TimerRecord):
+    instance_id: int
+
+
+class HistoryEvent(TypedDict):
+    """One event of a case's audit chain."""
+
+    seq: int
+    at: str
+    actor: str | None
+    actor_name: str | None
+    action: str
+    task_id: str | None
+    task_name: str | None
+    title: str | None
+    changes: dict[str, Any] | None
+    comment: str | None
+
+
+class CaseSummary(TypedDict):
+    """A case as lists show it."""
+
+    id: int
+    process_id: str
+    status: str
+    end_event: str | None
+    created_by: str | None
+    created_at: str
+    updated_at: str
+    summary: dict[str, Any]  # the fields people recognise a case by
+    stage: NotRequired[list[str]]  # its open tasks' titles, or the end it closed at
+
+
+class CaseDetail(TypedDict):
+    """A case with its data, open tasks, waiting timers and whole history."""
+
+    id: int
+    process_id: str
+    version: int
+    status: str
+    end_event: str | None
+    error: str | None
+    data: dict[str, Any]
+    created_by: str | None
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    open_tasks: list[TaskRecord]
+    timers: list[TimerRecord]
+    history: list[HistoryEvent]
+
+
+class Diagram(TypedDict):
+    """A case's BPMN with the elements it completed and where it is now."""
+
+    xml: str | None
+    completed: list[str]
+    active: list[str]
+
+
+class ProcessRecord(TypedDict):
+    """The newest version of a deployed process."""
+
+    process_id: str
+    name: str | None
+    version: int
+    start_form: dict[str, Any] | None
+
+
+class NotificationRecord(TypedDict):
+    id: int
+    kind: str  # assignment, reminder, supervision, return, ...
+    text: str
+    instance_id: int | None
+    task_id: str | None
+    created_at: str
+    read: bool
+
+
+class Inbox(TypedDict):
+    unread: int
+    items: list[NotificationRecord]
+
+
+class FilterField(TypedDict):
+    """A queue filter: a case field, its title and its choices (value, title)."""
+
+    name: str
+    title: str
+    options: list[tuple[Any, str]]
+
+
+class SavedFilter(TypedDict):
+    """A queue filter a person saved under a name."""
+
+    id: int
+    name: str
+    query: str
