@@ -22,6 +22,7 @@ from .org import PUBLIC, Actor
 from .records import (
     CaseDetail,
     CaseSummary,
+    DeploymentRecord,
     Diagram,
     EscalatedTask,
     FilterField,
@@ -35,6 +36,7 @@ from .records import (
     TaskDetail,
     TaskRecord,
     TimerRecord,
+    VersionRecord,
     WaitingTimer,
 )
 from .tasks import TaskQuery
@@ -47,6 +49,7 @@ __all__ = [
     "Conflict",
     "DeployRefused",
     "DeployResult",
+    "DeploymentRecord",
     "Diagram",
     "Engine",
     "EngineError",
@@ -68,6 +71,7 @@ __all__ = [
     "TaskQuery",
     "TaskRecord",
     "TimerRecord",
+    "VersionRecord",
     "WaitingTimer",
     "WorkflowFailed",
 ]

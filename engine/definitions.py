@@ -152,6 +152,19 @@ def parse_xml(src: SourceFile) -> etree._ElementTree:
     return tree
 
 
+def translate_names(xml: str, table: dict[str, str]) -> str:
+    """The BPMN with each element's name in another language (`table`: text -> translation),
+    for a diagram shown to a reader of that language."""
+    if not table or not xml:
+        return xml
+    tree = parse_xml(SourceFile("diagram.bpmn", "bpmn", xml))  # the hardened parser
+    for element in tree.iter():
+        name = element.get("name") if isinstance(element.tag, str) else None
+        if name is not None and name in table:
+            element.set("name", table[name])
+    return etree.tostring(tree, encoding="unicode")
+
+
 # --- validation and compilation --------------------------------------------------------------
 
 

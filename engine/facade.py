@@ -27,7 +27,7 @@ from . import (
 from .calendar import WorkingCalendar, parse_calendar
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import CompiledProcess, compile_sources, read_sources
+from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
 from .deployments import CompiledProcesses, DeployResult
 from .errors import EngineError, Problem
 from .newest_files import NewestDeployedFile
@@ -35,6 +35,7 @@ from .org import Actor
 from .records import (
     CaseDetail,
     CaseSummary,
+    DeploymentRecord,
     Diagram,
     EscalatedTask,
     FilterField,
@@ -154,6 +155,11 @@ class Engine:
                 texts.expire()
         return result
 
+    def deployments(self) -> list[DeploymentRecord]:
+        """Every deployment, newest first: files, versions and the cases on each."""
+        with self.db.reading() as session:
+            return deployments.deployment_list(session)
+
     def processes(self) -> list[ProcessRecord]:
         """The latest version of every deployed process, with its start form."""
         with self.db.reading() as session:
@@ -189,13 +195,13 @@ class Engine:
         variable; `correlations` (key -> {property: value}) must match the case's own."""
         return self.runtime.send_message(name, payload, actor, instance_id, correlations or {})
 
-    def claim(self, task_id: str, actor: Actor) -> None:
-        """Take a task so that no one else of its groups works it."""
-        self.runtime.claim(task_id, actor)
+    def claim(self, task_id: str, actor: Actor) -> TaskRecord:
+        """Take a task so that no one else of its groups works it; the task as it is now."""
+        return self.runtime.claim(task_id, actor)
 
-    def release(self, task_id: str, actor: Actor) -> None:
-        """Give a claimed task back to its groups."""
-        self.runtime.release(task_id, actor)
+    def release(self, task_id: str, actor: Actor) -> TaskRecord:
+        """Give a claimed task back to its groups; the task as it is now."""
+        return self.runtime.release(task_id, actor)
 
     def hand_over(
         self, task_id: str, actor: Actor, to_username: str, comment: str | None = None
@@ -356,10 +362,14 @@ class Engine:
         with self.db.reading() as session:
             return cases.with_stages(session, [cases.summary(cases.get(session, instance_id))])[0]
 
-    def diagram(self, instance_id: int) -> Diagram:
-        """The case's BPMN with what it has completed and where it is now."""
+    def diagram(self, instance_id: int, language: str | None = None) -> Diagram:
+        """The case's BPMN with what it has completed and where it is now; with `language`,
+        its element names as the process's translations give them."""
         with self.db.reading() as session:
-            return cases.diagram(session, instance_id, self.compiled.by_id)
+            found = cases.diagram(session, instance_id, self.compiled.by_id)
+        if language and found["xml"]:
+            found["xml"] = translate_names(found["xml"], self.process_texts(language))
+        return found
 
     def case_schema(self, instance_id: int) -> dict[str, Any]:
         """Every field the case's forms define, for showing its data with their titles."""

@@ -2,9 +2,10 @@
 API read. The API's documented models are generated from these (webui/api_models.py), so the
 two cannot drift apart. Times are ISO 8601 strings with their offset."""
 
-from __future__ import annotations
+from typing import Any, NotRequired
 
-from typing import Any, NotRequired, TypedDict
+# typing_extensions: pydantic reads these on Python 3.11 only in its TypedDict (webui/api_models.py)
+from typing_extensions import TypedDict
 
 
 class StepResult(TypedDict):
@@ -129,6 +130,27 @@ class Diagram(TypedDict):
     xml: str | None
     completed: list[str]
     active: list[str]
+
+
+class VersionRecord(TypedDict):
+    """A process version of a deployment, with how many cases run on it."""
+
+    process_id: str
+    version: int
+    name: str | None
+    cases: int
+    running: int
+
+
+class DeploymentRecord(TypedDict):
+    """A deployment: its files, who deployed them when, the process versions it made."""
+
+    id: int
+    content_hash: str
+    deployed_at: str
+    deployed_by: str | None
+    files: list[str]
+    versions: list[VersionRecord]
 
 
 class ProcessRecord(TypedDict):

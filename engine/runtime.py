@@ -39,11 +39,11 @@ from .models import Instance, OpenTask
 from .notify import Notifier
 from .org import Actor
 from .projection import ProjectionWriter, Snapshot, snapshot
-from .records import StepResult
+from .records import StepResult, TaskRecord
 from .sandbox import Sandbox, SandboxEnvironment
 from .serialization import dump_state
 from .store import Database
-from .tasks import authorized_task, candidate_groups
+from .tasks import authorized_task, candidate_groups, task_view
 from .workflow import (
     EngineScriptEngine,
     case_data,
@@ -241,21 +241,23 @@ class Runtime:
 
     # --- who works a task -----------------------------------------------------------------
 
-    def claim(self, task_id: str, actor: Actor) -> None:
+    def claim(self, task_id: str, actor: Actor) -> TaskRecord:
         with self.command() as session:
             row = authorized_task(session, task_id, actor)
             if row.assignee and row.assignee != actor.username:
                 raise Conflict(f"task already claimed by {row.assignee}")
             row.assignee = actor.username
             self._record_on_task(session, row, actor, "claim")
+            return task_view(row, self.now())
 
-    def release(self, task_id: str, actor: Actor) -> None:
+    def release(self, task_id: str, actor: Actor) -> TaskRecord:
         with self.command() as session:
             row = authorized_task(session, task_id, actor)
             if row.assignee != actor.username:
                 raise Forbidden("only the person who claimed the task can release it")
             row.assignee = None
             self._record_on_task(session, row, actor, "release")
+            return task_view(row, self.now())
 
     def hand_over(self, task_id: str, actor: Actor, to_username: str, comment: str | None) -> None:
         with self.command() as session:

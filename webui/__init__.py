@@ -1,4 +1,8 @@
-"""The web layer: Flask app factory over the engine facade. No SpiffWorkflow here."""
+"""The web layer: Flask app factory over the engine facade. No SpiffWorkflow here.
+
+One blueprint per audience, each with its own templates folder (`templates/<blueprint>/`):
+auth, queue, tasks, report, cases, supervise, inbox, public, photos, admin, api.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from engine import Engine
+
+from .context import ENGINE_KEY
 
 LANGUAGES = ("zh", "en")  # the catalog is "zh": Babel reads "zh_CN" as zh_Hans_CN
 csrf = CSRFProtect()
@@ -40,14 +46,20 @@ def _local_secret(data_dir: Path) -> str:
 
 def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     """Build the Flask app around one Engine (built from config.yaml when not given)."""
+    from .admin import admin_blueprint
     from .api import api_blueprint, register_openapi
     from .auth import auth_blueprint, login_manager
+    from .cases import cases_blueprint
     from .deadlines import time_left
-    from .pages import pages_blueprint
+    from .inbox import inbox_blueprint
     from .photos import photos_blueprint
-    from .process_texts import pt
+    from .process_texts import process_text
     from .public import limiter, public_blueprint
+    from .queue import queue_blueprint
+    from .report import report_blueprint
     from .schema_form import form_value, local_time
+    from .supervise import supervise_blueprint
+    from .tasks import tasks_blueprint
 
     engine = engine or Engine()
     app = Flask(__name__)
@@ -61,20 +73,30 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         **settings,
     )
-    app.json.ensure_ascii = False
-    app.extensions["hazardflow.engine"] = engine
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # the default provider has it
+    app.extensions[ENGINE_KEY] = engine
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["form_value"] = form_value
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["time_left"] = time_left
-    app.jinja_env.filters["pt"] = pt  # a text of the process files, in the reader's language
+    # a text of the process files, in the reader's language
+    app.jinja_env.filters["process_text"] = process_text
     login_manager.init_app(app)
-    app.register_blueprint(auth_blueprint)
-    app.register_blueprint(pages_blueprint)
-    app.register_blueprint(photos_blueprint)
-    app.register_blueprint(public_blueprint)
+    for blueprint in (
+        auth_blueprint,
+        queue_blueprint,
+        tasks_blueprint,
+        report_blueprint,
+        cases_blueprint,
+        supervise_blueprint,
+        inbox_blueprint,
+        photos_blueprint,
+        public_blueprint,
+        admin_blueprint,
+    ):
+        app.register_blueprint(blueprint)
     limiter.init_app(app)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     csrf.exempt(api_blueprint)  # token-authenticated, no cookies: CSRF does not apply

@@ -63,7 +63,7 @@ def _safe_next(target: str | None) -> str:
     # Only paths on this site: never redirect a login to another host.
     if target and not urlsplit(target).netloc and target.startswith("/"):
         return target
-    return url_for("pages.home")
+    return url_for("queue.home")
 
 
 @auth_blueprint.route("/login", methods=["GET", "POST"])
@@ -77,7 +77,7 @@ def login():  # noqa: ANN201
             login_user(WebUser(engine.actor(form.username.data)))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong user name or password."), "error")
-    return render_template("login.html", form=form, demo=_demo_logins()), (
+    return render_template("auth/login.html", form=form, demo=_demo_logins()), (
         200 if request.method == "GET" else 401
     )
 

@@ -4,15 +4,15 @@ with its title and limit; the catalogs phrase it (zh: the engine's own words).""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask_babel import gettext as _
 
-from engine import FormInvalid
-from engine.errors import FieldError
+from engine import FieldError, FormInvalid
 
-from .process_texts import pt
+from .process_texts import process_text
 
-_PHRASES: dict[str, Callable[[dict], str]] = {
+_PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "required": lambda p: _("Please fill in “%(title)s”", **p),
     "type": lambda p: _("“%(title)s” is not in the right format", **p),
     "pattern": lambda p: _("“%(title)s” is not in the right format", **p),
@@ -36,10 +36,10 @@ _PHRASES: dict[str, Callable[[dict], str]] = {
 def field_message(reason: FieldError) -> str:
     phrase = _PHRASES.get(reason.code)
     if phrase is None:  # a form's own check message, or a text only the engine knows
-        return pt(reason.text)
+        return process_text(reason.text)
     params = dict(reason.params)
     if "title" in params:
-        params["title"] = pt(params["title"])
+        params["title"] = process_text(params["title"])
     return phrase(params)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, send_file
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, send_file
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine import Forbidden, NotFound
+
+from .context import current_actor, current_engine
 
 photos_blueprint = Blueprint("photos", __name__)
 
@@ -27,25 +30,25 @@ def _photo_fields(schema: dict[str, Any] | None, prefix: str = "") -> list[str]:
 
 def save_photos(schema: dict[str, Any] | None, files: MultiDict) -> dict[str, list[str]]:
     """Store each uploaded image of the form's photo fields; field name -> photo ids."""
-    engine = current_app.extensions["hazardflow.engine"]
+    engine = current_engine()
     stored: dict[str, list[str]] = {}
     for name in _photo_fields(schema):
         uploads: list[FileStorage] = [f for f in files.getlist(name + "__upload") if f.filename]
         for upload in uploads:
             stored.setdefault(name, []).append(
-                engine.store_photo(upload.read(), current_user.actor, field=name)
+                engine.store_photo(upload.read(), current_actor(), field=name)
             )
     return stored
 
 
 @photos_blueprint.get("/photos/<photo_id>")
 @login_required
-def photo(photo_id: str):  # noqa: ANN201
-    engine = current_app.extensions["hazardflow.engine"]
+def photo(photo_id: str) -> ResponseReturnValue:
+    engine = current_engine()
     if not photo_id.isalnum():
         abort(404)
     try:
-        path, content_type = engine.photo(photo_id, current_user.actor)
+        path, content_type = engine.photo(photo_id, current_actor())
     except NotFound:
         abort(404)
     except Forbidden:

@@ -2,35 +2,40 @@
 
 Form titles, task and queue names and the BPMN element names are data in `processes/`, written
 in Chinese; `processes/translations/<locale>.yaml` gives them in another language. The pages
-pass every such text through `pt` (and whole form schemas through `localized_schema`), so an
-English reader sees English wherever the process author provided it.
+pass every such text through `process_text` (a Jinja filter of the same name) and whole form
+schemas through `localized_schema`, so an English reader sees English wherever the process
+author provided it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask_babel import get_locale
-from lxml import etree
 
-from engine.definitions import SourceFile, parse_xml
 from engine.org import leader_group
 from engine.texts import translate_schema
 
+from .context import current_engine
 from .schema_form import Field, build_fields
 
 SOURCE_LANGUAGE = "zh"  # the language the process files are written in
 
 
+def reader_language() -> str | None:
+    """The reader's language when it is not the one the process files are written in."""
+    locale = get_locale()
+    language = locale.language if locale else SOURCE_LANGUAGE
+    return None if language == SOURCE_LANGUAGE else language
+
+
 def _table() -> dict[str, str]:
-    language = get_locale().language if get_locale() else SOURCE_LANGUAGE
-    if language == SOURCE_LANGUAGE:
-        return {}
-    return current_app.extensions["hazardflow.engine"].process_texts(language)
+    language = reader_language()
+    return current_engine().process_texts(language) if language else {}
 
 
-def pt(text: Any) -> Any:
+def process_text(text: Any) -> Any:
     """One text of the process files, translated when there is a translation."""
     if not isinstance(text, str) or not text:
         return text
@@ -43,26 +48,13 @@ def localized_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     return translate_schema(schema, _table())
 
 
-def localized_bpmn(xml: str) -> str:
-    """The diagram's element names in the reader's language."""
-    table = _table()
-    if not table or not xml:
-        return xml
-    tree = parse_xml(SourceFile("diagram.bpmn", "bpmn", xml))  # the hardened parser
-    for element in tree.iter():
-        name = element.get("name") if isinstance(element.tag, str) else None
-        if name in table:
-            element.set("name", table[name])
-    return etree.tostring(tree, encoding="unicode")
-
-
 def localized_fields(
     schema: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str] | None = None
 ) -> list[Field]:
     """The form's fields to render, with the titles in the reader's language and the
     organisation's grids as the choices of a grid field."""
     if "grids" not in g:  # a page may build several forms: read the organisation once
-        g.grids = current_app.extensions["hazardflow.engine"].grids()
+        g.grids = current_engine().grids()
     organisation = g.grids
     grids = [(grid["code"], f"{grid['name']} ({grid['code']})") for grid in organisation]
     leaders = [

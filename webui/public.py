@@ -66,7 +66,7 @@ def report():  # noqa: ANN201
             return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
     fields = localized_fields(schema, values, errors)
     return render_template(
-        "report.html",
+        "report/form.html",
         heading=_("Report a hazard"),
         hint=_(
             "Anyone may report a work-safety hazard here. You will get a case number to follow it."
@@ -89,4 +89,4 @@ def case(instance_id: int):  # noqa: ANN201
         "completed": _("closed"),
         "error": _("stopped with an error"),
     }.get(summary["status"], summary["status"])
-    return render_template("public_case.html", case=summary, state=state, code=code)
+    return render_template("public/case.html", case=summary, state=state, code=code)

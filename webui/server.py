@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from engine.config import Config
@@ -21,7 +22,7 @@ class HazardFlowServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # noqa: ANN201 - gunicorn's WSGI callable
+    def load(self) -> Flask:  # gunicorn's WSGI callable
         from engine import Engine
         from engine.sweeper import start_background
 

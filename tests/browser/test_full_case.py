@@ -54,7 +54,7 @@ class Person:
         self.page.wait_for_url(re.compile(r".*/tasks/.*"))
 
     def submit(self) -> None:
-        self.page.click("button[value=complete]")
+        self.page.click("form[action$='/complete'] button.primary")
         self.page.wait_for_load_state()
 
 
@@ -219,7 +219,7 @@ def test_a_leader_sees_what_was_escalated_and_gives_instructions(
     page.wait_for_url(re.compile(r".*/tasks/.*"))
     page.fill("textarea[name=instructions]", "三日内整改到位，每日报告进展")
     leader.shot("supervise")
-    page.click("button[value=complete]")
+    page.click("form[action$='/complete'] button.primary")
     page.wait_for_load_state()
     history = engine.history(case)
     assert history[-1]["action"] == "complete" and history[-1]["task_name"] == "supervise"

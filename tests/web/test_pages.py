@@ -73,8 +73,8 @@ def test_another_departments_task_is_403(server, engine):
     assert other.get(f"{server.url}/tasks/{task['id']}", timeout=10).status_code == 403
     page = other.get(f"{server.url}/queue", timeout=10)  # a token of their own session
     refused = other.post(
-        f"{server.url}/tasks/{task['id']}",
-        data={"action": "complete", "csrf_token": csrf(page.text)},
+        f"{server.url}/tasks/{task['id']}/complete",
+        data={"csrf_token": csrf(page.text)},
         timeout=10,
     )
     assert refused.status_code == 403
@@ -263,9 +263,8 @@ def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(
         and '<option value="dispatcher2">' in page.text
     )
     done = dispatcher.post(
-        f"{server.url}/tasks/{task['id']}",
+        f"{server.url}/tasks/{task['id']}/handover",
         data={
-            "action": "handover",
             "to": "dispatcher2",
             "comment": "我下午外出检查",
             "csrf_token": csrf(page.text),

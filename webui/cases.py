@@ -1,0 +1,43 @@
+"""A case's page (everyone who may see the case): its data, photos, timeline, pending
+deadlines and the BPMN diagram with where it stands."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from engine import NotFound
+
+from .context import current_actor, current_engine
+from .process_texts import localized_fields, reader_language
+
+cases_blueprint = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+def _may_view_or_abort(instance_id: int) -> None:
+    try:
+        allowed = current_engine().can_view(current_actor(), instance_id)
+    except NotFound:
+        abort(404)
+    if not allowed:
+        abort(403)
+
+
+@cases_blueprint.get("/<int:instance_id>")
+@login_required
+def case(instance_id: int) -> ResponseReturnValue:
+    _may_view_or_abort(instance_id)
+    engine = current_engine()
+    found = engine.instance(instance_id)
+    fields = localized_fields(engine.case_schema(instance_id), found["data"])
+    shown = [f for f in fields if f.value not in (None, "", [], {})]
+    by_name = {f.name: f for f in fields}
+    return render_template("cases/case.html", case=found, fields=shown, field_index=by_name)
+
+
+@cases_blueprint.get("/<int:instance_id>/diagram.json")
+@login_required
+def diagram(instance_id: int) -> ResponseReturnValue:
+    _may_view_or_abort(instance_id)
+    return jsonify(current_engine().diagram(instance_id, reader_language()))

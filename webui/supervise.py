@@ -1,0 +1,21 @@
+"""The supervising leaders' page (挂点领导): what was escalated to them, by grid level and
+age, to give instructions on (督办, 批示)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from .context import current_actor, current_engine
+
+supervise_blueprint = Blueprint("supervise", __name__)
+
+
+@supervise_blueprint.get("/supervision")
+@login_required
+def escalated() -> ResponseReturnValue:
+    engine = current_engine()
+    tasks = engine.escalated_to(current_actor())
+    cases = engine.instance_summaries([t["instance_id"] for t in tasks])
+    return render_template("supervise/escalated.html", tasks=tasks, cases=cases)

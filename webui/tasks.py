@@ -1,0 +1,151 @@
+"""Working a task (dispatchers, departments, leaders): the task page, rendered from its JSON
+Schema form, and one route per thing a person does with it: claim, release, hand over,
+save a draft, complete. A separate URL per action, so that no form field (a rectify form has
+its own `action` field) can turn one into another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine import Conflict, EngineError, Forbidden, FormInvalid, NotFound, TaskDetail
+
+from .context import current_actor, current_engine
+from .form_errors import field_messages
+from .photos import save_photos
+from .process_texts import localized_fields, process_text
+from .schema_form import Field, parse_submission
+
+tasks_blueprint = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _task_or_abort(task_id: str) -> TaskDetail:
+    try:
+        return current_engine().task(task_id, current_actor())
+    except Forbidden:
+        abort(403)
+    except (NotFound, Conflict):
+        abort(404)
+
+
+def _back(task_id: str) -> ResponseReturnValue:
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@tasks_blueprint.get("/<task_id>")
+@login_required
+def task(task_id: str) -> ResponseReturnValue:
+    found = _task_or_abort(task_id)
+    return _render(found, localized_fields(found["form"], found["data"]))
+
+
+def _render(
+    task: TaskDetail, fields: list[Field], comment: str = "", status: int = 200
+) -> ResponseReturnValue:
+    engine, actor = current_engine(), current_actor()
+    case = engine.instance(task["instance_id"])
+    colleagues = engine.display_names(engine.colleagues(task["id"], actor))
+    case_fields = localized_fields(engine.case_schema(task["instance_id"]), {})
+    return render_template(
+        "tasks/task.html",
+        task=task,
+        fields=fields,
+        case=case,
+        comment=comment,
+        colleagues=colleagues,
+        field_index={f.name: f for f in case_fields},
+        description=process_text((task["form"] or {}).get("description")),
+    ), status
+
+
+@tasks_blueprint.post("/<task_id>/claim")
+@login_required
+def claim(task_id: str) -> ResponseReturnValue:
+    _task_or_abort(task_id)
+    try:
+        current_engine().claim(task_id, current_actor())
+    except EngineError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("You took the task."), "ok")
+    return _back(task_id)
+
+
+@tasks_blueprint.post("/<task_id>/release")
+@login_required
+def release(task_id: str) -> ResponseReturnValue:
+    _task_or_abort(task_id)
+    try:
+        current_engine().release(task_id, current_actor())
+    except EngineError as exc:
+        flash(str(exc), "error")
+        return _back(task_id)
+    flash(_("The task is back in the group queue."), "ok")
+    return redirect(url_for("queue.queue"))
+
+
+@tasks_blueprint.post("/<task_id>/handover")
+@login_required
+def hand_over(task_id: str) -> ResponseReturnValue:
+    _task_or_abort(task_id)
+    to = request.form.get("to", "")
+    try:
+        current_engine().hand_over(
+            task_id, current_actor(), to, request.form.get("comment") or None
+        )
+    except FormInvalid as invalid:
+        flash("; ".join(field_messages(invalid).values()), "error")
+        return _back(task_id)
+    except EngineError as exc:
+        flash(str(exc), "error")
+        return _back(task_id)
+    flash(_("Handed over to %(name)s.", name=to), "ok")
+    return redirect(url_for("queue.queue"))
+
+
+@tasks_blueprint.post("/<task_id>/draft")
+@login_required
+def draft(task_id: str) -> ResponseReturnValue:
+    """Keep what is typed so far; the task stays as it is (not completed, not claimed)."""
+    found = _task_or_abort(task_id)
+    schema = found["form"]
+    try:
+        data = parse_submission(schema, request.form, save_photos(schema, request.files))
+        current_engine().save_draft(task_id, current_actor(), data)
+    except FormInvalid as invalid:
+        flash("; ".join(field_messages(invalid).values()), "error")
+    else:
+        flash(_("Draft saved: pick it up here later."), "ok")
+    return _back(task_id)
+
+
+@tasks_blueprint.post("/<task_id>/complete")
+@login_required
+def complete(task_id: str) -> ResponseReturnValue:
+    engine, actor = current_engine(), current_actor()
+    found = _task_or_abort(task_id)
+    schema = found["form"]
+    comment = (request.form.get("comment") or "").strip()
+    data: dict[str, Any] = parse_submission(schema, request.form)
+    try:
+        data = parse_submission(schema, request.form, save_photos(schema, request.files))
+        engine.complete(task_id, actor, data, comment or None)
+    except FormInvalid as invalid:
+        shown = {**found["data"], **data}
+        fields = localized_fields(schema, shown, field_messages(invalid))
+        flash(_("The form has errors: see the marked fields."), "error")
+        return _render(found, fields, comment, 422)
+    except Conflict:
+        flash(_("Someone else completed this task first."), "error")
+        return redirect(url_for("queue.queue"))
+    except EngineError as exc:
+        flash(str(exc), "error")
+        fields = localized_fields(schema, {**found["data"], **data})
+        return _render(found, fields, comment, 422)
+    engine.attach_photos(data, found["instance_id"], actor)
+    flash(_("Done: %(title)s.", title=process_text(found["title"])), "ok")
+    return redirect(url_for("queue.queue"))
