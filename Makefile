@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench conformance clean translations
+.PHONY: install run test lint format bench conformance clean translations migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
@@ -46,6 +47,11 @@ conformance: install
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o webui/translations/messages.pot webui
 	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations
+
+# After changing engine/models.py: a new Alembic revision, compared against a database at
+# the newest revision (make migration MESSAGE="what changed"); read it before committing.
+migration: install
+	$(BIN)/hazardflow --config config.yaml db revision -m "$(or $(MESSAGE),schema change)"
 
 clean:
 	rm -rf var/hazardflow.db* var/data .pytest_cache

@@ -207,7 +207,7 @@ def compile_sources(
                 parser.add_dmn_xml(tree.getroot(), filename=src.name)
         except ValidationException as exc:
             problems.append(_problem_from(exc, src.name))
-        except Exception as exc:  # noqa: BLE001 - the parser raises many kinds; all are refusals
+        except Exception as exc:  # the parser raises many kinds; all are refusals
             problems.append(Problem(src.name, None, f"{type(exc).__name__}: {exc}"))
     if problems:
         raise DeployRefused(problems)
@@ -229,7 +229,7 @@ def compile_sources(
         except RecursionError:
             problems.append(Problem(filename, process_id, "process too deep for SpiffWorkflow"))
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problems.append(Problem(filename, process_id, f"{type(exc).__name__}: {exc}"))
             continue
         process = CompiledProcess(
@@ -307,7 +307,7 @@ def _decision_warnings(parser: EngineParser) -> list[Problem]:
         try:
             dmn_parser.parse()
             tables = dmn_parser.decision.decisionTables
-        except Exception as exc:  # noqa: BLE001 - reported when a process calls it
+        except Exception as exc:  # reported when a process calls it
             found.append(Problem(dmn_parser.filename or "?", decision_id, str(exc), "warning"))
             continue
         for table in tables:
@@ -441,7 +441,7 @@ def _check_timer_literal(definition: Any, expression: str) -> str | None:
             TimerEventDefinition.parse_iso_duration(value)
         elif isinstance(definition, ClockTimeDate):
             TimerEventDefinition.parse_time_or_duration(value)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return f"invalid ISO 8601 timer value {value!r}"
     return None
 

@@ -50,7 +50,7 @@ from .records import (
     WaitingTimer,
 )
 from .runtime import Runtime
-from .store import Database
+from .store import Database, new_revision
 from .tasks import TaskQuery
 from .texts import TRANSLATIONS_DIR, parse_translations
 
@@ -95,7 +95,13 @@ class Engine:
         return self.runtime.now()
 
     def upgrade(self) -> None:
+        """Create or migrate the schema to the newest revision."""
         self.db.upgrade()
+
+    @staticmethod
+    def new_migration(message: str) -> Path:
+        """For developers: a new Alembic revision of what engine/models.py changed."""
+        return new_revision(message)
 
     def close(self) -> None:
         self.db.dispose()

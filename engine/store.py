@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -71,14 +76,45 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         from alembic import command
-        from alembic.config import Config as AlembicConfig
 
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_url"] = self.url
+        cfg = _alembic_config(self.url)
         with self.sa.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:
         self.sa.dispose()
+
+
+def _alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection_url"] = url
+    return cfg
+
+
+def new_revision(message: str) -> Path:
+    """A new Alembic revision with what `models.py` changed since the newest one, compared
+    against a scratch database at the newest revision (no real database is touched); named
+    like the others (0003_...). Read it before committing: autogenerate misses some changes."""
+    from alembic import command
+
+    versions = MIGRATIONS_DIR / "versions"
+    number = 1 + max((int(p.name[:4]) for p in versions.glob("[0-9]*.py")), default=0)
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Database(f"sqlite:///{scratch}/at-head.db")
+        try:
+            db.upgrade()
+            cfg = _alembic_config(db.url)
+            cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+            with db.sa.begin() as conn:
+                cfg.attributes["connection"] = conn
+                script = command.revision(
+                    cfg, message=message, autogenerate=True, rev_id=f"{number:04d}"
+                )
+        finally:
+            db.dispose()
+    scripts = script if isinstance(script, list) else [script]
+    return Path(scripts[0].path)

@@ -31,14 +31,14 @@ def sweep(engine: Engine) -> int:
     fired = 0
     try:
         fired = engine.fire_due_timers()
-    except Exception:  # noqa: BLE001 - the scheduler must keep running
+    except Exception:  # the scheduler must keep running
         log.exception("timer sweep failed")
     if fired:
         log.info("fired %d timer(s)", fired)
     if engine.config.mail_enabled:
         try:
             mailed = mailer.send_pending(engine)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("mail sweep failed")
         else:
             if mailed:

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -67,7 +68,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @auth_blueprint.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         engine = current_app.extensions["hazardflow.engine"]
@@ -106,13 +107,13 @@ def _demo_logins() -> dict | None:
 
 
 @auth_blueprint.post("/logout")
-def logout():  # noqa: ANN201
+def logout() -> ResponseReturnValue:
     logout_user()
     return redirect(url_for("auth.login"))
 
 
 @auth_blueprint.post("/lang/<code>")
-def set_language(code: str):  # noqa: ANN201
+def set_language(code: str) -> ResponseReturnValue:
     from . import LANGUAGES
 
     if code in LANGUAGES:

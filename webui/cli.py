@@ -46,6 +46,14 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database up to date: {engine.db.sa.url.render_as_string(hide_password=True)}")
 
 
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="what the schema change is")
+def db_revision(message: str) -> None:
+    """For developers: a new migration of what engine/models.py changed (read it before
+    committing it)."""
+    click.echo(f"new migration: {Engine.new_migration(message)}")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.pass_context

@@ -7,13 +7,14 @@ import hashlib
 import hmac
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from engine import FormInvalid, NotFound
-from engine.org import PUBLIC
+from engine import PUBLIC, FormInvalid, NotFound
 
+from .context import current_engine
 from .form_errors import field_messages
 from .process_texts import localized_fields
 from .schema_form import parse_submission
@@ -24,10 +25,6 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="m
 PUBLIC_FIELDS = ("grid", "unit", "category", "description", "location")
 
 
-def _engine():  # noqa: ANN202
-    return current_app.extensions["hazardflow.engine"]
-
-
 def lookup_code(case: int) -> str:
     """A code that proves the reporter's right to see the case state (no table needed)."""
     key = current_app.config["SECRET_KEY"].encode()
@@ -35,8 +32,8 @@ def lookup_code(case: int) -> str:
 
 
 def _public_schema() -> tuple[str, dict]:
-    process_id = _engine().config.public_report_process
-    process = next((p for p in _engine().processes() if p["process_id"] == process_id), None)
+    process_id = current_engine().config.public_report_process
+    process = next((p for p in current_engine().processes() if p["process_id"] == process_id), None)
     if process is None or not process["start_form"]:
         abort(404)
     schema = dict(process["start_form"])
@@ -46,12 +43,12 @@ def _public_schema() -> tuple[str, dict]:
 
 
 def _limit() -> str:
-    return _engine().config.public_report_limit
+    return current_engine().config.public_report_limit
 
 
 @public_blueprint.route("/report", methods=["GET", "POST"])
 @limiter.limit(_limit, methods=["POST"], error_message="too many reports from this address")
-def report():  # noqa: ANN201
+def report() -> ResponseReturnValue:
     process_id, schema = _public_schema()
     values: dict = {}
     errors: dict = {}
@@ -59,7 +56,7 @@ def report():  # noqa: ANN201
     if request.method == "POST":
         values = parse_submission(schema, request.form)
         try:
-            case = _engine().start(process_id, values, PUBLIC)
+            case = current_engine().start(process_id, values, PUBLIC)
         except FormInvalid as invalid:
             errors, status = field_messages(invalid), 422
         else:
@@ -76,12 +73,12 @@ def report():  # noqa: ANN201
 
 
 @public_blueprint.get("/cases/<int:instance_id>")
-def case(instance_id: int):  # noqa: ANN201
+def case(instance_id: int) -> ResponseReturnValue:
     code = request.args.get("code", "")
     if not hmac.compare_digest(code, lookup_code(instance_id)):
         abort(404)  # the same answer for a wrong code and a missing case
     try:
-        summary = _engine().instance_summary(instance_id)
+        summary = current_engine().instance_summary(instance_id)
     except NotFound:
         abort(404)
     state = {

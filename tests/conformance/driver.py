@@ -472,7 +472,7 @@ class PlainSide:
                 self.workflow.do_engine_steps(did_complete_task=self._counted)
         except BudgetExceeded:
             raise
-        except Exception as exc:  # noqa: BLE001 - anything the process does wrong
+        except Exception as exc:  # anything the process does wrong
             raise Failed(f"{type(exc).__name__}: {exc}") from exc
 
     def start(self, data: dict[str, Any]) -> None:
@@ -484,14 +484,14 @@ class PlainSide:
                 parser.add_dmn_file(str(path))
             spec = parser.get_spec(self.case.process_id)
             subprocess_specs = parser.get_subprocess_specs(self.case.process_id)
-        except Exception as exc:  # noqa: BLE001 - every parser error is a refusal
+        except Exception as exc:  # every parser error is a refusal
             raise Refused(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
         self.deadline = time.monotonic() + self.limits.max_seconds
         try:
             self.workflow = BpmnWorkflow(spec, subprocess_specs)
             for task in self.workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from exc
         self._steps()
 
@@ -513,7 +513,7 @@ class PlainSide:
         try:
             with plain_clock(self.clock):
                 task.run()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from exc
         self._steps()
 
@@ -522,7 +522,7 @@ class PlainSide:
         try:
             with plain_clock(self.clock):
                 self.workflow.send_event(BpmnEvent(definition, payload, correlations))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from exc
         self._steps()
 
@@ -531,7 +531,7 @@ class PlainSide:
         try:
             with plain_clock(self.clock):
                 self.workflow.refresh_timers()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise Failed(f"{type(exc).__name__}: {exc}") from exc
         self._steps()
 
@@ -786,7 +786,7 @@ def drive(side: Any, scenario: Scenario, limits: Limits) -> Outcome:
             outcome.status, outcome.error = "failed", str(exc)
         except EngineError as exc:
             outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # noqa: BLE001 - a crash is itself the finding
+        except Exception as exc:  # a crash is itself the finding
             outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
             outcome.crashed = side.name == "engine"
         side.outcome(outcome)

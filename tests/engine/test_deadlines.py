@@ -65,7 +65,7 @@ def test_a_timer_firing_during_a_completion_fails_nobody(engine, make_engine, cl
         barrier.wait()
         try:
             other.fire_due_timers()
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+        except Exception as exc:  # collected for the assertion
             errors.append(exc)
 
     def complete_all() -> None:
@@ -73,7 +73,7 @@ def test_a_timer_firing_during_a_completion_fails_nobody(engine, make_engine, cl
         for task in tasks:
             try:
                 engine.complete(task, engine.actor("dept_yjj"), RECTIFY_REPORT)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=sweep), threading.Thread(target=complete_all)]

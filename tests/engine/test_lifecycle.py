@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine import Forbidden, FormInvalid
+from engine.clock import parse_iso
 from engine.tasks import TaskQuery
+from tests.conftest import T0
 from tests.helpers import (
     MAJOR_PLAN,
     MEMBER,
@@ -38,7 +40,10 @@ def test_happy_path_to_archive_with_history_and_audit(engine):
     )
     act(engine, "dept_yjj", case, "receive", {"decision": "accept"})
     rectify = open_task(engine, "dept_yjj", case, "rectify")
-    assert rectify["due_at"] == engine.instance(case)["data"]["deadline"] or rectify["due_at"]
+    # the rectify task is due at the deadline the dispatch step set: its working days from now
+    deadline = parse_iso(engine.instance(case)["data"]["deadline"])
+    assert parse_iso(rectify["due_at"]) == deadline
+    assert deadline == engine.working_calendar().add_working_days(T0, data["deadline_days"])
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
     act(engine, "dispatcher", case, "verify", {"passed": True})
 

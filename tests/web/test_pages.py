@@ -1,15 +1,17 @@
-"""The pages over real HTTP: sign-in, CSRF, field errors, permissions, escaping, counts."""
+"""The pages through Flask's in-process client (the same WSGI app the server runs): sign-in,
+CSRF, field errors, permissions, escaping, counts. What needs a real server process is in
+test_api.py and tests/browser."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
-import requests
+from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.helpers import MEMBER, REPORT, accept, act, open_task, report, to_rectify
+from webui import create_app
 
-pytestmark = pytest.mark.slow
 PASSWORD = "hazard2026"
 SCRIPT = "<script>alert('x')</script>"
 
@@ -18,40 +20,35 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def signed_in(server, username: str, language: str = "zh-CN") -> requests.Session:
-    browser = requests.Session()
-    browser.headers["Accept-Language"] = language
-    page = browser.get(server.url + "/login", timeout=10)
+def signed_in(app: Flask, username: str, language: str = "zh-CN") -> FlaskClient:
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    page = browser.get("/login")
     done = browser.post(
-        server.url + "/login",
+        "/login",
         data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
-        allow_redirects=False,
-        timeout=10,
     )
     assert done.status_code == 302, done.text
     return browser
 
 
-def test_sign_in_needs_the_right_password_and_a_csrf_token(server):
-    browser = requests.Session()
-    page = browser.get(server.url + "/login", timeout=10)
+def test_sign_in_needs_the_right_password_and_a_csrf_token(app):
+    browser = app.test_client()
+    page = browser.get("/login")
     assert "登录" in page.text  # Chinese first
-    no_token = browser.post(
-        server.url + "/login", data={"username": "dispatcher", "password": PASSWORD}, timeout=10
-    )
+    no_token = browser.post("/login", data={"username": "dispatcher", "password": PASSWORD})
     assert no_token.status_code == 400
     wrong = browser.post(
-        server.url + "/login",
+        "/login",
         data={"username": "dispatcher", "password": "nope", "csrf_token": csrf(page.text)},
-        timeout=10,
     )
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
-    assert browser.get(server.url + "/queue", allow_redirects=False, timeout=10).status_code == 302
+    assert browser.get("/queue").status_code == 302
 
 
-def test_incomplete_form_shows_chinese_errors_and_keeps_input(server):
-    member = signed_in(server, MEMBER)
-    page = member.get(server.url + "/report/hazard_handling", timeout=10)
+def test_incomplete_form_shows_chinese_errors_and_keeps_input(app):
+    member = signed_in(app, MEMBER)
+    page = member.get("/report/hazard_handling")
     typed = {
         "grid": "ap-d1-t1-v1",
         "unit": "",
@@ -59,29 +56,28 @@ def test_incomplete_form_shows_chinese_errors_and_keeps_input(server):
         "description": "库房堆放烟花",
         "csrf_token": csrf(page.text),
     }
-    refused = member.post(server.url + "/report/hazard_handling", data=typed, timeout=10)
+    refused = member.post("/report/hazard_handling", data=typed)
     assert refused.status_code == 422
     assert "请填写「生产经营单位」" in refused.text
     assert "库房堆放烟花" in refused.text  # what was typed is still there
     assert re.search(r'<option value="fireworks" selected>', refused.text)
 
 
-def test_another_departments_task_is_403(server, engine):
+def test_another_departments_task_is_403(app, engine):
     case = to_rectify(engine)
     task = open_task(engine, "dept_yjj", case, "rectify")
-    other = signed_in(server, "dept_zjj")
-    assert other.get(f"{server.url}/tasks/{task['id']}", timeout=10).status_code == 403
-    page = other.get(f"{server.url}/queue", timeout=10)  # a token of their own session
+    other = signed_in(app, "dept_zjj")
+    assert other.get(f"/tasks/{task['id']}").status_code == 403
+    page = other.get("/queue")  # a token of their own session
     refused = other.post(
-        f"{server.url}/tasks/{task['id']}/complete",
+        f"/tasks/{task['id']}/complete",
         data={"csrf_token": csrf(page.text)},
-        timeout=10,
     )
     assert refused.status_code == 403
-    assert other.get(f"{server.url}/cases/{case}", timeout=10).status_code == 403
+    assert other.get(f"/cases/{case}").status_code == 403
 
 
-def test_script_in_a_report_is_shown_as_text_everywhere(server, engine):
+def test_script_in_a_report_is_shown_as_text_everywhere(app, engine):
     case = report(engine, unit=SCRIPT, description=SCRIPT)
     act(
         engine,
@@ -92,25 +88,22 @@ def test_script_in_a_report_is_shown_as_text_everywhere(server, engine):
         comment=SCRIPT,
     )
     act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
-    dept = signed_in(server, "dept_yjj")
-    dispatcher = signed_in(server, "dispatcher")
+    dept = signed_in(app, "dept_yjj")
+    member = signed_in(app, MEMBER)
     pages = [
-        dept.get(server.url + "/queue", timeout=10),
-        dept.get(f"{server.url}/cases/{case}", timeout=10),
-        dept.get(server.url + "/inbox", timeout=10),  # the assignment names the unit
-        dept.get(
-            f"{server.url}/tasks/{open_task(engine, 'dept_yjj', case, 'receive')['id']}", timeout=10
-        ),
-        dispatcher.get(server.url + "/my-reports", timeout=10),
+        dept.get("/queue"),
+        dept.get(f"/cases/{case}"),
+        dept.get("/inbox"),  # the assignment names the unit
+        dept.get(f"/tasks/{open_task(engine, 'dept_yjj', case, 'receive')['id']}"),
+        member.get("/my-reports"),  # the reporter's list of cases
     ]
-    for page in pages[:4]:
+    for page in pages:
         assert page.status_code == 200
         assert SCRIPT not in page.text, page.url
-    assert "&lt;script&gt;" in pages[0].text and "&lt;script&gt;" in pages[1].text
-    assert "&lt;script&gt;" in pages[2].text
+        assert "&lt;script&gt;" in page.text, page.url  # shown, as text
 
 
-def test_queue_counts_equal_the_rows_shown(server, engine):
+def test_queue_counts_equal_the_rows_shown(app, engine):
     for _ in range(3):
         report(engine)
     to_rectify(engine)
@@ -121,23 +114,23 @@ def test_queue_counts_equal_the_rows_shown(server, engine):
     engine.claim(
         open_task(engine, "dispatcher", returned, "dispatch")["id"], engine.actor("dispatcher")
     )
-    dispatcher = signed_in(server, "dispatcher")
-    counts = dispatcher.get(server.url + "/queue/counts", timeout=10).json()
+    dispatcher = signed_in(app, "dispatcher")
+    counts = dispatcher.get("/queue/counts").get_json()
     tabs = ("all", "mine", "unclaimed", "overdue", "queue:待分类", "queue:部门退回")
     for tab in tabs:
-        page = dispatcher.get(server.url + "/queue", params={"tab": tab}, timeout=10)
+        page = dispatcher.get("/queue", query_string={"tab": tab})
         rows = len(re.findall(r"<tr class=", page.text))
         assert rows == counts.get(tab, 0), (tab, rows, counts)
     assert counts["queue:待分类"] == 3 and counts["queue:部门退回"] == 1 and counts["mine"] == 1
     assert "queue:待派遣" not in counts  # a returned case is not a first dispatch
     # the tabs read in the order a case goes: triage before dispatch before verification
-    page = dispatcher.get(server.url + "/queue", timeout=10).text
+    page = dispatcher.get("/queue").text
     assert page.index("待分类") < page.index("部门退回")
 
 
-def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(server, engine):
-    public = requests.Session()
-    form = public.get(server.url + "/public/report", timeout=10)
+def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(app, engine):
+    public = app.test_client()
+    form = public.get("/public/report")
     assert form.status_code == 200 and "photos" not in form.text  # a minimal form
     data = {
         "grid": "ap-d2-t1-v1",
@@ -146,38 +139,31 @@ def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(server, en
         "description": "卸油区无静电接地",
         "csrf_token": csrf(form.text),
     }
-    no_token = requests.post(
-        server.url + "/public/report", data={**data, "csrf_token": ""}, timeout=10
-    )
+    no_token = app.test_client().post("/public/report", data={**data, "csrf_token": ""})
     assert no_token.status_code == 400
-    done = public.post(server.url + "/public/report", data=data, allow_redirects=False, timeout=10)
+    done = public.post("/public/report", data=data)
     assert done.status_code == 302
     lookup = done.headers["Location"]
     case = int(re.search(r"/public/cases/(\d+)", lookup).group(1))
-    state = public.get(server.url + lookup if lookup.startswith("/") else lookup, timeout=10)
+    state = public.get(lookup)
     assert state.status_code == 200 and "办理中" in state.text
-    assert public.get(f"{server.url}/public/cases/{case}?code=wrong", timeout=10).status_code == 404
+    assert public.get(f"/public/cases/{case}?code=wrong").status_code == 404
     assert open_task(engine, "dispatcher", case, "classify")  # the dispatcher's triage queue
-    statuses = [
-        public.post(
-            server.url + "/public/report", data=data, allow_redirects=False, timeout=10
-        ).status_code
-        for _ in range(5)
-    ]
+    statuses = [public.post("/public/report", data=data).status_code for _ in range(5)]
     assert statuses[:4] == [302] * 4 and statuses[4] == 429  # 5 per hour per address
 
 
-def test_filters_narrow_list_and_counts_alike_and_views_are_saved(server, engine):
+def test_filters_narrow_list_and_counts_alike_and_views_are_saved(app, engine):
     from tests.helpers import report as report_case
 
     report_case(engine)  # ap-d1-t1-v1, hazardous chemicals
     report_case(engine, grid="ap-d2-t1-v1", category="fireworks")
     report_case(engine, grid="ap-d2-t2-v1", category="fireworks")
-    dispatcher = signed_in(server, "dispatcher")
+    dispatcher = signed_in(app, "dispatcher")
 
     def rows_and_count(**params):
-        page = dispatcher.get(server.url + "/queue", params=params, timeout=10)
-        counts = dispatcher.get(server.url + "/queue/counts", params=params, timeout=10).json()
+        page = dispatcher.get("/queue", query_string=params)
+        counts = dispatcher.get("/queue/counts", query_string=params).get_json()
         return len(re.findall(r"<tr class=", page.text)), counts["all"], page
 
     assert rows_and_count()[:2] == (3, 3)
@@ -187,15 +173,15 @@ def test_filters_narrow_list_and_counts_alike_and_views_are_saved(server, engine
     assert rows_and_count(created_from="2099-01-01")[:2] == (0, 0)
     _, _, page = rows_and_count(grid="ap-d2")
     saved = dispatcher.post(
-        server.url + "/queue/views",
+        "/queue/views",
         data={"name": "西山县", "query": "grid=ap-d2", "csrf_token": csrf(page.text)},
-        timeout=10,
+        follow_redirects=True,
     )
     assert saved.status_code == 200 and "西山县" in saved.text
-    assert 'href="/queue?grid=ap-d2"' in dispatcher.get(server.url + "/queue", timeout=10).text
+    assert 'href="/queue?grid=ap-d2"' in dispatcher.get("/queue").text
 
 
-def test_a_leader_sees_what_was_escalated_to_them(server, engine, clock):
+def test_a_leader_sees_what_was_escalated_to_them(app, engine, clock):
     from datetime import timedelta
 
     from engine.clock import parse_iso
@@ -204,102 +190,98 @@ def test_a_leader_sees_what_was_escalated_to_them(server, engine, clock):
     deadline = parse_iso(engine.instance(case)["data"]["deadline"])
     clock.set(deadline + timedelta(minutes=1))
     engine.fire_due_timers()
-    village_leader = signed_in(server, "leader_ap_d1_t1_v1")
-    page = village_leader.get(server.url + "/supervision", timeout=10)
+    village_leader = signed_in(app, "leader_ap_d1_t1_v1")
+    page = village_leader.get("/supervision")
     assert page.status_code == 200 and f"#{case}" in page.text
     assert "南门社区" in page.text and "村社区" in page.text  # the grid and its level
-    town_leader = signed_in(server, "leader_ap_d1_t1")
-    assert f"#{case}" not in town_leader.get(server.url + "/supervision", timeout=10).text
-    dispatcher = signed_in(server, "dispatcher")
-    assert "/supervision" not in dispatcher.get(server.url + "/queue", timeout=10).text
+    town_leader = signed_in(app, "leader_ap_d1_t1")
+    assert f"#{case}" not in town_leader.get("/supervision").text
+    dispatcher = signed_in(app, "dispatcher")
+    assert "/supervision" not in dispatcher.get("/queue").text
 
 
-def test_sign_in_page_shows_demo_logins_only_while_the_demo_password_works(server, engine):
+def test_sign_in_page_shows_demo_logins_only_while_the_demo_password_works(app, engine):
     from werkzeug.security import generate_password_hash
 
     from engine.models import User
 
-    assert "演示账号" in requests.get(server.url + "/login", timeout=10).text
+    assert "演示账号" in app.test_client().get("/login").text
     with engine.db.transaction() as session:
         session.get(User, "dispatcher").password_hash = generate_password_hash("changed")
-    server.stop()
-    server.start()  # checked once per process
-    assert "演示账号" not in requests.get(server.url + "/login", timeout=10).text
+    restarted = create_app(engine)  # checked once per process: a new one
+    assert "演示账号" not in restarted.test_client().get("/login").text
 
 
-def test_english_readers_see_the_process_texts_in_english(server, engine):
+def test_english_readers_see_the_process_texts_in_english(app, engine):
     case = report(engine)
     accept(engine, case)
     act(engine, "dispatcher", case, "dispatch", {"department": "yjj", "deadline_days": 5})
     act(engine, "dept_yjj", case, "receive", {"decision": "return", "reason": "不属本部门"})
-    member = signed_in(server, MEMBER, language="en")
-    page = member.get(server.url + "/report/hazard_handling", timeout=10)
+    member = signed_in(app, MEMBER, language="en")
+    page = member.get("/report/hazard_handling")
     assert "Report a hazard" in page.text and "Business unit" in page.text
     refused = member.post(
-        server.url + "/report/hazard_handling",
+        "/report/hazard_handling",
         data={"grid": "ap-d1-t1-v1", "category": "fireworks", "csrf_token": csrf(page.text)},
-        timeout=10,
     )
     assert refused.status_code == 422
     assert "Please fill in “Business unit”" in refused.text
     assert "请填写" not in refused.text
-    dispatcher = signed_in(server, "dispatcher", language="en")
-    queue = dispatcher.get(server.url + "/queue", timeout=10).text
+    dispatcher = signed_in(app, "dispatcher", language="en")
+    queue = dispatcher.get("/queue").text
     assert "Returned by departments <span" in queue and "部门退回 <span" not in queue
-    case_page = dispatcher.get(f"{server.url}/cases/{case}", timeout=10).text
+    case_page = dispatcher.get(f"/cases/{case}").text
     assert "Reason for return" in case_page and "Classify and grade" in case_page
-    diagram = dispatcher.get(f"{server.url}/cases/{case}/diagram.json", timeout=10).json()
+    diagram = dispatcher.get(f"/cases/{case}/diagram.json").get_json()
     assert 'name="Classify and grade"' in diagram["xml"] and 'name="分类定级"' not in diagram["xml"]
 
 
-def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(server, engine):
+def test_a_task_is_handed_to_a_colleague_from_its_page_and_the_timeline_says_so(app, engine):
     case = report(engine)
     task = open_task(engine, "dispatcher", case, "classify")
-    dispatcher = signed_in(server, "dispatcher")
-    page = dispatcher.get(f"{server.url}/tasks/{task['id']}", timeout=10)
+    dispatcher = signed_in(app, "dispatcher")
+    page = dispatcher.get(f"/tasks/{task['id']}")
     assert "安委办调度员（二） (dispatcher2)" in page.text  # colleagues of the same group, by name
     assert (
         '<option value="dispatcher">' not in page.text
         and '<option value="dispatcher2">' in page.text
     )
     done = dispatcher.post(
-        f"{server.url}/tasks/{task['id']}/handover",
+        f"/tasks/{task['id']}/handover",
         data={
             "to": "dispatcher2",
             "comment": "我下午外出检查",
             "csrf_token": csrf(page.text),
         },
-        allow_redirects=False,
-        timeout=10,
     )
     assert done.status_code == 302
     assert engine.task(task["id"], engine.actor("dispatcher2"))["assignee"] == "dispatcher2"
-    timeline = signed_in(server, "dispatcher2").get(f"{server.url}/cases/{case}", timeout=10)
+    timeline = signed_in(app, "dispatcher2").get(f"/cases/{case}")
     assert "我下午外出检查" in timeline.text
 
 
-def test_my_reports_say_where_each_case_is(server, engine):
+def test_my_reports_say_where_each_case_is(app, engine):
     from tests.helpers import close_invalid
 
     waiting = report(engine)
     closed = report(engine)
     close_invalid(engine, closed)
-    member = signed_in(server, MEMBER)
-    page = member.get(server.url + "/my-reports", timeout=10).text
+    member = signed_in(app, MEMBER)
+    page = member.get("/my-reports").text
     rows = {int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a>(.*?)</li>', page, re.S)}
     assert "分类定级" in rows[waiting] and "办理中" in rows[waiting]
     assert "无效结案" in rows[closed] and "已结案" in rows[closed]
-    case_page = member.get(f"{server.url}/cases/{waiting}", timeout=10).text
+    case_page = member.get(f"/cases/{waiting}").text
     assert "南门社区 (ap-d1-t1-v1)" in case_page  # the grid by its name, not only its code
 
 
-def test_deadlines_read_as_time_left_and_turn_red_when_passed(server, engine, clock):
+def test_deadlines_read_as_time_left_and_turn_red_when_passed(app, engine, clock):
     from datetime import UTC, datetime
 
     late = to_rectify(engine)  # dispatched in March 2026: long overdue by the server's clock
     clock.set(datetime.now(UTC))
     in_time = to_rectify(engine)
-    page = signed_in(server, "dept_yjj").get(server.url + "/queue", timeout=10).text
+    page = signed_in(app, "dept_yjj").get("/queue").text
     rows = {
         int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a></td>(.*?)</tr>', page, re.S)
     }
@@ -307,8 +289,8 @@ def test_deadlines_read_as_time_left_and_turn_red_when_passed(server, engine, cl
     assert re.search(r'class=""[^>]*>剩余 \d+', rows[in_time])
 
 
-def test_a_supervising_leader_is_shown_by_name_not_by_group_key(server, engine):
+def test_a_supervising_leader_is_shown_by_name_not_by_group_key(app, engine):
     case = report(engine)
     accept(engine, case, grade="major")
-    page = signed_in(server, "dispatcher").get(f"{server.url}/cases/{case}", timeout=10).text
+    page = signed_in(app, "dispatcher").get(f"/cases/{case}").text
     assert "刘志强 (南门社区)" in page and "leader:ap-d1-t1-v1" not in page
