@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .models import Draft
+from .records import DraftRecord
 
 
 def save(
@@ -21,6 +22,8 @@ def save(
         draft.data, draft.saved_at = data, now
 
 
-def get(session: Session, task_id: str, username: str) -> dict[str, Any] | None:
+def get(session: Session, task_id: str, username: str) -> DraftRecord | None:
     draft = session.get(Draft, (task_id, username))
-    return dict(draft.data) if draft else None
+    if draft is None:
+        return None
+    return {"data": dict(draft.data), "saved_at": draft.saved_at.isoformat()}

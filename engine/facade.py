@@ -37,6 +37,7 @@ from .records import (
     CaseSummary,
     DeploymentRecord,
     Diagram,
+    DraftRecord,
     EscalatedTask,
     FilterField,
     HistoryEvent,
@@ -230,7 +231,8 @@ class Engine:
             tasks.authorized_task(session, task_id, actor)
             drafts.save(session, task_id, actor.username, data, self.now())
 
-    def draft(self, task_id: str, actor: Actor) -> dict[str, Any] | None:
+    def draft(self, task_id: str, actor: Actor) -> DraftRecord | None:
+        """This person's saved draft of the task's form, if any."""
         with self.db.reading() as session:
             return drafts.get(session, task_id, actor.username)
 

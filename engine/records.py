@@ -8,6 +8,13 @@ from typing import Any, NotRequired
 from typing_extensions import TypedDict
 
 
+class DraftRecord(TypedDict):
+    """A half-filled task form someone saved, to pick up later."""
+
+    data: dict[str, Any]
+    saved_at: str
+
+
 class StepResult(TypedDict):
     """What a step did to its case."""
 

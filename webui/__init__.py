@@ -57,7 +57,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .public import limiter, public_blueprint
     from .queue import queue_blueprint
     from .report import report_blueprint
-    from .schema_form import form_value, local_time
+    from .schema_form import form_value, local_time, readonly_values
     from .supervise import supervise_blueprint
     from .tasks import tasks_blueprint
 
@@ -80,6 +80,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["form_value"] = form_value
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["readonly_values"] = readonly_values
     app.jinja_env.filters["time_left"] = time_left
     # a text of the process files, in the reader's language
     app.jinja_env.filters["process_text"] = process_text

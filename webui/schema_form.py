@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
 
@@ -28,6 +29,10 @@ class Field:
     value: Any = None
     error: str | None = None
     children: list[Field] = field(default_factory=list)
+    # The `if` schemas of the form's if/then rules that require this field: it is shown
+    # only while one of them holds (see `shown_when`), and hidden fields are not sent.
+    show_when: list[dict[str, Any]] = field(default_factory=list)
+    hidden: bool = False
 
     @property
     def display(self) -> str:
@@ -46,6 +51,11 @@ class Field:
         if self.kind == "datetime":
             return local_time(str(value))
         return str(value)
+
+
+def readonly_values(fields: list[Field]) -> dict[str, Any]:
+    """The values of a form's read-only fields, for the browser to test if/then rules on."""
+    return {f.name: f.value for f in fields if f.readonly and f.value is not None}
 
 
 def form_value(value: Any) -> str:
@@ -84,6 +94,31 @@ def _kind(prop: dict[str, Any]) -> str:
     return "textarea" if widget == "textarea" else "text"
 
 
+def shown_when(schema: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Field name -> the `if` schemas under which the form asks for it: a writable field
+    that only if/then rules require (the extension fields when an extension is asked for,
+    the 五到位 plan for a major hazard) applies only while one of their `if`s holds. A field
+    with `"x-ui": {"always": true}` is always shown (an opinion optional otherwise)."""
+    always = set(schema.get("required") or [])
+    props = schema.get("properties") or {}
+    rules = [schema, *(schema.get("allOf") or [])]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        condition, then = rule.get("if"), rule.get("then")
+        if not isinstance(condition, dict) or not isinstance(then, dict):
+            continue
+        for name in then.get("required") or []:
+            prop = props.get(name) or {}
+            if name in always or prop.get("readOnly") or (prop.get("x-ui") or {}).get("always"):
+                continue
+            found.setdefault(name, []).append(condition)
+    return found
+
+
+def _applies(conditions: list[dict[str, Any]], values: dict[str, Any]) -> bool:
+    return not conditions or any(Draft202012Validator(c).is_valid(values) for c in conditions)
+
+
 def build_fields(
     schema: dict[str, Any] | None,
     values: dict[str, Any],
@@ -91,13 +126,16 @@ def build_fields(
     prefix: str = "",
     grids: list[tuple[str, str]] | None = None,
     leaders: list[tuple[str, str]] | None = None,
+    readonly: bool = False,
 ) -> list[Field]:
     """`grids`: (code, label) of the organisation's grids, the choices of a grid field;
-    `leaders`: (group key, label) of their supervising leaders, for a leader field."""
+    `leaders`: (group key, label) of their supervising leaders, for a leader field;
+    `readonly`: the fields belong to a read-only object (its parts are read-only too)."""
     if not schema:
         return []
     errors = errors or {}
     required = set(schema.get("required") or [])
+    conditional = shown_when(schema)
     result = []
     for name, prop in (schema.get("properties") or {}).items():
         path = prefix + name
@@ -109,18 +147,27 @@ def build_fields(
             widget=(prop.get("x-ui") or {}).get("widget"),
             description=prop.get("description"),
             required=name in required,
-            readonly=bool(prop.get("readOnly")),
+            readonly=readonly or bool(prop.get("readOnly")),
             options=_options(prop)
             or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else [])
             or (list(grids or []) if kind == "grid" else [])
             or (list(leaders or []) if kind == "leader" else []),
             value=(values or {}).get(name),
             error=errors.get(path),
+            show_when=conditional.get(name, []),
         )
+        f.hidden = not _applies(f.show_when, values or {})
+        f.required = f.required or bool(f.show_when)  # required whenever it is shown
         if kind == "group":
             nested = f.value if isinstance(f.value, dict) else {}
             f.children = build_fields(
-                prop, nested, errors, prefix=path + ".", grids=grids, leaders=leaders
+                prop,
+                nested,
+                errors,
+                prefix=path + ".",
+                grids=grids,
+                leaders=leaders,
+                readonly=f.readonly,
             )
         result.append(f)
     return result

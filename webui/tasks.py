@@ -12,7 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import Conflict, EngineError, Forbidden, FormInvalid, NotFound, TaskDetail
+from engine import (
+    Conflict,
+    DraftRecord,
+    EngineError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    TaskDetail,
+)
 
 from .context import current_actor, current_engine
 from .form_errors import field_messages
@@ -39,12 +47,19 @@ def _back(task_id: str) -> ResponseReturnValue:
 @tasks_blueprint.get("/<task_id>")
 @login_required
 def task(task_id: str) -> ResponseReturnValue:
+    """The task's form; filled from this person's draft when they saved one."""
     found = _task_or_abort(task_id)
-    return _render(found, localized_fields(found["form"], found["data"]))
+    draft = current_engine().draft(task_id, current_actor())
+    values = {**found["data"], **draft["data"]} if draft else found["data"]
+    return _render(found, localized_fields(found["form"], values), draft=draft)
 
 
 def _render(
-    task: TaskDetail, fields: list[Field], comment: str = "", status: int = 200
+    task: TaskDetail,
+    fields: list[Field],
+    comment: str = "",
+    status: int = 200,
+    draft: DraftRecord | None = None,
 ) -> ResponseReturnValue:
     engine, actor = current_engine(), current_actor()
     case = engine.instance(task["instance_id"])
@@ -56,6 +71,7 @@ def _render(
         fields=fields,
         case=case,
         comment=comment,
+        draft=draft,
         colleagues=colleagues,
         field_index={f.name: f for f in case_fields},
         description=process_text((task["form"] or {}).get("description")),

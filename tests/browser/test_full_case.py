@@ -3,59 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from PIL import Image
 
+from tests.browser.people import Person, photo
 from tests.helpers import MEMBER
 
 pytestmark = pytest.mark.slow
-
-PASSWORD = "hazard2026"
-
-
-def photo(path: Path, color: str) -> Path:
-    Image.new("RGB", (64, 48), color).save(path, "PNG")
-    return path
-
-
-class Person:
-    """One signed-in person in their own browser context (own cookies, own screen size)."""
-
-    def __init__(
-        self, browser, server, username: str, shots: Path, width: int = 1280, **context
-    ) -> None:
-        self.context = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="zh-CN", **context
-        )
-        self.page = self.context.new_page()
-        self.base = server.url
-        self.username = username
-        self.shots = shots
-        self.page.goto(self.base + "/login")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(re.compile(r".*/(queue|report/.*)$"))
-
-    def shot(self, name: str) -> None:
-        """Each page at 1280 px and at 375 px wide."""
-        page = self.page
-        size = page.viewport_size
-        for width in (1280, 375):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(self.shots / f"{name}-{width}.png"), full_page=True)
-        page.set_viewport_size(size)
-
-    def open_task(self, case: int, title: str) -> None:
-        self.page.goto(f"{self.base}/cases/{case}")
-        self.page.click(f"a:text-is('{title}')")
-        self.page.wait_for_url(re.compile(r".*/tasks/.*"))
-
-    def submit(self) -> None:
-        self.page.click("form[action$='/complete'] button.primary")
-        self.page.wait_for_load_state()
 
 
 def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):

@@ -226,7 +226,9 @@ def test_a_draft_is_kept_per_person_until_the_task_is_done(engine):
     case = report(engine)
     classify = open_task(engine, "dispatcher", case, "classify")
     engine.save_draft(classify["id"], engine.actor("dispatcher"), {"outcome": "invalid"})
-    assert engine.draft(classify["id"], engine.actor("dispatcher")) == {"outcome": "invalid"}
+    assert engine.draft(classify["id"], engine.actor("dispatcher"))["data"] == {
+        "outcome": "invalid"
+    }
     with pytest.raises(Forbidden):
         engine.save_draft(classify["id"], engine.actor("dept_yjj"), {"outcome": "accept"})
     close_invalid(engine, case, "无此单位")
