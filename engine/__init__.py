@@ -15,6 +15,8 @@ from .errors import (
     FormInvalid,
     NotFound,
     Problem,
+    TaskClaimed,
+    TaskDone,
     WorkflowFailed,
 )
 from .facade import Engine
@@ -68,7 +70,9 @@ __all__ = [
     "ProcessRecord",
     "SavedFilter",
     "StepResult",
+    "TaskClaimed",
     "TaskCounts",
+    "TaskDone",
     "TaskDetail",
     "TaskQuery",
     "TaskRecord",

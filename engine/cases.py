@@ -162,10 +162,12 @@ def can_view(
     session: Session, actor: Actor, instance_id: int, viewer_roles: Collection[str]
 ) -> bool:
     """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
-    its reporter, whoever may work one of its open tasks, whoever acted on it."""
+    its reporter, whoever may work one of its open tasks, whoever acted on it. A case that
+    does not exist raises NotFound, for everyone."""
+    case = get(session, instance_id)
     if actor.roles & set(viewer_roles):
         return True
-    if get(session, instance_id).created_by == actor.username:
+    if case.created_by == actor.username:
         return True
     open_task = session.scalar(
         select(OpenTask.id).where(OpenTask.instance_id == instance_id, visible_to(actor)).limit(1)

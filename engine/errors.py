@@ -22,10 +22,27 @@ class Forbidden(EngineError):
     code, status = "forbidden", 403
 
 
+class TaskClaimed(Forbidden):
+    """The task is claimed by someone else: only they may work it now."""
+
+    def __init__(self, message: str, assignee: str, instance_id: int) -> None:
+        super().__init__(message)
+        self.assignee = assignee
+        self.instance_id = instance_id
+
+
 class Conflict(EngineError):
     """Another command changed the instance first, or the task is no longer ready."""
 
     code, status = "conflict", 409
+
+
+class TaskDone(Conflict):
+    """The task was completed (by whoever got there first): it cannot be worked any more."""
+
+    def __init__(self, message: str, instance_id: int | None) -> None:
+        super().__init__(message)
+        self.instance_id = instance_id
 
 
 @dataclass(frozen=True)

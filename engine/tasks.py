@@ -11,7 +11,7 @@ from sqlalchemy import case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .deployments import CompiledById
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Forbidden, NotFound, TaskClaimed, TaskDone
 from .models import AuditEvent, Grid, Instance, InstanceField, OpenTask, TaskCandidate
 from .notify import members
 from .org import Actor
@@ -72,15 +72,18 @@ def authorized_task(session: Session, task_id: str, actor: Actor) -> OpenTask:
         select(OpenTask, _candidate(actor).label("allowed")).where(OpenTask.id == task_id)
     ).first()
     if found is None:
-        done = session.scalar(select(AuditEvent.id).where(AuditEvent.task_id == task_id))
+        done = session.execute(
+            select(AuditEvent.id, AuditEvent.instance_id).where(AuditEvent.task_id == task_id)
+        ).first()
         if done is not None:
-            raise Conflict(f"task {task_id} is already completed")
+            raise TaskDone(f"task {task_id} is already completed", done.instance_id)
         raise NotFound(f"task {task_id} not found")
     row, allowed = found
     if not allowed and row.assignee != actor.username:
         raise Forbidden(f"{actor.username} may not work task '{row.title}'")
     if row.assignee and row.assignee != actor.username:
-        raise Forbidden(f"task '{row.title}' is claimed by {row.assignee}")
+        message = f"task '{row.title}' is claimed by {row.assignee}"
+        raise TaskClaimed(message, row.assignee, row.instance_id)
     return row
 
 

@@ -51,6 +51,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .auth import auth_blueprint, login_manager
     from .cases import cases_blueprint
     from .deadlines import time_left
+    from .errors import register as register_error_pages
     from .inbox import inbox_blueprint
     from .photos import photos_blueprint
     from .process_texts import process_text
@@ -102,4 +103,5 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     csrf.exempt(api_blueprint)  # token-authenticated, no cookies: CSRF does not apply
     register_openapi(app)
+    register_error_pages(app)
     return app

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from engine import NotFound
+from engine import NotFound, TaskQuery
 
 from .context import current_actor, current_engine
 from .process_texts import localized_fields, reader_language
@@ -28,12 +28,20 @@ def _may_view_or_abort(instance_id: int) -> None:
 @login_required
 def case(instance_id: int) -> ResponseReturnValue:
     _may_view_or_abort(instance_id)
-    engine = current_engine()
+    engine, actor = current_engine(), current_actor()
     found = engine.instance(instance_id)
     fields = localized_fields(engine.case_schema(instance_id), found["data"])
     shown = [f for f in fields if f.value not in (None, "", [], {})]
     by_name = {f.name: f for f in fields}
-    return render_template("cases/case.html", case=found, fields=shown, field_index=by_name)
+    # Only the open tasks this reader may work are links: the others would answer 403.
+    mine = engine.tasks_for(actor, TaskQuery(instance_id=instance_id, limit=100))
+    return render_template(
+        "cases/case.html",
+        case=found,
+        fields=shown,
+        field_index=by_name,
+        workable={t["id"] for t in mine},
+    )
 
 
 @cases_blueprint.get("/<int:instance_id>/diagram.json")

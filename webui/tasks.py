@@ -19,10 +19,13 @@ from engine import (
     Forbidden,
     FormInvalid,
     NotFound,
+    TaskClaimed,
     TaskDetail,
+    TaskDone,
 )
 
 from .context import current_actor, current_engine
+from .errors import explain, keep_typed, keep_way_on
 from .form_errors import field_messages
 from .photos import save_photos
 from .process_texts import localized_fields, process_text
@@ -32,12 +35,41 @@ tasks_blueprint = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
 def _task_or_abort(task_id: str) -> TaskDetail:
+    """The task, or an error page that says why not and leads on to its case; a form sent to
+    a task that can no longer take it is shown again there, so nothing typed is lost."""
+    engine = current_engine()
     try:
-        return current_engine().task(task_id, current_actor())
+        return engine.task(task_id, current_actor())
+    except TaskClaimed as claimed:
+        name = engine.display_names([claimed.assignee]).get(claimed.assignee, claimed.assignee)
+        explain(_("%(name)s has claimed this task: only they can work it now.", name=name))
+        _lead_to_case(claimed.instance_id)
+        abort(403)
     except Forbidden:
         abort(403)
+    except TaskDone as done:
+        explain(_("Someone else completed this task first."))
+        _lead_to_case(done.instance_id)
+        abort(404)
     except (NotFound, Conflict):
         abort(404)
+
+
+def _lead_to_case(instance_id: int | None) -> None:
+    """The error page leads on to the task's case and shows again what was sent with it."""
+    if instance_id is None:
+        return
+    engine = current_engine()
+    keep_way_on(_("The case"), url_for("cases.case", instance_id=instance_id))
+    if request.method == "POST":
+        fields = localized_fields(engine.case_schema(instance_id), {})
+        titles = {f.name: f.title for f in fields}
+        typed = [
+            (titles.get(name, name), value)
+            for name, value in request.form.items(multi=True)
+            if value.strip() and name not in ("csrf_token", "to")
+        ]
+        keep_typed(typed)
 
 
 def _back(task_id: str) -> ResponseReturnValue:
