@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field, RootModel
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
@@ -106,6 +106,7 @@ spec = SpecTree(
     # Spectree leaves out routes under its own path, so its pages live apart and the API
     # serves the document itself at /api/v1/openapi.json.
     path="apidoc",
+    page_templates={},  # its pages load Swagger UI from a CDN: /api/v1/docs serves it vendored
     mode="strict",
     annotations=False,  # parameters come from request.args/get_json, not from annotations
     before=_validation_error,
@@ -187,9 +188,16 @@ def api_index() -> ResponseReturnValue:
         name="HazardFlow API",
         version="v1",
         openapi="/api/v1/openapi.json",
+        docs="/api/v1/docs",
         auth="Authorization: Bearer <token from `hazardflow users token NAME`>",
         endpoints=sorted(spec.spec["paths"]),
     )
+
+
+@api_blueprint.get("/docs")
+def docs() -> ResponseReturnValue:
+    """The API's documentation, Swagger UI served from this server's own static files."""
+    return render_template("api/docs.html")
 
 
 @api_blueprint.get("/openapi.json")
