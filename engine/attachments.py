@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from . import cases
 from .errors import FieldError, Forbidden, FormInvalid, NotFound
 from .models import Attachment
 from .org import Actor
+from .visibility import Visibility
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
@@ -92,15 +92,14 @@ def attach_photos(session: Session, data: dict[str, Any], instance_id: int, user
 
 
 def photo(
-    session: Session, folder: Path, photo_id: str, actor: Actor, viewer_roles: Collection[str]
+    session: Session, folder: Path, photo_id: str, actor: Actor, rule: Visibility
 ) -> tuple[Path, str]:
     """The file and type of a photo the actor may see: theirs, or one of a case they see."""
     row = session.get(Attachment, photo_id)
     if row is None:
         raise NotFound("photo not found")
     if row.uploaded_by != actor.username and not (
-        row.instance_id is not None
-        and cases.can_view(session, actor, row.instance_id, viewer_roles)
+        row.instance_id is not None and cases.can_view(session, actor, row.instance_id, rule)
     ):
         raise Forbidden("this photo belongs to a case you cannot see")
     return photo_path(folder, photo_id), row.content_type

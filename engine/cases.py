@@ -16,7 +16,8 @@ from .deployments import CompiledById
 from .errors import NotFound
 from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
 from .org import Actor, display_names
-from .tasks import task_view, visible_to
+from .tasks import task_view
+from .visibility import Visibility
 
 
 def get(session: Session, instance_id: int) -> Instance:
@@ -158,31 +159,11 @@ def summary(case: Instance) -> dict[str, Any]:
     }
 
 
-def can_view(
-    session: Session, actor: Actor, instance_id: int, viewer_roles: Collection[str]
-) -> bool:
-    """Who may see a case: the roles that oversee all cases (config `case_viewer_roles`),
-    its reporter, whoever may work one of its open tasks, whoever acted on it. A case that
-    does not exist raises NotFound, for everyone."""
-    case = get(session, instance_id)
-    if actor.roles & set(viewer_roles):
-        return True
-    if case.created_by == actor.username:
-        return True
-    open_task = session.scalar(
-        select(OpenTask.id).where(OpenTask.instance_id == instance_id, visible_to(actor)).limit(1)
-    )
-    if open_task is not None:
-        return True
-    acted = session.scalar(
-        select(AuditEvent.id)
-        .where(
-            AuditEvent.chain == f"instance:{instance_id}",
-            AuditEvent.actor == actor.username,
-        )
-        .limit(1)
-    )
-    return acted is not None
+def can_view(session: Session, actor: Actor, instance_id: int, rule: Visibility) -> bool:
+    """Whether the actor may see the case (the rule is `visibility`); a case that does not
+    exist raises NotFound, for everyone."""
+    get(session, instance_id)
+    return rule.may_see(session, actor, instance_id)
 
 
 def diagram(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:

@@ -36,6 +36,7 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "public_report_limit": ("public_report_limit", str),
     "filter_fields": ("case_filter_fields", tuple),
     "viewer_roles": ("case_viewer_roles", tuple),
+    "grid_field": ("case_grid_field", str),
     "photo_max_bytes": ("photo_max_bytes", int),
 }
 
@@ -59,6 +60,8 @@ class Config:
     public_report_limit: str = "5 per hour"  # per client address (Flask-Limiter syntax)
     # Roles that see every case (others see the cases they reported, work or worked on).
     case_viewer_roles: tuple[str, ...] = ("admin", "dispatcher")
+    # The case field naming the grid a case lies in: leaders see the cases of their area.
+    case_grid_field: str = "grid"
     mail_enabled: bool = False  # e-mail the inbox notifications of users with an address
     mail_host: str = "127.0.0.1"
     mail_port: int = 25

@@ -54,6 +54,7 @@ from .runtime import Runtime
 from .store import Database, new_revision
 from .tasks import TaskQuery
 from .texts import TRANSLATIONS_DIR, parse_translations
+from .visibility import Visibility
 
 T = TypeVar("T")
 
@@ -74,14 +75,15 @@ class Engine:
             },
             time_limit=self.config.sandbox_time_limit,
         )
-        self.runtime = Runtime(
-            self.db,
-            self.compiled,
-            clock or Clock(),
-            self.sandbox,
-            self.config.case_filter_fields,
+        # the grid field is kept indexed like the filter fields: leaders see by it
+        indexed = tuple(
+            dict.fromkeys((*self.config.case_filter_fields, self.config.case_grid_field))
         )
+        self.runtime = Runtime(self.db, self.compiled, clock or Clock(), self.sandbox, indexed)
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
+        self.visibility = Visibility(
+            frozenset(self.config.case_viewer_roles), self.config.case_grid_field
+        )
         self.calendar = self._newest_file(parse_calendar, WorkingCalendar, "calendar")
         self._translations: dict[str, NewestDeployedFile[dict[str, str]]] = {}
 
@@ -331,16 +333,14 @@ class Engine:
     def photo(self, photo_id: str, actor: Actor) -> tuple[Path, str]:
         """A photo's file and content type, if the actor may see it."""
         with self.db.reading() as session:
-            return attachments.photo(
-                session, self.photo_folder, photo_id, actor, self.config.case_viewer_roles
-            )
+            return attachments.photo(session, self.photo_folder, photo_id, actor, self.visibility)
 
     # --- cases ------------------------------------------------------------------------------
 
     def can_view(self, actor: Actor, instance_id: int) -> bool:
         """Whether the actor may see the case (the rule is `cases.can_view`)."""
         with self.db.reading() as session:
-            return cases.can_view(session, actor, instance_id, self.config.case_viewer_roles)
+            return cases.can_view(session, actor, instance_id, self.visibility)
 
     def instance(self, instance_id: int) -> CaseDetail:
         with self.db.reading() as session:

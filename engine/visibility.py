@@ -1,0 +1,66 @@
+"""Who may see which cases: one rule, as a SQL condition on `instances`, shared by the case
+page, every list, count and search, so that nothing lists a case its reader could not open.
+
+A reader sees a case when their role oversees all cases (config `cases.viewer_roles`), when
+they reported it, may work one of its open tasks or acted on it, and when it lies in a grid
+they lead or one below it (a supervising leader sees their area; escalation climbs the same
+tree, so every case escalated to a leader is in their area).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from . import org
+from .models import AuditEvent, Instance, InstanceField, OpenTask
+from .org import Actor
+from .tasks import visible_to
+
+LEADER_PREFIX = "leader:"
+
+
+def led_grids(session: Session, actor: Actor) -> list[str]:
+    """The grids the actor leads and every grid below them."""
+    led = [g[len(LEADER_PREFIX) :] for g in actor.groups if g.startswith(LEADER_PREFIX)]
+    area: set[str] = set()
+    for code in led:
+        area.update(org.grid_and_below(session, code))
+    return sorted(area)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """The rule, with its settings: the roles that see all, the case field naming its grid."""
+
+    viewer_roles: frozenset[str]
+    grid_field: str
+
+    def rule(self, session: Session, actor: Actor) -> Any:
+        """The condition on `Instance` under which the actor may see a case."""
+        if actor.roles & self.viewer_roles:
+            return true()
+        conditions: list[Any] = [
+            Instance.created_by == actor.username,
+            exists().where(OpenTask.instance_id == Instance.id, visible_to(actor)),
+            exists().where(
+                AuditEvent.instance_id == Instance.id, AuditEvent.actor == actor.username
+            ),
+        ]
+        area = led_grids(session, actor)
+        if area:
+            conditions.append(
+                exists().where(
+                    InstanceField.instance_id == Instance.id,
+                    InstanceField.name == self.grid_field,
+                    InstanceField.value.in_(area),
+                )
+            )
+        return or_(*conditions)
+
+    def may_see(self, session: Session, actor: Actor, instance_id: int) -> bool:
+        stmt = select(Instance.id).where(Instance.id == instance_id, self.rule(session, actor))
+        return session.scalar(stmt) is not None
