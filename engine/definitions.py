@@ -29,6 +29,7 @@ from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
 from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
+from .form_refs import inline_refs, is_shared, registry_of
 from .notify import NotifyInfo
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
 from .texts import (
@@ -51,7 +52,7 @@ _XML_PARSER = etree.XMLParser(
 @dataclass(frozen=True)
 class SourceFile:
     name: str  # relative name, e.g. "hazard.bpmn" or "forms/report.json"
-    kind: str  # bpmn | dmn | form
+    kind: str  # bpmn | dmn | form (forms/_*.json too) | calendar | translations
     content: str
 
 
@@ -73,7 +74,7 @@ class CompiledProcess:
     name: str
     spec: Any
     subprocess_specs: dict[str, Any]
-    forms: dict[str, dict[str, Any]]
+    forms: dict[str, dict[str, Any]]  # key -> schema, with its $refs inlined
     start_form: str | None
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     notify: dict[str, NotifyInfo] = field(default_factory=dict)
@@ -102,8 +103,8 @@ class EngineParser(SpiffBpmnParser):
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
-    """Collect *.bpmn, *.dmn, forms/*.json, calendar.yaml and translations/*.yaml from files
-    and folders."""
+    """Collect *.bpmn, *.dmn, forms/*.json (forms/_*.json: shared definitions), calendar.yaml
+    and translations/*.yaml from files and folders."""
     found: dict[str, SourceFile] = {}
     for raw in paths:
         path = Path(raw)
@@ -164,7 +165,7 @@ def compile_sources(
     Findings that do not stop a deployment (e.g. overlapping decision rules) go to `warnings`.
     """
     problems: list[Problem] = []
-    forms = _load_forms(sources, problems)
+    forms, form_files = _load_forms(sources, problems)
     translations: dict[str, dict[str, str]] = {}
     for src in sources:
         try:
@@ -232,11 +233,6 @@ def compile_sources(
         _inspect_specs(process, filename, problems)
         compiled[process_id] = process
     if warnings is not None and translations:
-        form_files = {
-            src.name: forms[Path(src.name).stem]
-            for src in sources
-            if src.kind == "form" and Path(src.name).stem in forms
-        }
         queues = [t.queue for p in compiled.values() for t in p.human_tasks.values() if t.queue]
         texts = collect_texts(form_files, bpmn_trees, queues)
         warnings.extend(translation_warnings(translations, texts))
@@ -348,12 +344,15 @@ def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
     return problems
 
 
-def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str, dict[str, Any]]:
-    forms: dict[str, dict[str, Any]] = {}
+def _load_forms(
+    sources: list[SourceFile], problems: list[Problem]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The forms by key with their $refs inlined, and every form and shared definitions
+    file by file name (the texts people read come from both)."""
+    documents: dict[str, Any] = {}
     for src in sources:
         if src.kind != "form":
             continue
-        key = Path(src.name).stem
         try:
             schema = json.loads(src.content)
             Draft202012Validator.check_schema(schema)
@@ -363,6 +362,24 @@ def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str,
         except SchemaError as exc:
             problems.append(Problem(src.name, None, f"not a valid JSON Schema: {exc.message}"))
             continue
+        if not isinstance(schema, dict):
+            problems.append(Problem(src.name, None, "a form file holds a JSON object"))
+            continue
+        documents[src.name] = schema
+    registry = registry_of(documents)
+    forms: dict[str, dict[str, Any]] = {}
+    by_file: dict[str, Any] = {}
+    # Shared definitions first: their texts are named by their own file, and a bad $ref in
+    # them is reported once, not again for every form that uses the definition.
+    ordered = sorted(
+        (s for s in sources if s.name in documents), key=lambda s: not is_shared(s.name)
+    )
+    for src in ordered:
+        schema, found = inline_refs(src.name, documents[src.name], registry)
+        problems.extend([p for p in found if p not in problems])
+        if is_shared(src.name):
+            by_file[src.name] = documents[src.name]
+            continue
         for i, check in enumerate(schema.get("x-checks", [])):
             try:
                 sandbox.check(check["invalid_when"], "eval")
@@ -370,8 +387,8 @@ def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str,
                 problems.append(Problem(src.name, f"x-checks[{i}]", "needs 'invalid_when'"))
             except sandbox.SandboxViolation as exc:
                 problems.append(Problem(src.name, f"x-checks[{i}]", str(exc)))
-        forms[key] = schema
-    return forms
+        forms[Path(src.name).stem] = by_file[src.name] = schema
+    return forms, by_file
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -458,7 +475,7 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
             if getattr(task_spec, "manual", False):
                 form_key = props.get("form") or task_spec.bpmn_id
                 if props.get("form") and form_key not in process.forms:
-                    problems.append(Problem(filename, element, f"form '{form_key}' not found"))
+                    problems.append(Problem(filename, element, _no_form(form_key)))
                 process.human_tasks[task_spec.name] = HumanTaskInfo(
                     lane=task_spec.lane,
                     title=task_spec.bpmn_name or task_spec.bpmn_id or task_spec.name,
@@ -468,7 +485,13 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                     queue=props.get("queue"),
                 )
     if process.start_form and process.start_form not in process.forms:
-        problems.append(Problem(filename, "startEvent", f"form '{process.start_form}' not found"))
+        problems.append(Problem(filename, "startEvent", _no_form(process.start_form)))
+
+
+def _no_form(key: str) -> str:
+    if is_shared(key):
+        return f"form '{key}' not found: forms/{key}.json holds shared definitions, not a form"
+    return f"form '{key}' not found"
 
 
 class DefinitionCache:
