@@ -5,7 +5,6 @@ goes round in a circle."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from engine import DeployRefused, FormInvalid, deployments
 from engine.definitions import compile_sources
 from engine.models import Deployment, DeploymentFile
 from tests.conftest import PROCESSES
-from tests.helpers import accept, report
+from tests.helpers import accept, edit_json, report
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CATEGORY_FORMS = {
     "report",
     "classify",
@@ -28,19 +26,6 @@ CATEGORY_FORMS = {
     "verify",
     "supervise",
 }
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    copy = tmp_path / "processes"
-    shutil.copytree(PROCESSES, copy)
-    return copy
-
-
-def _edit_json(path: Path, edit) -> None:  # noqa: ANN001 - a function changing the document
-    document = json.loads(path.read_text(encoding="utf-8"))
-    edit(document)
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _forms_of_newest(engine) -> dict:  # noqa: ANN001
@@ -97,7 +82,7 @@ def test_a_shared_choice_is_validated_on_submission(engine):
 
 
 def test_adding_a_category_is_one_option_its_dmn_rows_and_its_translation(engine, folder):
-    _edit_json(
+    edit_json(
         folder / "forms" / "_defs.json",
         lambda d: d["$defs"]["category"]["oneOf"].append(
             {"const": "gas_station", "title": "加油站"}
@@ -127,7 +112,7 @@ def test_adding_a_category_is_one_option_its_dmn_rows_and_its_translation(engine
 
 
 def _set_category_ref(folder: Path, form: str, ref: str) -> None:
-    _edit_json(
+    edit_json(
         folder / "forms" / form,
         lambda d: d["properties"]["category"].update({"$ref": ref}),
     )
@@ -172,8 +157,8 @@ def test_a_cycle_through_the_shared_definitions_is_refused(engine, folder):
         }
         defs["$defs"]["area"] = {"$ref": "#/$defs/place"}
 
-    _edit_json(folder / "forms" / "_defs.json", cycle)
-    _edit_json(
+    edit_json(folder / "forms" / "_defs.json", cycle)
+    edit_json(
         folder / "forms" / "verify.json",
         lambda d: d["properties"].update({"place": {"$ref": "_defs.json#/$defs/place"}}),
     )
@@ -192,7 +177,7 @@ def test_definitions_that_multiply_are_refused_not_expanded(engine, folder):
             defs["$defs"][f"d{i}"] = {"allOf": twice}
         defs["$defs"]["d40"] = {"type": "string"}
 
-    _edit_json(folder / "forms" / "_defs.json", bomb)
+    edit_json(folder / "forms" / "_defs.json", bomb)
     with pytest.raises(DeployRefused) as refused:
         engine.validate([folder])
     assert [p.file for p in refused.value.problems] == ["forms/_defs.json"]
@@ -200,7 +185,7 @@ def test_definitions_that_multiply_are_refused_not_expanded(engine, folder):
 
 
 def test_a_sibling_may_not_contradict_the_shared_definition(engine, folder):
-    _edit_json(
+    edit_json(
         folder / "forms" / "report.json",
         lambda d: d["properties"]["category"].update({"type": "integer"}),
     )

@@ -3,19 +3,10 @@ them, checked for gaps, and refused when malformed."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from engine import DeployRefused
 from tests.conftest import PROCESSES
-
-
-@pytest.fixture
-def folder(tmp_path):
-    copy = tmp_path / "processes"
-    shutil.copytree(PROCESSES, copy)
-    return copy
 
 
 def test_every_text_of_the_shipped_processes_has_english(engine):
