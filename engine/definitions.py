@@ -79,9 +79,23 @@ class CompiledProcess:
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     notify: dict[str, NotifyInfo] = field(default_factory=dict)
     bpmn_file: str | None = None  # the deployment file the process comes from
+    # From the start form: the fields a list shows a case by (x-summary) and the fields the
+    # public form asks for (x-public; none: the process has no public form).
+    summary_fields: tuple[str, ...] = ()
+    public_fields: tuple[str, ...] = ()
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
+
+    def case_properties(self) -> dict[str, Any]:
+        """Every field the process's forms define (start form first, then the task forms in
+        process order; the first definition of a name wins): the case's data dictionary."""
+        properties: dict[str, Any] = {}
+        keys = [self.start_form] + [t.form_key for t in self.human_tasks.values()]
+        for key in dict.fromkeys(k for k in keys if k):
+            for name, prop in ((self.form(key) or {}).get("properties") or {}).items():
+                properties.setdefault(name, prop)
+        return properties
 
 
 def _with_clock(parser_class: type) -> type:
@@ -231,6 +245,7 @@ def compile_sources(
             bpmn_file=filename,
         )
         _inspect_specs(process, filename, problems)
+        problems.extend(_check_summary(process, form_files))
         compiled[process_id] = process
     if warnings is not None and translations:
         queues = [t.queue for p in compiled.values() for t in p.human_tasks.values() if t.queue]
@@ -387,8 +402,55 @@ def _load_forms(
                 problems.append(Problem(src.name, f"x-checks[{i}]", "needs 'invalid_when'"))
             except sandbox.SandboxViolation as exc:
                 problems.append(Problem(src.name, f"x-checks[{i}]", str(exc)))
+        problems.extend(_check_declared_fields(src.name, schema))
         forms[Path(src.name).stem] = by_file[src.name] = schema
     return forms, by_file
+
+
+def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Problem]:
+    """`x-summary` and `x-public` are lists of field names; `x-public` names fields of this
+    form and all its required ones, or a public report could never be submitted."""
+    problems = [
+        Problem(filename, key, "must be a list of field names")
+        for key in ("x-summary", "x-public")
+        if not _is_names(schema.get(key, []))
+    ]
+    public = schema.get("x-public")
+    if not public or not _is_names(public):
+        return problems
+    unknown = [n for n in public if n not in (schema.get("properties") or {})]
+    if unknown:
+        problems.append(
+            Problem(filename, "x-public", f"{_quoted(unknown)}: not a field of this form")
+        )
+    left_out = [n for n in schema.get("required") or [] if n not in public]
+    if left_out:
+        message = (
+            f"leaves out the required {_quoted(left_out)}: a public report could never be submitted"
+        )
+        problems.append(Problem(filename, "x-public", message))
+    return problems
+
+
+def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list[Problem]:
+    """The start form's `x-summary` names fields of the case: of the start form or of a task
+    form (a summary may show the grade a later task sets)."""
+    fields = process.case_properties()
+    names = (process.form(process.start_form) or {}).get("x-summary") or []
+    unknown = [n for n in names if n not in fields]
+    if not unknown:
+        return []
+    filename = next(f for f in form_files if Path(f).stem == process.start_form)
+    message = f"{_quoted(unknown)}: no form of '{process.process_id}' has it"
+    return [Problem(filename, "x-summary", message)]
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -486,6 +548,9 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                 )
     if process.start_form and process.start_form not in process.forms:
         problems.append(Problem(filename, "startEvent", _no_form(process.start_form)))
+    start = process.form(process.start_form) or {}
+    process.summary_fields = tuple(start.get("x-summary") or ())
+    process.public_fields = tuple(start.get("x-public") or ())
 
 
 def _no_form(key: str) -> str:

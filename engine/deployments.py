@@ -133,7 +133,8 @@ def newest_versions(session: Session) -> list[ProcessVersion]:
 
 
 def processes(session: Session, compiled_by_id: CompiledById) -> list[dict[str, Any]]:
-    """The newest version of every deployed process, with its start form."""
+    """The newest version of every deployed process, with its start form and the fields of
+    it that summarise a case and that the public form asks for (none: no public form)."""
     result = []
     for row in newest_versions(session):
         compiled = compiled_by_id(session, row.id)
@@ -143,6 +144,8 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[dict[str, 
                 "name": row.name,
                 "version": row.version,
                 "start_form": compiled.form(compiled.start_form),
+                "summary_fields": list(compiled.summary_fields),
+                "public_fields": list(compiled.public_fields),
             }
         )
     return result
