@@ -4,7 +4,7 @@ who may see a case, its diagram and the schema of its data. Nothing here writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,7 @@ def instances(
     limit: int,
     offset: int,
     created_by: str | None,
+    compiled_by_id: CompiledById,
 ) -> list[dict[str, Any]]:
     """Summaries of the newest cases first, optionally of one process, status or reporter,
     each with the stage it is at."""
@@ -104,7 +105,7 @@ def instances(
         stmt = stmt.where(Instance.status == status)
     if created_by:
         stmt = stmt.where(Instance.created_by == created_by)
-    return with_stages(session, [summary(i) for i in session.scalars(stmt)])
+    return with_stages(session, summaries_of(session, session.scalars(stmt), compiled_by_id))
 
 
 def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,7 +133,9 @@ def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str,
     return found
 
 
-def summaries(session: Session, instance_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+def summaries(
+    session: Session, instance_ids: Collection[int], compiled_by_id: CompiledById
+) -> dict[int, dict[str, Any]]:
     """Summaries of many cases in one query (a queue page never queries per row)."""
     if not instance_ids:
         return {}
@@ -141,10 +144,32 @@ def summaries(session: Session, instance_ids: Collection[int]) -> dict[int, dict
         .options(defer(Instance.state))  # the list needs the case data, not the state
         .where(Instance.id.in_(set(instance_ids)))
     )
-    return {i.id: summary(i) for i in rows}
+    return {s["id"]: s for s in summaries_of(session, rows, compiled_by_id)}
 
 
-def summary(case: Instance) -> dict[str, Any]:
+def one_summary(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:
+    """One case's summary with the stage it is at (the public lookup shows it)."""
+    found = summaries_of(session, [get(session, instance_id)], compiled_by_id)
+    return with_stages(session, found)[0]
+
+
+def summaries_of(
+    session: Session, found: Iterable[Instance], compiled_by_id: CompiledById
+) -> list[dict[str, Any]]:
+    """The summary of each case, with the fields its own version's start form names in
+    `x-summary`; each version's compiled process is looked up once per list."""
+    fields: dict[int, Sequence[str]] = {}
+    result = []
+    for case in found:
+        version_id = case.process_version_id
+        if version_id not in fields:
+            fields[version_id] = compiled_by_id(session, version_id).summary_fields
+        result.append(summary(case, fields[version_id]))
+    return result
+
+
+def summary(case: Instance, fields: Sequence[str]) -> dict[str, Any]:
+    """A case as a list shows it; `fields`: its process's x-summary (none: no summary)."""
     data = case.data or {}
     return {
         "id": case.id,
@@ -154,8 +179,7 @@ def summary(case: Instance) -> dict[str, Any]:
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
-        # the fields people recognise a case by, when the process has them
-        "summary": {k: data[k] for k in ("unit", "grid", "category", "grade") if k in data},
+        "summary": {k: data[k] for k in fields if k in data},
     }
 
 
@@ -201,9 +225,4 @@ def case_schema(session: Session, instance_id: int, compiled_by_id: CompiledById
     """Every field the case's forms define (start form first, then task forms in process
     order), so that its data can be shown with the titles people know."""
     compiled = compiled_by_id(session, get(session, instance_id).process_version_id)
-    properties: dict[str, Any] = {}
-    keys = [compiled.start_form] + [t.form_key for t in compiled.human_tasks.values()]
-    for key in dict.fromkeys(k for k in keys if k):
-        for name, prop in ((compiled.form(key) or {}).get("properties") or {}).items():
-            properties.setdefault(name, prop)
-    return {"type": "object", "properties": properties}
+    return {"type": "object", "properties": compiled.case_properties()}

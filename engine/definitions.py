@@ -28,6 +28,7 @@ from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
 from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
+from .form_refs import inline_refs, is_shared, registry_of
 from .notify import NotifyInfo
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
 from .texts import (
@@ -50,7 +51,7 @@ _XML_PARSER = etree.XMLParser(
 @dataclass(frozen=True)
 class SourceFile:
     name: str  # relative name, e.g. "hazard.bpmn" or "forms/report.json"
-    kind: str  # bpmn | dmn | form
+    kind: str  # bpmn | dmn | form (forms/_*.json too) | calendar | translations
     content: str
 
 
@@ -72,14 +73,28 @@ class CompiledProcess:
     name: str
     spec: Any
     subprocess_specs: dict[str, Any]
-    forms: dict[str, dict[str, Any]]
+    forms: dict[str, dict[str, Any]]  # key -> schema, with its $refs inlined
     start_form: str | None
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     notify: dict[str, NotifyInfo] = field(default_factory=dict)
     bpmn_file: str | None = None  # the deployment file the process comes from
+    # From the start form: the fields a list shows a case by (x-summary) and the fields the
+    # public form asks for (x-public; none: the process has no public form).
+    summary_fields: tuple[str, ...] = ()
+    public_fields: tuple[str, ...] = ()
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
+
+    def case_properties(self) -> dict[str, Any]:
+        """Every field the process's forms define (start form first, then the task forms in
+        process order; the first definition of a name wins): the case's data dictionary."""
+        properties: dict[str, Any] = {}
+        keys = [self.start_form] + [t.form_key for t in self.human_tasks.values()]
+        for key in dict.fromkeys(k for k in keys if k):
+            for name, prop in ((self.form(key) or {}).get("properties") or {}).items():
+                properties.setdefault(name, prop)
+        return properties
 
 
 def _with_clock(parser_class: type) -> type:
@@ -101,8 +116,8 @@ class EngineParser(SpiffBpmnParser):
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
-    """Collect *.bpmn, *.dmn, forms/*.json, calendar.yaml and translations/*.yaml from files
-    and folders."""
+    """Collect *.bpmn, *.dmn, forms/*.json (forms/_*.json: shared definitions), calendar.yaml
+    and translations/*.yaml from files and folders."""
     found: dict[str, SourceFile] = {}
     for raw in paths:
         path = Path(raw)
@@ -176,7 +191,7 @@ def compile_sources(
     Findings that do not stop a deployment (e.g. overlapping decision rules) go to `warnings`.
     """
     problems: list[Problem] = []
-    forms = _load_forms(sources, problems)
+    forms, form_files = _load_forms(sources, problems)
     translations: dict[str, dict[str, str]] = {}
     for src in sources:
         try:
@@ -242,13 +257,9 @@ def compile_sources(
             bpmn_file=filename,
         )
         _inspect_specs(process, filename, problems)
+        problems.extend(_check_summary(process, form_files))
         compiled[process_id] = process
     if warnings is not None and translations:
-        form_files = {
-            src.name: forms[Path(src.name).stem]
-            for src in sources
-            if src.kind == "form" and Path(src.name).stem in forms
-        }
         queues = [t.queue for p in compiled.values() for t in p.human_tasks.values() if t.queue]
         texts = collect_texts(form_files, bpmn_trees, queues)
         warnings.extend(translation_warnings(translations, texts))
@@ -361,12 +372,15 @@ def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
     return problems
 
 
-def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str, dict[str, Any]]:
-    forms: dict[str, dict[str, Any]] = {}
+def _load_forms(
+    sources: list[SourceFile], problems: list[Problem]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The forms by key with their $refs inlined, and every form and shared definitions
+    file by file name (the texts people read come from both)."""
+    documents: dict[str, Any] = {}
     for src in sources:
         if src.kind != "form":
             continue
-        key = Path(src.name).stem
         try:
             schema = json.loads(src.content)
             Draft202012Validator.check_schema(schema)
@@ -376,6 +390,24 @@ def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str,
         except SchemaError as exc:
             problems.append(Problem(src.name, None, f"not a valid JSON Schema: {exc.message}"))
             continue
+        if not isinstance(schema, dict):
+            problems.append(Problem(src.name, None, "a form file holds a JSON object"))
+            continue
+        documents[src.name] = schema
+    registry = registry_of(documents)
+    forms: dict[str, dict[str, Any]] = {}
+    by_file: dict[str, Any] = {}
+    # Shared definitions first: their texts are named by their own file, and a bad $ref in
+    # them is reported once, not again for every form that uses the definition.
+    ordered = sorted(
+        (s for s in sources if s.name in documents), key=lambda s: not is_shared(s.name)
+    )
+    for src in ordered:
+        schema, found = inline_refs(src.name, documents[src.name], registry)
+        problems.extend([p for p in found if p not in problems])
+        if is_shared(src.name):
+            by_file[src.name] = documents[src.name]
+            continue
         for i, check in enumerate(schema.get("x-checks", [])):
             try:
                 sandbox.check(check["invalid_when"], "eval")
@@ -383,8 +415,55 @@ def _load_forms(sources: list[SourceFile], problems: list[Problem]) -> dict[str,
                 problems.append(Problem(src.name, f"x-checks[{i}]", "needs 'invalid_when'"))
             except sandbox.SandboxViolation as exc:
                 problems.append(Problem(src.name, f"x-checks[{i}]", str(exc)))
-        forms[key] = schema
-    return forms
+        problems.extend(_check_declared_fields(src.name, schema))
+        forms[Path(src.name).stem] = by_file[src.name] = schema
+    return forms, by_file
+
+
+def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Problem]:
+    """`x-summary` and `x-public` are lists of field names; `x-public` names fields of this
+    form and all its required ones, or a public report could never be submitted."""
+    problems = [
+        Problem(filename, key, "must be a list of field names")
+        for key in ("x-summary", "x-public")
+        if not _is_names(schema.get(key, []))
+    ]
+    public = schema.get("x-public")
+    if not public or not _is_names(public):
+        return problems
+    unknown = [n for n in public if n not in (schema.get("properties") or {})]
+    if unknown:
+        problems.append(
+            Problem(filename, "x-public", f"{_quoted(unknown)}: not a field of this form")
+        )
+    left_out = [n for n in schema.get("required") or [] if n not in public]
+    if left_out:
+        message = (
+            f"leaves out the required {_quoted(left_out)}: a public report could never be submitted"
+        )
+        problems.append(Problem(filename, "x-public", message))
+    return problems
+
+
+def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list[Problem]:
+    """The start form's `x-summary` names fields of the case: of the start form or of a task
+    form (a summary may show the grade a later task sets)."""
+    fields = process.case_properties()
+    names = (process.form(process.start_form) or {}).get("x-summary") or []
+    unknown = [n for n in names if n not in fields]
+    if not unknown:
+        return []
+    filename = next(f for f in form_files if Path(f).stem == process.start_form)
+    message = f"{_quoted(unknown)}: no form of '{process.process_id}' has it"
+    return [Problem(filename, "x-summary", message)]
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -471,7 +550,7 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
             if getattr(task_spec, "manual", False):
                 form_key = props.get("form") or task_spec.bpmn_id
                 if props.get("form") and form_key not in process.forms:
-                    problems.append(Problem(filename, element, f"form '{form_key}' not found"))
+                    problems.append(Problem(filename, element, _no_form(form_key)))
                 process.human_tasks[task_spec.name] = HumanTaskInfo(
                     lane=task_spec.lane,
                     title=task_spec.bpmn_name or task_spec.bpmn_id or task_spec.name,
@@ -481,4 +560,13 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                     queue=props.get("queue"),
                 )
     if process.start_form and process.start_form not in process.forms:
-        problems.append(Problem(filename, "startEvent", f"form '{process.start_form}' not found"))
+        problems.append(Problem(filename, "startEvent", _no_form(process.start_form)))
+    start = process.form(process.start_form) or {}
+    process.summary_fields = tuple(start.get("x-summary") or ())
+    process.public_fields = tuple(start.get("x-public") or ())
+
+
+def _no_form(key: str) -> str:
+    if is_shared(key):
+        return f"form '{key}' not found: forms/{key}.json holds shared definitions, not a form"
+    return f"form '{key}' not found"

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from . import audit
 from .definitions import CompiledProcess, SourceFile, compile_sources, content_hash
 from .errors import NotFound
 from .models import Deployment, DeploymentFile, Instance, ProcessVersion
-from .records import DeploymentRecord, VersionRecord
+from .records import DeploymentRecord, ProcessRecord, VersionRecord
 
 # The engine's compiled process of a process version id (from its definition cache).
 CompiledById = Callable[[Session, int], CompiledProcess]
@@ -223,9 +222,10 @@ def newest_versions(session: Session) -> list[ProcessVersion]:
     return sorted(rows, key=lambda row: row.process_id)
 
 
-def processes(session: Session, compiled_by_id: CompiledById) -> list[dict[str, Any]]:
-    """The newest version of every deployed process, with its start form."""
-    result = []
+def processes(session: Session, compiled_by_id: CompiledById) -> list[ProcessRecord]:
+    """The newest version of every deployed process, with its start form and the fields of
+    it that summarise a case and that the public form asks for (none: no public form)."""
+    result: list[ProcessRecord] = []
     for row in newest_versions(session):
         compiled = compiled_by_id(session, row.id)
         result.append(
@@ -234,6 +234,8 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[dict[str, 
                 "name": row.name,
                 "version": row.version,
                 "start_form": compiled.form(compiled.start_form),
+                "summary_fields": list(compiled.summary_fields),
+                "public_fields": list(compiled.public_fields),
             }
         )
     return result

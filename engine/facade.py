@@ -359,16 +359,18 @@ class Engine:
         created_by: str | None = None,
     ) -> list[CaseSummary]:
         with self.db.reading() as session:
-            return cases.instances(session, process_id, status, limit, offset, created_by)
+            return cases.instances(
+                session, process_id, status, limit, offset, created_by, self.compiled.by_id
+            )
 
     def instance_summaries(self, instance_ids: list[int]) -> dict[int, CaseSummary]:
         """Summaries of many cases by id, for a page that lists them."""
         with self.db.reading() as session:
-            return cases.summaries(session, instance_ids)
+            return cases.summaries(session, instance_ids, self.compiled.by_id)
 
     def instance_summary(self, instance_id: int) -> CaseSummary:
         with self.db.reading() as session:
-            return cases.with_stages(session, [cases.summary(cases.get(session, instance_id))])[0]
+            return cases.one_summary(session, instance_id, self.compiled.by_id)
 
     def diagram(self, instance_id: int, language: str | None = None) -> Diagram:
         """The case's BPMN with what it has completed and where it is now; with `language`,

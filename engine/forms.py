@@ -13,10 +13,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from referencing import Registry
 
 from .errors import FieldError, FormInvalid
 
 _FORMATS = FormatChecker()
+# The compiled forms have their $refs inlined (engine/form_refs.py); an empty registry makes
+# sure that a submission never makes the validator fetch a schema from the network.
+_OFFLINE = Registry()
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -24,7 +28,8 @@ def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
     key = id(schema)
     cached = _VALIDATORS.get(key)
     if cached is None or cached[0] is not schema:
-        cached = _VALIDATORS[key] = (schema, Draft202012Validator(schema, format_checker=_FORMATS))
+        validator = Draft202012Validator(schema, registry=_OFFLINE, format_checker=_FORMATS)
+        cached = _VALIDATORS[key] = (schema, validator)
     return cached[1]
 
 

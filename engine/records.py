@@ -167,6 +167,8 @@ class ProcessRecord(TypedDict):
     name: str | None
     version: int
     start_form: dict[str, Any] | None
+    summary_fields: list[str]  # the fields that summarise a case in lists
+    public_fields: list[str]  # the fields the public form asks for (none: no public form)
 
 
 class NotificationRecord(TypedDict):

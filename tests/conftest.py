@@ -7,6 +7,7 @@ so tests stay independent and can run in parallel.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -77,6 +78,14 @@ def bare_engine(make_engine) -> Engine:
     with engine.db.transaction() as session:
         load_demo(session)
     return engine
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A copy of processes/ for a test to change and deploy."""
+    copy = tmp_path / "processes"
+    shutil.copytree(PROCESSES, copy)
+    return copy
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from engine import Engine
@@ -85,3 +88,10 @@ def to_rectify(engine: Engine, grade: str = "general", category: str | None = No
     dept = "dept_" + engine.instance(case)["data"]["department"]
     act(engine, dept, case, "receive", {"decision": "accept"})
     return case
+
+
+def edit_json(path: Path, edit: Callable[[Any], Any]) -> None:
+    """Change a JSON process file in place (`edit` changes the parsed document)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")

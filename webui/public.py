@@ -21,8 +21,6 @@ from .schema_form import parse_submission
 
 public_blueprint = Blueprint("public", __name__, url_prefix="/public")
 limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
-# The public form asks for what a passer-by knows; the dispatcher completes the rest.
-PUBLIC_FIELDS = ("grid", "unit", "category", "description", "location")
 
 
 def lookup_code(case: int) -> str:
@@ -32,13 +30,15 @@ def lookup_code(case: int) -> str:
 
 
 def _public_schema() -> tuple[str, dict]:
+    """The start form of the configured process with only the fields its `x-public` names
+    (what a passer-by knows; the dispatcher completes the rest). Without them: no form."""
     process_id = current_engine().config.public_report_process
     process = next((p for p in current_engine().processes() if p["process_id"] == process_id), None)
-    if process is None or not process["start_form"]:
+    if process is None or not process["start_form"] or not process["public_fields"]:
         abort(404)
     schema = dict(process["start_form"])
     props = schema.get("properties") or {}
-    schema["properties"] = {k: v for k, v in props.items() if k in PUBLIC_FIELDS}
+    schema["properties"] = {k: v for k, v in props.items() if k in process["public_fields"]}
     return process_id, schema
 
 
