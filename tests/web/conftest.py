@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine.org import new_token
 from tests import process_group
 
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
@@ -96,8 +95,7 @@ def token_for(engine) -> Callable[[str], str]:
 
     def token(username: str) -> str:
         if username not in tokens:
-            with engine.db.transaction() as session:
-                tokens[username] = new_token(session, username)
+            tokens[username] = engine.new_token(username)
         return tokens[username]
 
     return token
