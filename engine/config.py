@@ -40,6 +40,16 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "photo_max_bytes": ("photo_max_bytes", int),
 }
 
+# config.yaml `security: password_hash:` key -> Config field: Argon2id's costs
+PASSWORD_HASH_KEYS = {
+    "time_cost": "password_time_cost",
+    "memory_cost": "password_memory_cost",
+    "parallelism": "password_parallelism",
+}
+# Costs differ per machine (and are cheap in the tests): this variable holds the same mapping
+# as config.yaml's `security: password_hash:`, in YAML, e.g. "{time_cost: 1, memory_cost: 1024}".
+PASSWORD_HASH_ENV = "HAZARDFLOW_PASSWORD_HASH"
+
 
 @dataclass
 class Config:
@@ -72,6 +82,10 @@ class Config:
     mail_batch: int = 100  # notifications per sweep
     mail_timeout_seconds: float = 10.0
     mail_base_url: str = "http://127.0.0.1:5000"  # where people open the links in e-mails
+    # Argon2id costs of new password hashes: argon2-cffi's RFC 9106 low-memory profile
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536  # KiB
+    password_parallelism: int = 4
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -113,6 +127,12 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         for key, (name, kind) in keys.items():
             if values.get(key) is not None:
                 flat[name] = kind(values[key])
+    password_hash = dict((raw.get("security") or {}).get("password_hash") or {})
+    if os.environ.get(PASSWORD_HASH_ENV):
+        password_hash.update(yaml.safe_load(os.environ[PASSWORD_HASH_ENV]) or {})
+    for key, name in PASSWORD_HASH_KEYS.items():
+        if password_hash.get(key) is not None:
+            flat[name] = int(password_hash[key])
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

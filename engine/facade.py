@@ -15,6 +15,7 @@ from . import (
     attachments,
     audit,
     cases,
+    demo,
     deployments,
     drafts,
     inbox,
@@ -29,17 +30,20 @@ from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
 from .deployments import CompiledProcesses, DeployResult
-from .errors import EngineError, Problem
+from .errors import EngineError, NotFound, Problem
 from .newest_files import NewestDeployedFile
 from .org import Actor
+from .passwords import Passwords
 from .records import (
     CaseDetail,
     CaseSummary,
+    DemoLoadRecord,
     DeploymentRecord,
     Diagram,
     DraftRecord,
     EscalatedTask,
     FilterField,
+    GridRecord,
     HistoryEvent,
     Inbox,
     ProcessRecord,
@@ -48,6 +52,7 @@ from .records import (
     TaskCounts,
     TaskDetail,
     TaskRecord,
+    UserRecord,
     WaitingTimer,
 )
 from .runtime import Runtime
@@ -66,6 +71,11 @@ class Engine:
         self.config = config or load_config()
         self.db = Database(self.config.database_url)
         self.compiled = CompiledProcesses()
+        self.passwords = Passwords(
+            self.config.password_time_cost,
+            self.config.password_memory_cost,
+            self.config.password_parallelism,
+        )
         self.sandbox = sandbox.Sandbox(
             functions={
                 "now": self.now,
@@ -388,7 +398,7 @@ class Engine:
 
     # --- organisation, timers, inbox, audit -------------------------------------------------
 
-    def grids(self) -> list[dict[str, Any]]:
+    def grids(self) -> list[GridRecord]:
         with self.db.reading() as session:
             return org.grids(session)
 
@@ -411,6 +421,87 @@ class Engine:
     def verify_audit(self) -> audit.VerifyResult:
         with self.db.reading() as session:
             return audit.verify(session)
+
+    # --- people: sign-in, users, API tokens, the demo organisation, the database -------------
+
+    def sign_in(self, username: str, password: str) -> Actor | None:
+        """The actor whose password this is; None for a wrong password or an unknown or
+        inactive user. A hash from an older release or with other costs is replaced by a
+        current Argon2id one; hashing runs outside any transaction, so no lock waits on it."""
+        with self.db.reading() as session:
+            stored = org.stored_password_hash(session, username)
+        if stored is None or not self.passwords.verify(stored, password):
+            return None
+        if self.passwords.needs_rehash(stored):
+            renewed = self.passwords.hash(password)
+            with self.runtime.command() as session:
+                org.replace_password_hash(session, username, stored, renewed)
+        try:
+            return self.actor(username)
+        except NotFound:  # deactivated since the check
+            return None
+
+    def password_is(self, username: str, password: str) -> bool:
+        """Whether the user's password is this one, changing nothing (the sign-in page asks
+        whether the demo password still works)."""
+        with self.db.reading() as session:
+            stored = org.stored_password_hash(session, username)
+        return stored is not None and self.passwords.verify(stored, password)
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        roles: list[str],
+        password: str | None = None,
+        display_name: str | None = None,
+        department: str | None = None,
+        grids: list[str] | None = None,
+        email: str | None = None,
+    ) -> None:
+        """Add a user with roles (any a process lane names); without a password they cannot
+        sign in (API tokens still work). ValueError names what is wrong."""
+        password_hash = self.passwords.hash(password) if password else None
+        with self.runtime.command() as session:
+            org.add_user(
+                session,
+                username,
+                roles=roles,
+                password_hash=password_hash,
+                display_name=display_name,
+                department=department,
+                grids=grids,
+                email=email,
+            )
+
+    def users(self) -> list[UserRecord]:
+        """Every user with roles, department, grids and address, by username."""
+        with self.db.reading() as session:
+            return org.users(session)
+
+    def has_users(self) -> bool:
+        """Whether the organisation has anyone yet (setup loads the demo only if not)."""
+        with self.db.reading() as session:
+            return org.has_users(session)
+
+    def new_token(self, username: str) -> str:
+        """A new API token for the user; only its hash is stored. NotFound for no such user."""
+        with self.runtime.command() as session:
+            return org.new_token(session, username)
+
+    def load_demo(self, path: Path | None = None) -> DemoLoadRecord:
+        """Load the demo organisation (default: config.yaml `demo_file`) into an empty one;
+        ValueError if anyone exists already."""
+        with self.runtime.command() as session:
+            return demo.load_demo(session, self.passwords, path or self.config.demo_file)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db.is_sqlite
+
+    def database_label(self) -> str:
+        """The database URL with its password hidden, for printing."""
+        return self.db.sa.url.render_as_string(hide_password=True)
 
 
 def _iso(value: Any) -> str:

@@ -8,14 +8,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import NotFound
 from .models import ApiToken, Department, Grid, User, UserGrid, UserRole
+from .records import GridRecord, UserRecord
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def leader_of(session: Session, grid_code: str, up: int = 0) -> str:
     return leader_group(chain[min(max(int(up), 0), len(chain) - 1)].code)
 
 
-def grids(session: Session) -> list[dict[str, Any]]:
+def grids(session: Session) -> list[GridRecord]:
     """Every grid with its supervising leader's username and name (one query)."""
     rows = session.execute(
         select(Grid, User.display_name)
@@ -71,14 +70,15 @@ def grids(session: Session) -> list[dict[str, Any]]:
         .order_by(Grid.code)
     )
     return [
-        {
-            "code": g.code,
-            "name": g.name,
-            "parent": g.parent_code,
-            "level": g.level,
-            "leader": g.leader,
-            "leader_name": leader_name or g.leader,
-        }
+        GridRecord(
+            code=g.code,
+            name=g.name,
+            parent=g.parent_code,
+            level=g.level,
+            leader=g.leader,
+            leader_name=leader_name or g.leader,
+            leader_group=leader_group(g.code),
+        )
         for g, leader_name in rows
     ]
 
@@ -126,13 +126,13 @@ def add_user(
     username: str,
     *,
     roles: list[str],
-    password: str | None = None,
+    password_hash: str | None = None,
     display_name: str | None = None,
     department: str | None = None,
     grids: list[str] | None = None,
-    password_hash: str | None = None,
     email: str | None = None,
 ) -> User:
+    """A new user; `password_hash` comes from `passwords.Passwords` (None: cannot sign in)."""
     if session.get(User, username) is not None:
         raise ValueError(f"user '{username}' already exists")
     if department and session.get(Department, department) is None:
@@ -145,7 +145,7 @@ def add_user(
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=password_hash or (generate_password_hash(password) if password else None),
+        password_hash=password_hash,
         department=department,
         email=email or None,
         active=True,
@@ -158,10 +158,46 @@ def add_user(
     return user
 
 
-def check_password(session: Session, username: str, password: str) -> bool:
+def has_users(session: Session) -> bool:
+    return session.scalar(select(User.username).limit(1)) is not None
+
+
+def users(session: Session) -> list[UserRecord]:
+    """Every user, active or not, with roles and grids (three queries)."""
+    roles: dict[str, list[str]] = {}
+    for username, role in session.execute(select(UserRole.username, UserRole.role)):
+        roles.setdefault(username, []).append(role)
+    grids: dict[str, list[str]] = {}
+    for username, code in session.execute(select(UserGrid.username, UserGrid.grid_code)):
+        grids.setdefault(username, []).append(code)
+    return [
+        UserRecord(
+            name=user.username,
+            display_name=user.display_name,
+            roles=sorted(roles.get(user.username, [])),
+            department=user.department,
+            grids=sorted(grids.get(user.username, [])),
+            email=user.email,
+            active=user.active,
+        )
+        for user in session.scalars(select(User).order_by(User.username))
+    ]
+
+
+def stored_password_hash(session: Session, username: str) -> str | None:
+    """The stored hash of an active user; None for an unknown or inactive user or one
+    without a password, who cannot sign in."""
     user = session.get(User, username)
-    return bool(user and user.active and user.password_hash) and check_password_hash(
-        user.password_hash, password
+    return user.password_hash if user is not None and user.active else None
+
+
+def replace_password_hash(session: Session, username: str, old: str, new: str) -> None:
+    """Store `new` only if the hash is still `old`, the one just verified: a password changed
+    in the meantime is kept."""
+    session.execute(
+        update(User)
+        .where(User.username == username, User.password_hash == old)
+        .values(password_hash=new)
     )
 
 

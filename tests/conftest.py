@@ -18,9 +18,12 @@ from sqlalchemy import create_engine, text
 
 from engine import Engine
 from engine.clock import FrozenClock
-from engine.config import PROJECT_ROOT, load_config
-from engine.demo import load_demo
+from engine.config import PASSWORD_HASH_ENV, PROJECT_ROOT, load_config
 
+# The demo organisation is loaded in most tests, each user with an Argon2id hash of their own:
+# cheap costs keep that at milliseconds. Set in the environment, so that the servers and CLI
+# processes the tests start hash and check with the same costs.
+os.environ.setdefault(PASSWORD_HASH_ENV, "{time_cost: 1, memory_cost: 1024, parallelism: 1}")
 PG_URL = os.environ.get("HAZARDFLOW_TEST_PG_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PROCESSES = PROJECT_ROOT / "processes"
@@ -75,8 +78,7 @@ def bare_engine(make_engine) -> Engine:
     """A migrated database with the demo organisation, nothing deployed."""
     engine = make_engine()
     engine.upgrade()
-    with engine.db.transaction() as session:
-        load_demo(session)
+    engine.load_demo()
     return engine
 
 

@@ -23,7 +23,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from engine import NotFound
-from engine.org import Actor, check_password
+from engine.org import Actor
 
 auth_blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -72,10 +72,9 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         engine = current_app.extensions["hazardflow.engine"]
-        with engine.db.reading() as db_session:
-            ok = check_password(db_session, form.username.data, form.password.data)
-        if ok:
-            login_user(WebUser(engine.actor(form.username.data)))
+        actor = engine.sign_in(form.username.data, form.password.data)
+        if actor is not None:
+            login_user(WebUser(actor))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong user name or password."), "error")
     return render_template("auth/login.html", form=form, demo=_demo_logins()), (
@@ -97,12 +96,11 @@ def _demo_logins() -> dict | None:
             doc = read_demo(engine.config.demo_file)
         except OSError:
             return None
-        with engine.db.reading() as db_session:
-            if doc.get("password") and check_password(db_session, "dispatcher", doc["password"]):
-                cache["logins"] = {
-                    "password": doc["password"],
-                    "users": ["dispatcher", "dept_yjj", "member_d1_t1_v1", "leader_ap_d1_t1_v1"],
-                }
+        if doc.get("password") and engine.password_is("dispatcher", doc["password"]):
+            cache["logins"] = {
+                "password": doc["password"],
+                "users": ["dispatcher", "dept_yjj", "member_d1_t1_v1", "leader_ap_d1_t1_v1"],
+            }
     return cache["logins"]
 
 

@@ -7,7 +7,6 @@ import sys
 from datetime import datetime
 
 import click
-from sqlalchemy import select
 
 from engine import DeployRefused, Engine, EngineError
 from engine.clock import parse_iso
@@ -43,7 +42,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the schema to the newest revision."""
     engine = _engine(ctx)
     engine.upgrade()
-    click.echo(f"database up to date: {engine.db.sa.url.render_as_string(hide_password=True)}")
+    click.echo(f"database up to date: {engine.database_label()}")
 
 
 @db.command("revision")
@@ -100,12 +99,11 @@ def demo() -> None:
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:
     """Load the demo grids, departments and users into an empty organisation."""
-    from engine.demo import load_demo, read_demo
+    from engine.demo import read_demo
 
     engine = _engine(ctx)
     try:
-        with engine.db.transaction() as session:
-            counts = load_demo(session, engine.config.demo_file)
+        counts = engine.load_demo()
     except ValueError as exc:
         _refuse(str(exc))
     password = read_demo(engine.config.demo_file).get("password")
@@ -130,7 +128,7 @@ def serve(
     engine = _engine(ctx)
     host = host or engine.config.host
     port = port or engine.config.port
-    if engine.db.is_sqlite and workers > 1:
+    if engine.is_sqlite and workers > 1:
         raise click.BadParameter(
             "SQLite serves from one process; use PostgreSQL to scale out", param_hint="--workers"
         )
@@ -180,21 +178,17 @@ def users_add(
     email: str | None,
 ) -> None:
     """Add a user with roles (any role a process lane names)."""
-    from engine.org import add_user
-
     engine = _engine(ctx)
     try:
-        with engine.db.transaction() as session:
-            add_user(
-                session,
-                name,
-                roles=list(roles),
-                password=password,
-                display_name=display_name,
-                department=department,
-                grids=list(grids),
-                email=email,
-            )
+        engine.add_user(
+            name,
+            roles=list(roles),
+            password=password,
+            display_name=display_name,
+            department=department,
+            grids=list(grids),
+            email=email,
+        )
     except ValueError as exc:
         _refuse(str(exc))
     click.echo(f"added {name}")
@@ -205,24 +199,7 @@ def users_add(
 @click.pass_context
 def users_list(ctx: click.Context, as_json: bool) -> None:
     """Every user with roles, department and grids."""
-    from engine.models import User
-    from engine.org import load_actor
-
-    engine = _engine(ctx)
-    with engine.db.reading() as session:
-        rows = []
-        for user in session.scalars(select(User).order_by(User.username)):
-            actor = load_actor(session, user.username) if user.active else None
-            rows.append(
-                {
-                    "name": user.username,
-                    "display_name": user.display_name,
-                    "roles": sorted(actor.roles) if actor else [],
-                    "department": user.department,
-                    "grids": list(actor.grids) if actor else [],
-                    "email": user.email,
-                }
-            )
+    rows = _engine(ctx).users()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -239,12 +216,8 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def users_token(ctx: click.Context, name: str) -> None:
     """Print a new API token for NAME (only its hash is stored)."""
-    from engine.org import new_token
-
-    engine = _engine(ctx)
     try:
-        with engine.db.transaction() as session:
-            token = new_token(session, name)
+        token = _engine(ctx).new_token(name)
     except EngineError as exc:
         _refuse(str(exc))
     click.echo(token)
@@ -260,20 +233,7 @@ def grids() -> None:
 @click.pass_context
 def grids_list(ctx: click.Context, as_json: bool) -> None:
     """Every grid with its parent and supervising leader."""
-    from engine.models import Grid
-
-    engine = _engine(ctx)
-    with engine.db.reading() as session:
-        rows = [
-            {
-                "code": g.code,
-                "name": g.name,
-                "parent": g.parent_code,
-                "leader": g.leader,
-                "level": g.level,
-            }
-            for g in session.scalars(select(Grid).order_by(Grid.code))
-        ]
+    rows = _engine(ctx).grids()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -332,8 +292,7 @@ def timers_run_due(ctx: click.Context, now_text: str | None) -> None:
 @click.pass_context
 def setup(ctx: click.Context) -> None:
     """Migrate, deploy processes/ and load the demo organisation if empty (used by make run)."""
-    from engine.demo import load_demo, read_demo
-    from engine.models import User
+    from engine.demo import read_demo
 
     engine = _engine(ctx)
     engine.upgrade()
@@ -345,10 +304,9 @@ def setup(ctx: click.Context) -> None:
         sys.exit(1)
     for process_id, version in sorted(result.versions.items()):
         click.echo(f"deployed {process_id} version {version}")
-    with engine.db.transaction() as session:
-        if session.scalar(select(User.username).limit(1)) is None:
-            counts = load_demo(session, engine.config.demo_file)
-            click.echo(f"loaded the demo organisation: {counts['users']} users")
+    if not engine.has_users():
+        counts = engine.load_demo()
+        click.echo(f"loaded the demo organisation: {counts['users']} users")
     doc = read_demo(engine.config.demo_file)
     by_role: dict[str, list[str]] = {}
     for user in doc["users"]:

@@ -14,7 +14,6 @@ from typing import Any
 from flask import g
 from flask_babel import get_locale
 
-from engine.org import leader_group
 from engine.texts import translate_schema
 
 from .context import current_engine
@@ -58,7 +57,7 @@ def localized_fields(
     organisation = g.grids
     grids = [(grid["code"], f"{grid['name']} ({grid['code']})") for grid in organisation]
     leaders = [
-        (leader_group(grid["code"]), f"{grid['leader_name']} ({grid['name']})")
+        (grid["leader_group"], f"{grid['leader_name']} ({grid['name']})")
         for grid in organisation
         if grid["leader"]
     ]

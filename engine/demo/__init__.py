@@ -8,10 +8,11 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from ..models import Department, Grid, User
 from ..org import add_user
+from ..passwords import Passwords
+from ..records import DemoLoadRecord
 
 DEMO_FILE = Path(__file__).with_name("organisation.yaml")
 
@@ -20,17 +21,22 @@ def read_demo(path: Path | None = None) -> dict[str, Any]:
     return yaml.safe_load((path or DEMO_FILE).read_text(encoding="utf-8"))
 
 
-def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
-    """Load the organisation file into an empty organisation; refuses if users exist."""
+def load_demo(session: Session, passwords: Passwords, path: Path | None = None) -> DemoLoadRecord:
+    """Load the organisation file into an empty organisation; refuses if users exist.
+
+    Everyone has the file's one password, each with a hash of their own: one hash shared
+    (one salt) would show who has the same password as whom."""
     doc = read_demo(path)
     if session.scalar(select(func.count()).select_from(User)):
         raise ValueError("the organisation is not empty; the demo loads only into an empty one")
-    # One hash for the one demo password: hashing is deliberately slow, 30 times is seconds.
     password = doc.get("password")
-    hashed = generate_password_hash(password) if password else None
+
+    def hashed() -> str | None:
+        return passwords.hash(password) if password else None
+
     session.add_all(Department(code=d["code"], name=d["name"]) for d in doc["departments"])
     session.flush()
-    counts = {"departments": len(doc["departments"]), "grids": 0, "users": 0}
+    counts = DemoLoadRecord(departments=len(doc["departments"]), grids=0, users=0)
 
     def add_grid(node: dict[str, Any], parent: str | None) -> None:
         leader = node.get("leader")
@@ -39,7 +45,7 @@ def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
                 session,
                 leader["username"],
                 roles=["leader"],
-                password_hash=hashed,
+                password_hash=hashed(),
                 display_name=leader.get("display_name"),
             )
             counts["users"] += 1
@@ -64,7 +70,7 @@ def load_demo(session: Session, path: Path | None = None) -> dict[str, int]:
             session,
             user["username"],
             roles=user.get("roles") or [],
-            password_hash=hashed,
+            password_hash=hashed(),
             display_name=user.get("display_name"),
             department=user.get("department"),
             grids=user.get("grids"),

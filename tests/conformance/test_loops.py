@@ -15,7 +15,6 @@ import pytest
 
 from engine.clock import FrozenClock, parse_iso
 from engine.config import PROJECT_ROOT
-from engine.demo import load_demo
 from engine.models import Instance, ProcessVersion
 from engine.tasks import TaskQuery
 from engine.workflow import restore, tree_depth
@@ -106,8 +105,7 @@ GRID_LEVELS = 4  # the demo grid: village, town, district, city
 def hazard(tmp_path):
     clock = FrozenClock(T0)
     engine = new_engine(tmp_path, clock)
-    with engine.db.transaction() as session:
-        load_demo(session)
+    engine.load_demo()
     engine.deploy([PROJECT_ROOT / "processes"])
     yield engine, clock
     engine.close()

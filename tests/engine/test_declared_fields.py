@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import event
 
 from engine import DeployRefused
-from engine.org import add_user
 from tests.helpers import MEMBER, REPORT, accept, act, edit_json, report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -48,9 +47,8 @@ def test_declared_fields_are_checked_naming_the_form_and_the_key(
 
 def test_each_process_summarises_its_cases_by_its_own_fields(engine, folder):
     engine.deploy([FIXTURES / "self_report"])
-    with engine.db.transaction() as session:
-        add_user(session, "boss", roles=["enterprise"], password="x")
-        add_user(session, "town_officer", roles=["township"], password="x")
+    engine.add_user("boss", roles=["enterprise"])
+    engine.add_user("town_officer", roles=["township"])
     own = {"unit": "青石钢构厂", "category": "industry_trade", "description": "行车钢丝绳断股"}
     self_case = engine.start("enterprise_self_report", own, engine.actor("boss"))
     hazard_case = report(engine)

@@ -115,13 +115,10 @@ def test_a_bad_timer_literal_is_refused_at_deploy(engine, tmp_path):
 
 
 def test_a_second_process_runs_with_no_code_change(engine):
-    from engine.org import add_user
-
     result = engine.deploy([FIXTURES / "self_report"])
     assert result.versions == {"enterprise_self_report": 1}
-    with engine.db.transaction() as session:
-        add_user(session, "boss", roles=["enterprise"], password="x")
-        add_user(session, "town_officer", roles=["township"], password="x")
+    engine.add_user("boss", roles=["enterprise"], password="x")
+    engine.add_user("town_officer", roles=["township"], password="x")
     case = engine.start(
         "enterprise_self_report",
         {"unit": "青石钢构厂", "category": "industry_trade", "description": "行车钢丝绳断股"},

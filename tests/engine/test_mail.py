@@ -12,10 +12,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, select, text
 
 from engine.clock import parse_iso
-from engine.demo import load_demo
 from engine.mailer import send_pending
 from engine.models import Notification, User
-from engine.org import add_user
 from engine.sweeper import sweep
 from tests.conftest import PROCESSES
 from tests.helpers import to_rectify
@@ -78,8 +76,8 @@ def mail_engine(make_engine, smtp):
     """The demo organisation with processes/ deployed, e-mailing to the test's SMTP server."""
     engine = make_engine(mail_enabled=True, mail_port=smtp.port, mail_timeout_seconds=5.0)
     engine.upgrade()
+    engine.load_demo()
     with engine.db.transaction() as session:
-        load_demo(session)
         session.get(User, "dept_yjj").email = YJJ
     engine.deploy([PROCESSES])
     return engine
@@ -142,8 +140,7 @@ def test_the_sweep_mails_what_its_timers_just_wrote(mail_engine, smtp, clock):
 
 def test_a_refused_address_does_not_block_the_others(mail_engine, smtp):
     engine = mail_engine
-    with engine.db.transaction() as session:
-        add_user(session, "yjj_second", roles=["department"], department="yjj", email="b@x.org")
+    engine.add_user("yjj_second", roles=["department"], department="yjj", email="b@x.org")
     smtp.inbox.refuse.add(YJJ)  # permanently: 550
     to_rectify(engine)
     assert send_pending(engine) == 1

@@ -15,7 +15,6 @@ import requests
 from flask import Flask
 
 from engine import Engine
-from engine.org import new_token
 from tests import process_group
 from webui import create_app
 
@@ -105,8 +104,7 @@ def token_for(engine) -> Callable[[str], str]:
 
     def token(username: str) -> str:
         if username not in tokens:
-            with engine.db.transaction() as session:
-                tokens[username] = new_token(session, username)
+            tokens[username] = engine.new_token(username)
         return tokens[username]
 
     return token

@@ -222,12 +222,9 @@ def test_auth_errors_and_openapi(client, server):
 def test_a_second_process_deployed_runs_through_the_api(client, engine):
     from pathlib import Path
 
-    from engine.org import add_user
-
     engine.deploy([Path(__file__).resolve().parent.parent / "fixtures" / "self_report"])
-    with engine.db.transaction() as session:
-        add_user(session, "boss", roles=["enterprise"], password="x")
-        add_user(session, "town_officer", roles=["township"], password="x")
+    engine.add_user("boss", roles=["enterprise"], password="x")
+    engine.add_user("town_officer", roles=["township"], password="x")
     names = [p["process_id"] for p in client("boss").get("/processes").json()]
     assert "enterprise_self_report" in names
     started = client("boss").post(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.demo import load_demo
 from tests.helpers import edit_json
 from webui import create_app
 
@@ -35,8 +34,7 @@ def test_the_public_form_offers_exactly_the_declared_fields(engine, folder):
 def test_a_process_without_public_fields_has_no_public_form(make_engine):
     engine = make_engine(public_report_process="enterprise_self_report")
     engine.upgrade()
-    with engine.db.transaction() as session:
-        load_demo(session)
+    engine.load_demo()
     engine.deploy([FIXTURES / "self_report"])
     assert [p["public_fields"] for p in engine.processes()] == [[]]
     client = create_app(engine, WTF_CSRF_ENABLED=False).test_client()
