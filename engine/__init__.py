@@ -5,6 +5,9 @@ exported here; nothing outside this package imports SpiffWorkflow, opens a datab
 or touches the tables.
 """
 
+from .calendar import CHINA
+from .clock import parse_iso
+from .config import Config, load_config
 from .deployments import DeployResult
 from .errors import (
     Conflict,
@@ -24,6 +27,7 @@ from .org import PUBLIC, Actor
 from .records import (
     CaseDetail,
     CaseSummary,
+    DemoAccounts,
     DeploymentRecord,
     Diagram,
     DraftRecord,
@@ -43,15 +47,19 @@ from .records import (
     WaitingTimer,
 )
 from .tasks import TaskQuery
+from .texts import translate_schema
 
 __all__ = [
+    "CHINA",
     "PUBLIC",
     "Actor",
     "CaseDetail",
     "CaseSummary",
+    "Config",
     "Conflict",
     "DeployRefused",
     "DeployResult",
+    "DemoAccounts",
     "DeploymentRecord",
     "Diagram",
     "DraftRecord",
@@ -80,4 +88,7 @@ __all__ = [
     "VersionRecord",
     "WaitingTimer",
     "WorkflowFailed",
+    "load_config",
+    "parse_iso",
+    "translate_schema",
 ]

@@ -16,6 +16,7 @@ from .deployments import CompiledById
 from .errors import NotFound
 from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
 from .org import Actor, display_names
+from .records import CaseDetail, CaseSummary, Diagram, HistoryEvent
 from .tasks import task_view
 from .visibility import Visibility
 
@@ -27,10 +28,17 @@ def get(session: Session, instance_id: int) -> Instance:
     return instance
 
 
-def instance(session: Session, instance_id: int, now: datetime) -> dict[str, Any]:
+def _version(session: Session, case: Instance) -> ProcessVersion:
+    version = session.get(ProcessVersion, case.process_version_id)
+    if version is None:  # the foreign key says otherwise; the checker cannot know
+        raise NotFound(f"process version {case.process_version_id} not found")
+    return version
+
+
+def instance(session: Session, instance_id: int, now: datetime) -> CaseDetail:
     """The case with its data, open tasks, waiting timers and history."""
     case = get(session, instance_id)
-    version = session.get(ProcessVersion, case.process_version_id)
+    version = _version(session, case)
     open_tasks = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
     timers = session.scalars(
         select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.fire_at)
@@ -56,7 +64,7 @@ def instance(session: Session, instance_id: int, now: datetime) -> dict[str, Any
     }
 
 
-def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
+def history(session: Session, instance_id: int) -> list[HistoryEvent]:
     """The case's audit events, oldest first, with the names of the people who acted."""
     events = session.scalars(
         select(AuditEvent)
@@ -69,7 +77,7 @@ def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
             "seq": e.seq,
             "at": e.at.isoformat(),
             "actor": e.actor,
-            "actor_name": names.get(e.actor) or e.actor,
+            "actor_name": names.get(e.actor, e.actor) if e.actor else None,
             "action": e.action,
             "task_id": e.task_id,
             "task_name": e.task_name,
@@ -89,7 +97,7 @@ def instances(
     offset: int,
     created_by: str | None,
     compiled_by_id: CompiledById,
-) -> list[dict[str, Any]]:
+) -> list[CaseSummary]:
     """Summaries of the newest cases first, optionally of one process, status or reporter,
     each with the stage it is at."""
     stmt = (
@@ -108,7 +116,7 @@ def instances(
     return with_stages(session, summaries_of(session, session.scalars(stmt), compiled_by_id))
 
 
-def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_stages(session: Session, found: list[CaseSummary]) -> list[CaseSummary]:
     """Add to each summary `stage`: the titles of its open tasks while it runs, the title of
     the end event it closed at once done. Two queries for the whole list."""
     ids = [s["id"] for s in found]
@@ -119,15 +127,17 @@ def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str,
             .where(OpenTask.instance_id.in_(ids))
             .order_by(OpenTask.created_at)
         ):
-            stages[instance_id].append(title)
+            if title:
+                stages[instance_id].append(title)
         ended = [s["id"] for s in found if s["status"] != "running"]
         if ended:
-            for instance_id, title in session.execute(
+            for ended_id, title in session.execute(
                 select(AuditEvent.instance_id, AuditEvent.title).where(
                     AuditEvent.instance_id.in_(ended), AuditEvent.action == "end"
                 )
             ):
-                stages[instance_id] = [title] if title else []
+                if ended_id is not None:
+                    stages[ended_id] = [title] if title else []
     for s in found:
         s["stage"] = list(dict.fromkeys(stages[s["id"]]))
     return found
@@ -135,7 +145,7 @@ def with_stages(session: Session, found: list[dict[str, Any]]) -> list[dict[str,
 
 def summaries(
     session: Session, instance_ids: Collection[int], compiled_by_id: CompiledById
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, CaseSummary]:
     """Summaries of many cases in one query (a queue page never queries per row)."""
     if not instance_ids:
         return {}
@@ -147,7 +157,7 @@ def summaries(
     return {s["id"]: s for s in summaries_of(session, rows, compiled_by_id)}
 
 
-def one_summary(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:
+def one_summary(session: Session, instance_id: int, compiled_by_id: CompiledById) -> CaseSummary:
     """One case's summary with the stage it is at (the public lookup shows it)."""
     found = summaries_of(session, [get(session, instance_id)], compiled_by_id)
     return with_stages(session, found)[0]
@@ -155,11 +165,11 @@ def one_summary(session: Session, instance_id: int, compiled_by_id: CompiledById
 
 def summaries_of(
     session: Session, found: Iterable[Instance], compiled_by_id: CompiledById
-) -> list[dict[str, Any]]:
+) -> list[CaseSummary]:
     """The summary of each case, with the fields its own version's start form names in
     `x-summary`; each version's compiled process is looked up once per list."""
     fields: dict[int, Sequence[str]] = {}
-    result = []
+    result: list[CaseSummary] = []
     for case in found:
         version_id = case.process_version_id
         if version_id not in fields:
@@ -168,7 +178,7 @@ def summaries_of(
     return result
 
 
-def summary(case: Instance, fields: Sequence[str]) -> dict[str, Any]:
+def summary(case: Instance, fields: Sequence[str]) -> CaseSummary:
     """A case as a list shows it; `fields`: its process's x-summary (none: no summary)."""
     data = case.data or {}
     return {
@@ -190,23 +200,24 @@ def can_view(session: Session, actor: Actor, instance_id: int, rule: Visibility)
     return rule.may_see(session, actor, instance_id)
 
 
-def diagram(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:
+def diagram(session: Session, instance_id: int, compiled_by_id: CompiledById) -> Diagram:
     """The BPMN of the case's own version, with the elements it has completed and where
     it is now (open tasks, waiting events), for the diagram on the case page."""
     case = get(session, instance_id)
-    version = session.get(ProcessVersion, case.process_version_id)
+    version = _version(session, case)
     compiled = compiled_by_id(session, version.id)
-    xml = session.scalar(
+    xml: str | None = session.scalar(
         select(DeploymentFile.content).where(
             DeploymentFile.deployment_id == version.deployment_id,
             DeploymentFile.name == compiled.bpmn_file,
         )
     )
     state = json.loads(case.state)
-    specs = {}
+    specs: dict[str, str] = {}
     for spec in [compiled.spec, *compiled.subprocess_specs.values()]:
         specs.update({name: ts.bpmn_id for name, ts in spec.task_specs.items() if ts.bpmn_id})
-    completed, active = set(), set()
+    completed: set[str] = set()
+    active: set[str] = set()
     task_maps = [state.get("tasks", {})]
     task_maps += [sub.get("tasks", {}) for sub in state.get("subprocesses", {}).values()]
     for tasks in task_maps:

@@ -22,6 +22,7 @@ from . import (
     org,
     queue_filters,
     sandbox,
+    sweeper,
     tasks,
     timers,
 )
@@ -37,6 +38,7 @@ from .passwords import Passwords
 from .records import (
     CaseDetail,
     CaseSummary,
+    DemoAccounts,
     DemoLoadRecord,
     DeploymentRecord,
     Diagram,
@@ -494,6 +496,29 @@ class Engine:
         ValueError if anyone exists already."""
         with self.runtime.command() as session:
             return demo.load_demo(session, self.passwords, path or self.config.demo_file)
+
+    def demo_accounts(self) -> DemoAccounts | None:
+        """The demo organisation file's password and users by role (None without the file),
+        for telling a newcomer how to sign in."""
+        try:
+            doc = demo.read_demo(self.config.demo_file)
+        except OSError:
+            return None
+        by_role: dict[str, list[str]] = {}
+        for user in doc.get("users") or []:
+            for role in user.get("roles") or []:
+                by_role.setdefault(role, []).append(user["username"])
+        return {"password": doc.get("password"), "by_role": by_role}
+
+    # --- timer sweeps -----------------------------------------------------------------------
+
+    def start_timer_sweeps(self) -> None:
+        """Sweep due timers (and mail) every interval in a background thread of this process."""
+        sweeper.start_background(self)
+
+    def run_timer_worker(self) -> None:
+        """Sweep due timers (and mail) every interval, in this thread, until stopped."""
+        sweeper.run_blocking(self)
 
     @property
     def is_sqlite(self) -> bool:

@@ -226,6 +226,13 @@ class UserRecord(TypedDict):
     active: bool
 
 
+class DemoAccounts(TypedDict):
+    """The demo organisation's sign-ins: its one password and its users by role."""
+
+    password: str | None
+    by_role: dict[str, list[str]]
+
+
 class DemoLoadRecord(TypedDict):
     """What loading the demo organisation added."""
 

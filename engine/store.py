@@ -116,5 +116,7 @@ def new_revision(message: str) -> Path:
                 )
         finally:
             db.dispose()
-    scripts = script if isinstance(script, list) else [script]
-    return Path(scripts[0].path)
+    written = script[0] if isinstance(script, list) else script
+    if written is None:
+        raise RuntimeError("alembic wrote no revision")
+    return Path(written.path)

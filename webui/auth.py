@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -17,13 +18,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from engine import NotFound
-from engine.org import Actor
+from engine import Actor, NotFound
+
+from .context import current_engine
 
 auth_blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -50,7 +52,7 @@ class WebUser(UserMixin):
 @login_manager.user_loader
 def load_user(username: str) -> WebUser | None:
     try:
-        return WebUser(current_app.extensions["hazardflow.engine"].actor(username))
+        return WebUser(current_engine().actor(username))
     except NotFound:
         return None
 
@@ -71,8 +73,8 @@ def _safe_next(target: str | None) -> str:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        engine = current_app.extensions["hazardflow.engine"]
-        actor = engine.sign_in(form.username.data, form.password.data)
+        # DataRequired has made sure both are there
+        actor = current_engine().sign_in(form.username.data or "", form.password.data or "")
         if actor is not None:
             login_user(WebUser(actor))
             return redirect(_safe_next(request.args.get("next")))
@@ -82,26 +84,24 @@ def login() -> ResponseReturnValue:
     )
 
 
-def _demo_logins() -> dict | None:
+# One sign-in per part of a case, shown while the demo password still works.
+DEMO_SHOWN = ("dispatcher", "dept_yjj", "member_d1_t1_v1", "leader_ap_d1_t1_v1", "admin")
+
+
+def _demo_logins() -> dict[str, Any] | None:
     """While the demo organisation still has its demo password, show its logins on the sign-in
     page, so that a newcomer can play every part of a case without reading anything. Checked
     once per process: hashing is slow on purpose."""
     cache = current_app.extensions.setdefault("hazardflow.demo", {})
     if "logins" not in cache:
-        from engine.demo import read_demo
-
-        engine = current_app.extensions["hazardflow.engine"]
+        engine = current_engine()
+        accounts = engine.demo_accounts()
+        password = accounts["password"] if accounts else None
         cache["logins"] = None
-        try:
-            doc = read_demo(engine.config.demo_file)
-        except OSError:
-            return None
-        if doc.get("password") and engine.password_is("dispatcher", doc["password"]):
-            cache["logins"] = {
-                "password": doc["password"],
-                "users": ["dispatcher", "dept_yjj", "member_d1_t1_v1", "leader_ap_d1_t1_v1"],
-            }
-    return cache["logins"]
+        if password and engine.password_is("dispatcher", password):
+            cache["logins"] = {"password": password, "users": list(DEMO_SHOWN)}
+    logins: dict[str, Any] | None = cache["logins"]
+    return logins
 
 
 @auth_blueprint.post("/logout")
@@ -117,7 +117,3 @@ def set_language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")))
-
-
-def current_actor() -> Actor:
-    return current_user.actor

@@ -8,9 +8,7 @@ from datetime import datetime
 
 import click
 
-from engine import DeployRefused, Engine, EngineError
-from engine.clock import parse_iso
-from engine.config import load_config
+from engine import DeployRefused, Engine, EngineError, load_config, parse_iso
 
 
 def _engine(ctx: click.Context) -> Engine:
@@ -99,14 +97,13 @@ def demo() -> None:
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:
     """Load the demo grids, departments and users into an empty organisation."""
-    from engine.demo import read_demo
-
     engine = _engine(ctx)
     try:
         counts = engine.load_demo()
     except ValueError as exc:
         _refuse(str(exc))
-    password = read_demo(engine.config.demo_file).get("password")
+    accounts = engine.demo_accounts()
+    password = accounts["password"] if accounts else None
     click.echo(
         f"loaded {counts['grids']} grids, {counts['departments']} departments, "
         f"{counts['users']} users; demo password: {password}"
@@ -143,14 +140,12 @@ def worker(ctx: click.Context, interval: float | None) -> None:
     """Fire due timers, now and every interval (run several against one PostgreSQL)."""
     import logging
 
-    from engine.sweeper import run_blocking
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     engine = _engine(ctx)
     if interval is not None:
         engine.config.sweep_interval_seconds = interval
     click.echo(f"timer worker: sweeping every {engine.config.sweep_interval_seconds:g} s")
-    run_blocking(engine)
+    engine.run_timer_worker()
 
 
 @main.group()
@@ -292,8 +287,6 @@ def timers_run_due(ctx: click.Context, now_text: str | None) -> None:
 @click.pass_context
 def setup(ctx: click.Context) -> None:
     """Migrate, deploy processes/ and load the demo organisation if empty (used by make run)."""
-    from engine.demo import read_demo
-
     engine = _engine(ctx)
     engine.upgrade()
     try:
@@ -307,17 +300,15 @@ def setup(ctx: click.Context) -> None:
     if not engine.has_users():
         counts = engine.load_demo()
         click.echo(f"loaded the demo organisation: {counts['users']} users")
-    doc = read_demo(engine.config.demo_file)
-    by_role: dict[str, list[str]] = {}
-    for user in doc["users"]:
-        for role in user.get("roles") or []:
-            by_role.setdefault(role, []).append(user["username"])
+    accounts = engine.demo_accounts()
+    if accounts is None:
+        return
     click.echo("demo logins:")
-    for role, names in by_role.items():
+    for role, names in accounts["by_role"].items():
         shown = ", ".join(names[:3]) + (f" … ({len(names)})" if len(names) > 3 else "")
         click.echo(f"  {role:<12} {shown}")
     click.echo("  leader       leader_ap, leader_ap_d1, … (one per grid: leader_<grid code>)")
-    click.echo(f"demo password: {doc.get('password')}")
+    click.echo(f"demo password: {accounts['password']}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from engine.clock import parse_iso
+from engine import parse_iso
 
 from .context import current_engine
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import g
 from flask_babel import get_locale
 
-from engine.texts import translate_schema
+from engine import translate_schema
 
 from .context import current_engine
 from .schema_form import Field, build_fields

@@ -11,8 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import FormInvalid, TaskQuery
-from engine.calendar import CHINA
+from engine import CHINA, FormInvalid, TaskQuery
 
 from .context import current_actor, current_engine
 from .form_errors import field_messages

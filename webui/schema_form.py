@@ -221,8 +221,7 @@ def parse_submission(
 
 def local_time(value: str | None, with_time: bool = True) -> str:
     """An ISO time as people here read it: China time, minutes."""
-    from engine.calendar import CHINA
-    from engine.clock import parse_iso
+    from engine import CHINA, parse_iso
 
     if not value:
         return ""

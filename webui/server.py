@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from engine.config import Config
+from engine import Config
 
 
 class HazardFlowServer(BaseApplication):
@@ -24,13 +24,12 @@ class HazardFlowServer(BaseApplication):
 
     def load(self) -> Flask:  # gunicorn's WSGI callable
         from engine import Engine
-        from engine.sweeper import start_background
 
         from . import create_app
 
         engine = Engine(self.config_obj)
         if self.config_obj.sweep_in_web:
-            start_background(engine)  # in the worker process, after the fork
+            engine.start_timer_sweeps()  # in the worker process, after the fork
         return create_app(engine)
 
 
