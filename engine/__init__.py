@@ -26,6 +26,7 @@ from .facade import Engine
 from .org import PUBLIC, Actor
 from .records import (
     CaseDetail,
+    CaseSection,
     CaseSummary,
     DemoAccounts,
     DeploymentRecord,
@@ -54,6 +55,7 @@ __all__ = [
     "PUBLIC",
     "Actor",
     "CaseDetail",
+    "CaseSection",
     "CaseSummary",
     "Config",
     "Conflict",

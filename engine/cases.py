@@ -16,7 +16,7 @@ from .deployments import CompiledById
 from .errors import NotFound
 from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
 from .org import Actor, display_names
-from .records import CaseDetail, CaseSummary, Diagram, HistoryEvent
+from .records import CaseDetail, CaseSection, CaseSummary, Diagram, HistoryEvent
 from .tasks import task_view
 from .visibility import Visibility
 
@@ -230,6 +230,18 @@ def diagram(session: Session, instance_id: int, compiled_by_id: CompiledById) ->
             elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 active.add(bpmn_id)
     return {"xml": xml, "completed": sorted(completed - active), "active": sorted(active)}
+
+
+def case_sections(
+    session: Session, instance_id: int, compiled_by_id: CompiledById
+) -> list[CaseSection]:
+    """The case's fields by the step that fills them in (report, classification, dispatch,
+    rectification, verification ...), for a case page that reads like the case went."""
+    compiled = compiled_by_id(session, get(session, instance_id).process_version_id)
+    return [
+        {"title": title, "schema": {"type": "object", "properties": fields}}
+        for title, fields in compiled.case_sections()
+    ]
 
 
 def case_schema(session: Session, instance_id: int, compiled_by_id: CompiledById) -> dict[str, Any]:

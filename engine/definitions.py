@@ -96,6 +96,27 @@ class CompiledProcess:
                 properties.setdefault(name, prop)
         return properties
 
+    def case_sections(self) -> list[tuple[str, dict[str, Any]]]:
+        """The case's fields by the step that fills them in, in process order: (the step's
+        title, its fields). A field belongs to the first form that lets a person write it;
+        one no form writes (set by a script: the deadline, the proposed department) to the
+        first form that shows it."""
+        steps = [((self.form(self.start_form) or {}).get("title") or self.name, self.start_form)]
+        steps += [(t.title, t.form_key) for t in self.human_tasks.values()]
+        titles: dict[str, str] = {}  # form key -> the title of the first step using it
+        for title, key in steps:
+            if key and key not in titles:
+                titles[key] = title
+        sections: dict[str, dict[str, Any]] = {key: {} for key in titles}
+        placed: set[str] = set()
+        for writable in (True, False):
+            for key, fields in sections.items():
+                for name, prop in ((self.form(key) or {}).get("properties") or {}).items():
+                    if name not in placed and (not prop.get("readOnly")) == writable:
+                        fields[name] = {k: v for k, v in prop.items() if k != "readOnly"}
+                        placed.add(name)
+        return [(titles[key], fields) for key, fields in sections.items() if fields]
+
 
 def _with_clock(parser_class: type) -> type:
     if issubclass(parser_class, EventDefinitionParser):
@@ -257,6 +278,7 @@ def compile_sources(
             bpmn_file=filename,
         )
         _inspect_specs(process, filename, problems)
+        _in_document_order(process, dict(bpmn_trees).get(filename))
         problems.extend(_check_summary(process, form_files))
         compiled[process_id] = process
     if warnings is not None and translations:
@@ -564,6 +586,28 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     start = process.form(process.start_form) or {}
     process.summary_fields = tuple(start.get("x-summary") or ())
     process.public_fields = tuple(start.get("x-public") or ())
+
+
+def _in_document_order(process: CompiledProcess, tree: etree._ElementTree | None) -> None:
+    """The user tasks in the order the BPMN file lists them, which is how its author reads
+    the process (SpiffWorkflow's own order follows subprocesses last): queue tabs and the
+    case page's steps follow it."""
+    if tree is None:
+        return
+    position = {el.get("id"): i for i, el in enumerate(tree.iter()) if isinstance(el.tag, str)}
+    ordered = sorted(
+        process.human_tasks.items(),
+        key=lambda item: position.get(_bpmn_id(process, item[0]), len(position)),
+    )
+    process.human_tasks = dict(ordered)
+
+
+def _bpmn_id(process: CompiledProcess, spec_name: str) -> str | None:
+    for spec in (process.spec, *process.subprocess_specs.values()):
+        task_spec = spec.task_specs.get(spec_name)
+        if task_spec is not None:
+            return str(task_spec.bpmn_id) if task_spec.bpmn_id else None
+    return None
 
 
 def _no_form(key: str) -> str:

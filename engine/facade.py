@@ -37,6 +37,7 @@ from .org import Actor
 from .passwords import Passwords
 from .records import (
     CaseDetail,
+    CaseSection,
     CaseSummary,
     DemoAccounts,
     DemoLoadRecord,
@@ -392,6 +393,11 @@ class Engine:
         if language and found["xml"]:
             found["xml"] = translate_names(found["xml"], self.process_texts(language))
         return found
+
+    def case_sections(self, instance_id: int) -> list[CaseSection]:
+        """The case's fields grouped by the step that fills them in, in process order."""
+        with self.db.reading() as session:
+            return cases.case_sections(session, instance_id, self.compiled.by_id)
 
     def case_schema(self, instance_id: int) -> dict[str, Any]:
         """Every field the case's forms define, for showing its data with their titles."""

@@ -72,14 +72,39 @@ def _reason(error: ValidationError, title: str) -> FieldError:
     return FieldError(kind, messages[kind], {"title": title, "limit": limit})
 
 
-def _field_of(error: ValidationError) -> str:
+def _property_at(schema: Mapping[str, Any], path: list[str]) -> Mapping[str, Any]:
+    """The schema of the property at `path` (dotted parts), or {} when the form has none."""
+    prop: Mapping[str, Any] = schema
+    for part in path:
+        prop = (prop.get("properties") or {}).get(part) or {}
+    return prop
+
+
+def _refusals(schema: Mapping[str, Any], error: ValidationError) -> list[tuple[str, FieldError]]:
+    """(field, reason) for one validation error: a `required` error names every missing field
+    (not only the first), and a missing object with required parts (the 五到位 plan) names
+    each of its parts too, so that a person sees everything to fill in at once."""
     path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
-        instance = error.instance if isinstance(error.instance, Mapping) else {}
-        names: list[str] = list(error.validator_value)  # type: ignore[arg-type]
-        missing = [name for name in names if name not in instance]
-        path.append(missing[0] if missing else "")
-    return ".".join(path) or "_form"
+    if error.validator != "required":
+        prop = _property_at(schema, path)
+        title = prop.get("title") or (path[-1] if path else "")
+        return [(".".join(path) or "_form", _reason(error, title))]
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    names: list[str] = list(error.validator_value)  # type: ignore[arg-type]
+    found = []
+    for name in (n for n in names if n not in instance):
+        prop = _property_at(schema, [*path, name])
+        found.append((".".join([*path, name]), _missing(prop, name)))
+        if prop.get("type") == "object":
+            for part in prop.get("required") or []:
+                inner = (prop.get("properties") or {}).get(part) or {}
+                found.append((".".join([*path, name, part]), _missing(inner, part)))
+    return found
+
+
+def _missing(prop: Mapping[str, Any], name: str) -> FieldError:
+    title = prop.get("title") or name
+    return FieldError("required", f"请填写「{title}」", {"title": title, "limit": None})
 
 
 def validate_submission(
@@ -104,8 +129,8 @@ def validate_submission(
     document.update(accepted)
     validator = _validator(schema)
     for error in validator.iter_errors(document):
-        name = _field_of(error)
-        fields.setdefault(name, _reason(error, _title(schema, name.split(".")[0])))
+        for name, reason in _refusals(schema, error):
+            fields.setdefault(name, reason)
     if not fields:
         # Every declared field is a name in the check, None when not given.
         namespace = dict.fromkeys((schema.get("properties") or {}), None)

@@ -131,6 +131,13 @@ class CaseDetail(TypedDict):
     history: list[HistoryEvent]
 
 
+class CaseSection(TypedDict):
+    """The fields of a case one step fills in: the step's title and a schema of its fields."""
+
+    title: str
+    schema: dict[str, Any]
+
+
 class Diagram(TypedDict):
     """A case's BPMN with the elements it completed and where it is now."""
 

@@ -10,7 +10,7 @@ from flask_login import login_required
 from engine import NotFound, TaskQuery
 
 from .context import current_actor, current_engine
-from .process_texts import localized_fields, reader_language
+from .process_texts import localized_fields, process_text, reader_language
 
 cases_blueprint = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -30,15 +30,20 @@ def case(instance_id: int) -> ResponseReturnValue:
     _may_view_or_abort(instance_id)
     engine, actor = current_engine(), current_actor()
     found = engine.instance(instance_id)
-    fields = localized_fields(engine.case_schema(instance_id), found["data"])
-    shown = [f for f in fields if f.value not in (None, "", [], {})]
-    by_name = {f.name: f for f in fields}
+    data = found["data"]
+    sections = []
+    for section in engine.case_sections(instance_id):
+        fields = localized_fields(section["schema"], data, readonly=True)
+        shown = [f for f in fields if f.value not in (None, "", [], {})]
+        if shown:
+            sections.append((process_text(section["title"]), shown))
+    by_name = {f.name: f for f in localized_fields(engine.case_schema(instance_id), {})}
     # Only the open tasks this reader may work are links: the others would answer 403.
     mine = engine.tasks_for(actor, TaskQuery(instance_id=instance_id, limit=100))
     return render_template(
         "cases/case.html",
         case=found,
-        fields=shown,
+        sections=sections,
         field_index=by_name,
         workable={t["id"] for t in mine},
     )

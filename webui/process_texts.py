@@ -48,10 +48,14 @@ def localized_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def localized_fields(
-    schema: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str] | None = None
+    schema: dict[str, Any] | None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    readonly: bool = False,
 ) -> list[Field]:
     """The form's fields to render, with the titles in the reader's language and the
-    organisation's grids as the choices of a grid field."""
+    organisation's grids as the choices of a grid field; `readonly`: all of them shown, not
+    asked for (a case's data)."""
     if "grids" not in g:  # a page may build several forms: read the organisation once
         g.grids = current_engine().grids()
     organisation = g.grids
@@ -61,4 +65,6 @@ def localized_fields(
         for grid in organisation
         if grid["leader"]
     ]
-    return build_fields(localized_schema(schema), values, errors, grids=grids, leaders=leaders)
+    return build_fields(
+        localized_schema(schema), values, errors, grids=grids, leaders=leaders, readonly=readonly
+    )
