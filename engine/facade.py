@@ -22,6 +22,7 @@ from . import (
     org,
     queue_filters,
     sandbox,
+    supervision,
     sweeper,
     tasks,
     timers,
@@ -88,10 +89,10 @@ class Engine:
             },
             time_limit=self.config.sandbox_time_limit,
         )
-        # the grid field is kept indexed like the filter fields: leaders see by it
-        indexed = tuple(
-            dict.fromkeys((*self.config.case_filter_fields, self.config.case_grid_field))
-        )
+        # the grid and leader fields are kept indexed like the filter fields: leaders see by them
+        settings = self.config
+        named = (settings.case_grid_field, settings.case_leader_field)
+        indexed = tuple(dict.fromkeys((*settings.case_filter_fields, *named)))
         self.runtime = Runtime(self.db, self.compiled, clock or Clock(), self.sandbox, indexed)
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
         self.visibility = Visibility(
@@ -111,8 +112,11 @@ class Engine:
         return self.runtime.now()
 
     def upgrade(self) -> None:
-        """Create or migrate the schema to the newest revision."""
+        """Create or migrate the schema to the newest revision, and index what config.yaml
+        newly asks to be indexed."""
         self.db.upgrade()
+        with self.runtime.command() as session:
+            queue_filters.index_missing(session, self.runtime.filter_fields)
 
     @staticmethod
     def new_migration(message: str) -> Path:
@@ -280,6 +284,13 @@ class Engine:
         with self.db.reading() as session:
             return tasks.escalated_to(session, actor, self.now())
 
+    def supervised_cases(self, actor: Actor) -> list[CaseSummary]:
+        """The open cases the actor is named to supervise (挂牌督办), oldest first."""
+        with self.db.reading() as session:
+            ids = supervision.supervised_case_ids(session, actor, self.config.case_leader_field)
+            found = cases.summaries(session, ids, self.compiled.by_id)
+            return cases.with_stages(session, [found[i] for i in ids])
+
     def task_counts(self, actor: Actor, query: TaskQuery | None = None) -> TaskCounts:
         """Tab counts; the queue tabs in the order their tasks stand in the processes."""
         with self.db.reading() as session:
@@ -292,12 +303,13 @@ class Engine:
             }
             return tasks.task_counts(session, actor, self.now(), query, order)
 
-    def filter_fields(self) -> list[FilterField]:
+    def filter_fields(self, actor: Actor) -> list[FilterField]:
         """The queue filters: each configured case field with the title and choices its forms
-        give it (grids come from the organisation)."""
+        give it (grids and leaders from the organisation), as far as the actor sees."""
+        sees_all = bool(actor.roles & self.visibility.viewer_roles)
         with self.db.reading() as session:
             return queue_filters.filter_fields(
-                session, self.config.case_filter_fields, self.compiled.by_id
+                session, self.config.case_filter_fields, self.compiled.by_id, actor, sees_all
             )
 
     def grid_and_below(self, code: str) -> list[str]:

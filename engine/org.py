@@ -26,10 +26,15 @@ class Actor:
     roles: frozenset[str]
     department: str | None = None
     grids: tuple[str, ...] = ()
+    display_name: str | None = None  # the name people know them by
 
     @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
 
 
 SYSTEM = Actor("system", frozenset({"user:system", "role:admin"}), frozenset({"admin"}))
@@ -118,7 +123,7 @@ def load_actor(session: Session, username: str) -> Actor:
     groups.update(leader_group(code) for code in led)
     if user.department:
         groups.add(f"dept:{user.department}")
-    return Actor(username, frozenset(groups), roles, user.department, grids)
+    return Actor(username, frozenset(groups), roles, user.department, grids, user.display_name)
 
 
 def add_user(

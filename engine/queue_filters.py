@@ -13,27 +13,53 @@ from sqlalchemy.orm import Session
 from . import org
 from .deployments import CompiledById, newest_versions
 from .errors import FieldError, FormInvalid
-from .models import InstanceField, SavedView
+from .models import Instance, InstanceField, SavedView
+from .org import Actor
 from .records import FilterField, SavedFilter
+from .visibility import led_grids
 
 
 def filter_fields(
-    session: Session, names: Sequence[str], compiled_by_id: CompiledById
+    session: Session,
+    names: Sequence[str],
+    compiled_by_id: CompiledById,
+    actor: Actor,
+    sees_all: bool,
 ) -> list[FilterField]:
     """Titles and choices come from the forms of each process's newest version, the first
-    form that defines the field winning; the grid's choices are the organisation's grids."""
-    titles: dict[str, dict[str, Any]] = {}
+    form that defines the field winning. A grid field (`x-ui` widget `grid`) offers the
+    organisation's grids, a leader field their leaders; each only as far as the reader sees:
+    someone who does not see every case is offered their own grids (and those below) and a
+    department officer their own department."""
+    props: dict[str, dict[str, Any]] = {}
     for version in newest_versions(session):
         for form in compiled_by_id(session, version.id).forms.values():
             for name, prop in (form.get("properties") or {}).items():
-                if name in names and name not in titles:
-                    titles[name] = prop
+                if name in names and name not in props:
+                    props[name] = prop
+    grids = org.grids(session)
+    own = set(led_grids(session, actor))
+    for code in actor.grids:
+        own.update(org.grid_and_below(session, code))
+    if not sees_all and own:
+        grids = [g for g in grids if g["code"] in own]
     result: list[FilterField] = []
     for name in names:
-        prop = titles.get(name, {})
-        options = [(o.get("const"), o.get("title")) for o in prop.get("oneOf", [])]
-        if name == "grid":
-            options = [(g["code"], f"{g['name']} ({g['code']})") for g in org.grids(session)]
+        prop = props.get(name, {})
+        widget = (prop.get("x-ui") or {}).get("widget")
+        options: list[tuple[Any, str]] = [
+            (o.get("const"), o.get("title") or str(o.get("const"))) for o in prop.get("oneOf", [])
+        ]
+        if widget == "grid":
+            options = [(g["code"], f"{g['name']} ({g['code']})") for g in grids]
+        elif widget == "leader":
+            options = [
+                (g["leader_group"], f"{g['leader_name']} ({g['name']})")
+                for g in grids
+                if g["leader"]
+            ]
+        elif not sees_all and actor.department and actor.department in dict(options):
+            options = [o for o in options if o[0] == actor.department]  # their own department
         result.append({"name": name, "title": prop.get("title") or name, "options": options})
     return result
 
@@ -62,6 +88,23 @@ def write_filter_fields(
     ]
     if rows:
         conn.execute(table.insert(), rows)
+
+
+def index_missing(session: Session, names: Sequence[str]) -> int:
+    """Write the rows of indexed fields a case has in its data but not in `instance_fields`
+    (a field newly configured to be indexed); returns how many. Run after a schema upgrade."""
+    have = {
+        (i, n) for i, n in session.execute(select(InstanceField.instance_id, InstanceField.name))
+    }
+    rows = []
+    for instance_id, data in session.execute(select(Instance.id, Instance.data)):
+        for name in names:
+            value = (data or {}).get(name)
+            if value not in (None, "") and (instance_id, name) not in have:
+                rows.append({"instance_id": instance_id, "name": name, "value": str(value)[:255]})
+    if rows:
+        session.execute(cast(Table, InstanceField.__table__).insert(), rows)
+    return len(rows)
 
 
 def saved_views(session: Session, username: str) -> list[SavedFilter]:

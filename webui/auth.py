@@ -48,6 +48,11 @@ class WebUser(UserMixin):
         """Supervising leader of some grid: escalations come to them."""
         return any(group.startswith("leader:") for group in self.actor.groups)
 
+    @property
+    def only_supervises(self) -> bool:
+        """A leader and nothing else: their menu is what they supervise, not a work queue."""
+        return self.is_leader and self.actor.roles <= {"leader"}
+
 
 @login_manager.user_loader
 def load_user(username: str) -> WebUser | None:

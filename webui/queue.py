@@ -25,11 +25,19 @@ MAX_PAGE = 10_000
 @queue_blueprint.get("/")
 @login_required
 def home() -> ResponseReturnValue:
-    """A grid member with nothing to work lands on the report form; everyone else on the
-    queue."""
-    engine = current_engine()
-    if current_user.has_role("grid_member") and not engine.task_counts(current_actor())["all"]:
+    """Each person lands where their work is: a supervising leader on what waits for them
+    (escalations, the cases they supervise), a grid member with nothing to work on the
+    report form, an administrator with nothing to work on the administration, everyone
+    else on the work queue."""
+    engine, actor = current_engine(), current_actor()
+    if current_user.is_leader:
+        return redirect(url_for("supervise.escalated"))
+    if engine.task_counts(actor)["all"]:
+        return redirect(url_for("queue.queue"))
+    if current_user.has_role("grid_member"):
         return redirect(url_for("report.form", process_id=report_process()))
+    if current_user.has_role("admin"):
+        return redirect(url_for("admin.index"))
     return redirect(url_for("queue.queue"))
 
 
@@ -56,7 +64,8 @@ def _filters() -> TaskQuery:
     for name in engine.config.case_filter_fields:
         value = request.args.get(name, "")
         if value:
-            fields[name] = engine.grid_and_below(value) if name == "grid" else [value]
+            grid = name == engine.config.case_grid_field  # a town includes its villages
+            fields[name] = engine.grid_and_below(value) if grid else [value]
     return TaskQuery(
         fields=fields,
         created_from=_day("created_from"),
@@ -102,7 +111,7 @@ def queue() -> ResponseReturnValue:
     else:
         template = "queue/queue.html"
         page_only = {
-            "filter_fields": engine.filter_fields(),
+            "filter_fields": engine.filter_fields(actor),
             "views": engine.saved_views(actor),
         }
     return render_template(

@@ -33,7 +33,7 @@ class Person:
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", PASSWORD)
         self.page.click("button[type=submit]")
-        self.page.wait_for_url(re.compile(r".*/(queue|report/.*)$"))
+        self.page.wait_for_url(re.compile(r".*/(queue|report/.*|supervision|admin/)$"))
 
     def shot(self, name: str) -> None:
         """Each page at 1280 px and at 375 px wide."""
