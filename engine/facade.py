@@ -32,7 +32,7 @@ from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
 from .deployments import CompiledProcesses, DeployResult
-from .errors import EngineError, NotFound, Problem
+from .errors import EngineError, FieldError, FormInvalid, NotFound, Problem
 from .newest_files import NewestDeployedFile
 from .org import Actor
 from .passwords import Passwords
@@ -194,8 +194,23 @@ class Engine:
     # --- commands ---------------------------------------------------------------------------
 
     def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
-        """Start an instance of the latest version with the start form's data."""
+        """Start an instance of the latest version with the start form's data. Someone with
+        grids of their own (a grid member) reports only within them."""
+        grid = (data or {}).get(self.config.case_grid_field)
+        if actor.grids and grid is not None and grid not in self.own_grids(actor):
+            reason = FieldError("own_grid", "只能上报本人负责网格内的隐患")
+            raise FormInvalid(
+                "not one of the reporter's grids", {self.config.case_grid_field: reason}
+            )
         return self.runtime.start(process_id, data, actor)
+
+    def own_grids(self, actor: Actor) -> list[str]:
+        """The grids someone is responsible for and every grid below them (none: not bound)."""
+        with self.db.reading() as session:
+            found: dict[str, None] = {}
+            for code in actor.grids:
+                found.update(dict.fromkeys(org.grid_and_below(session, code)))
+            return list(found)
 
     def complete(
         self,

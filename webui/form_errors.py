@@ -30,6 +30,7 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "not_an_image": lambda p: _("Only JPEG, PNG, GIF or WebP images can be uploaded"),
     "not_a_colleague": lambda p: _("This colleague is not in the group that works this task"),
     "view_name": lambda p: _("Give the view a name"),
+    "own_grid": lambda p: _("You can report only within your own grids"),
 }
 
 

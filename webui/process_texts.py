@@ -9,6 +9,7 @@ author provided it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import g
@@ -52,14 +53,19 @@ def localized_fields(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     readonly: bool = False,
+    grid_choices: Collection[str] | None = None,
 ) -> list[Field]:
     """The form's fields to render, with the titles in the reader's language and the
-    organisation's grids as the choices of a grid field; `readonly`: all of them shown, not
-    asked for (a case's data)."""
+    organisation's grids as the choices of a grid field (only `grid_choices` when given);
+    `readonly`: all of them shown, not asked for (a case's data)."""
     if "grids" not in g:  # a page may build several forms: read the organisation once
         g.grids = current_engine().grids()
     organisation = g.grids
-    grids = [(grid["code"], f"{grid['name']} ({grid['code']})") for grid in organisation]
+    grids = [
+        (grid["code"], f"{grid['name']} ({grid['code']})")
+        for grid in organisation
+        if grid_choices is None or grid["code"] in grid_choices
+    ]
     leaders = [
         (grid["leader_group"], f"{grid['leader_name']} ({grid['name']})")
         for grid in organisation

@@ -60,7 +60,8 @@ def form(process_id: str) -> ResponseReturnValue:
             engine.attach_photos(data, case, actor)
             flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
             return redirect(url_for("cases.case", instance_id=case))
-    fields = localized_fields(schema, values, errors)
+    own = engine.own_grids(actor) if actor.grids else None  # a grid member: their grids only
+    fields = localized_fields(schema, values, errors, grid_choices=own)
     return render_template(
         "report/form.html", heading=process_text(process["name"]), fields=fields, uploads=True
     ), status

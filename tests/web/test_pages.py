@@ -294,3 +294,21 @@ def test_a_supervising_leader_is_shown_by_name_not_by_group_key(app, engine):
     accept(engine, case, grade="major")
     page = signed_in(app, "dispatcher").get(f"/cases/{case}").text
     assert "刘志强 (南门社区)" in page and "leader:ap-d1-t1-v1" not in page
+
+
+def test_a_grid_member_reports_only_within_their_own_grids(app, engine):
+    member = signed_in(app, MEMBER)  # 南门社区 (ap-d1-t1-v1)
+    form = member.get("/report/hazard_handling")
+    assert 'value="ap-d1-t1-v1"' in form.text and 'value="ap-d2-t1-v1"' not in form.text
+    elsewhere = {
+        "grid": "ap-d2-t1-v1",  # another district's village, posted anyway
+        "unit": "石桥村加油站",
+        "category": "hazardous_chemicals",
+        "description": "卸油区无静电接地",
+        "csrf_token": csrf(form.text),
+    }
+    refused = member.post("/report/hazard_handling", data=elsewhere)
+    assert refused.status_code == 422 and "只能上报本人负责网格内的隐患" in refused.text
+    assert engine.instances() == []
+    dispatcher_form = signed_in(app, "dispatcher").get("/report/hazard_handling").text
+    assert 'value="ap-d2-t1-v1"' in dispatcher_form  # not bound to grids: every grid
