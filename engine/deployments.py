@@ -228,6 +228,7 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[ProcessRec
     result: list[ProcessRecord] = []
     for row in newest_versions(session):
         compiled = compiled_by_id(session, row.id)
+        properties = compiled.case_properties()
         result.append(
             {
                 "process_id": row.process_id,
@@ -235,6 +236,14 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[ProcessRec
                 "version": row.version,
                 "start_form": compiled.form(compiled.start_form),
                 "summary_fields": list(compiled.summary_fields),
+                "summary_schema": {  # in x-summary's order: the first is the headline
+                    "type": "object",
+                    "properties": {
+                        name: properties[name]
+                        for name in compiled.summary_fields
+                        if name in properties
+                    },
+                },
                 "public_fields": list(compiled.public_fields),
             }
         )

@@ -32,7 +32,7 @@ from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
 from .deployments import CompiledProcesses, DeployResult
-from .errors import EngineError, FieldError, FormInvalid, NotFound, Problem
+from .errors import EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
 from .newest_files import NewestDeployedFile
 from .org import Actor
 from .passwords import Passwords
@@ -250,6 +250,15 @@ class Engine:
         """转办: give a task to a colleague who may work it too; recorded and notified."""
         self.runtime.hand_over(task_id, actor, to_username, comment)
 
+    def urge(self, task_id: str, actor: Actor, comment: str | None = None) -> int:
+        """催办: remind who works an open task of a case the actor oversees (a role that sees
+        every case); recorded on the case's timeline. Returns how many people were told."""
+        with self.db.reading() as session:
+            row = tasks.open_task(session, task_id)
+            if not self.visibility.sees_all(actor):
+                raise Forbidden(f"{actor.username} may not urge task '{row.title}'")
+        return self.runtime.urge(task_id, actor, comment)
+
     def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
         """Fire every timer due at `now` (default: the clock), oldest first; returns the count.
 
@@ -274,6 +283,11 @@ class Engine:
         """Who else may work the task: the people a hand-over can go to."""
         with self.db.reading() as session:
             return tasks.colleagues(session, task_id, actor)
+
+    def group_colleagues(self, actor: Actor) -> list[str]:
+        """The people of the actor's department (or roles) to hand several tasks over to."""
+        with self.db.reading() as session:
+            return tasks.group_colleagues(session, actor)
 
     def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
         """username -> display name, for pages that list people."""
@@ -321,7 +335,7 @@ class Engine:
     def filter_fields(self, actor: Actor) -> list[FilterField]:
         """The queue filters: each configured case field with the title and choices its forms
         give it (grids and leaders from the organisation), as far as the actor sees."""
-        sees_all = bool(actor.roles & self.visibility.viewer_roles)
+        sees_all = self.visibility.sees_all(actor)
         with self.db.reading() as session:
             return queue_filters.filter_fields(
                 session, self.config.case_filter_fields, self.compiled.by_id, actor, sees_all
@@ -376,6 +390,10 @@ class Engine:
             return attachments.photo(session, self.photo_folder, photo_id, actor, self.visibility)
 
     # --- cases ------------------------------------------------------------------------------
+
+    def sees_all_cases(self, actor: Actor) -> bool:
+        """Whether the actor's role oversees every case (config `cases.viewer_roles`)."""
+        return self.visibility.sees_all(actor)
 
     def can_view(self, actor: Actor, instance_id: int) -> bool:
         """Whether the actor may see the case (the rule is `cases.can_view`)."""

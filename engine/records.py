@@ -175,6 +175,7 @@ class ProcessRecord(TypedDict):
     version: int
     start_form: dict[str, Any] | None
     summary_fields: list[str]  # the fields that summarise a case in lists
+    summary_schema: dict[str, Any]  # their definitions (titles, choices), to show them
     public_fields: list[str]  # the fields the public form asks for (none: no public form)
 
 

@@ -36,14 +36,14 @@ from .errors import (
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .models import Instance, OpenTask
-from .notify import Notifier
+from .notify import Notifier, members
 from .org import Actor
 from .projection import ProjectionWriter, Snapshot, snapshot
 from .records import StepResult, TaskRecord
 from .sandbox import Sandbox, SandboxEnvironment
 from .serialization import dump_state
 from .store import Database
-from .tasks import authorized_task, candidate_groups, task_view
+from .tasks import authorized_task, candidate_groups, open_task, task_view
 from .workflow import (
     EngineScriptEngine,
     case_data,
@@ -273,6 +273,24 @@ class Runtime:
             inbox.send(
                 session, to_username, "assignment", text, self.now(), row.instance_id, task_id
             )
+
+    def urge(self, task_id: str, actor: Actor, comment: str | None) -> int:
+        """催办: remind whoever works an open task that it waits; recorded on the case and
+        sent to its claimant, or to everyone who may claim it. Returns how many were told."""
+        with self.command() as session:
+            row = open_task(session, task_id)
+            people = (
+                {row.assignee}
+                if row.assignee
+                else members(session, candidate_groups(session, task_id))
+            )
+            self._record_on_task(session, row, actor, "urge", comment=comment)
+            text = f"催办：{row.title}（{actor.name}）" + (f"：{comment}" if comment else "")
+            for username in sorted(people - {actor.username}):
+                inbox.send(
+                    session, username, "reminder", text, self.now(), row.instance_id, task_id
+                )
+            return len(people - {actor.username})
 
     def _record_on_task(
         self, session: Session, row: OpenTask, actor: Actor, action: str, **fields: Any

@@ -103,10 +103,27 @@ def task_detail(
     }
 
 
+def group_colleagues(session: Session, actor: Actor) -> list[str]:
+    """The people several tasks can be handed over to at once: the actor's department, or
+    for someone in none the people of their roles (every officer has the role `department`,
+    so a role alone would reach other departments); the actor left out."""
+    kind = "dept:" if actor.department else "role:"
+    shared = [g for g in actor.groups if g.startswith(kind)]
+    return sorted(members(session, shared) - {actor.username})
+
+
 def colleagues(session: Session, task_id: str, actor: Actor) -> list[str]:
     """Who else may work the task: the people a hand-over can go to."""
     authorized_task(session, task_id, actor)
     return sorted(members(session, candidate_groups(session, task_id)) - {actor.username})
+
+
+def open_task(session: Session, task_id: str) -> OpenTask:
+    """An open task, whoever asks (callers decide who may do what with it)."""
+    row = session.get(OpenTask, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    return row
 
 
 def candidate_groups(session: Session, task_id: str) -> set[str]:

@@ -39,9 +39,13 @@ class Visibility:
     viewer_roles: frozenset[str]
     grid_field: str
 
+    def sees_all(self, actor: Actor) -> bool:
+        """Whether the actor's role oversees every case (dispatchers, administrators)."""
+        return bool(actor.roles & self.viewer_roles)
+
     def rule(self, session: Session, actor: Actor) -> Any:
         """The condition on `Instance` under which the actor may see a case."""
-        if actor.roles & self.viewer_roles:
+        if self.sees_all(actor):
             return true()
         conditions: list[Any] = [
             Instance.created_by == actor.username,

@@ -58,7 +58,10 @@ def open_task_names(engine: Engine, instance_id: int) -> list[str]:
 
 
 def report(engine: Engine, **changes: Any) -> int:
-    return engine.start("hazard_handling", {**REPORT, **changes}, engine.actor(MEMBER))
+    """A report by the grid member of its grid (member_d2_t1_v1 for ap-d2-t1-v1, ...)."""
+    data = {**REPORT, **changes}
+    reporter = "member_" + data["grid"].removeprefix("ap-").replace("-", "_")
+    return engine.start("hazard_handling", data, engine.actor(reporter))
 
 
 def accept(engine: Engine, case: int, grade: str = "general", category: str | None = None) -> None:

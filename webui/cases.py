@@ -3,11 +3,12 @@ deadlines and the BPMN diagram with where it stands."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
 from flask_login import login_required
 
-from engine import NotFound, TaskQuery
+from engine import Forbidden, NotFound, TaskQuery
 
 from .context import current_actor, current_engine
 from .process_texts import localized_fields, process_text, reader_language
@@ -46,7 +47,26 @@ def case(instance_id: int) -> ResponseReturnValue:
         sections=sections,
         field_index=by_name,
         workable={t["id"] for t in mine},
+        may_urge=engine.sees_all_cases(actor),
+        names=engine.display_names(t["assignee"] for t in found["open_tasks"] if t["assignee"]),
     )
+
+
+@cases_blueprint.post("/<int:instance_id>/tasks/<task_id>/urge")
+@login_required
+def urge(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """催办: remind who works an open task of the case; on its timeline, in their inbox."""
+    _may_view_or_abort(instance_id)
+    try:
+        told = current_engine().urge(task_id, current_actor(), request.form.get("comment") or None)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    flash(
+        ngettext("Urged: %(num)s person was told.", "Urged: %(num)s people were told.", told), "ok"
+    )
+    return redirect(url_for("cases.case", instance_id=instance_id))
 
 
 @cases_blueprint.get("/<int:instance_id>/diagram.json")

@@ -9,13 +9,15 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from engine import CHINA, FormInvalid, TaskQuery
+from engine import CHINA, EngineError, FormInvalid, TaskQuery
 
 from .context import current_actor, current_engine
 from .form_errors import field_messages
 from .report import report_process
+from .summaries import summarise_all
 
 queue_blueprint = Blueprint("queue", __name__)
 PAGE_SIZE = 25
@@ -102,6 +104,7 @@ def queue() -> ResponseReturnValue:
     tasks = engine.tasks_for(actor, query)
     counts = engine.task_counts(actor, _filters())
     cases = engine.instance_summaries([t["instance_id"] for t in tasks])
+    claimants = engine.display_names(t["assignee"] for t in tasks if t["assignee"])
     shape = ("tab", "page", "sort", "partial")  # how the list is shown, not what is in it
     filters = {k: v for k, v in request.args.items() if k not in shape and v}
     # The page refreshes its tabs and list in place: that part alone, same query.
@@ -113,6 +116,7 @@ def queue() -> ResponseReturnValue:
         page_only = {
             "filter_fields": engine.filter_fields(actor),
             "views": engine.saved_views(actor),
+            "colleagues": engine.display_names(engine.group_colleagues(actor)),
         }
     return render_template(
         template,
@@ -120,6 +124,8 @@ def queue() -> ResponseReturnValue:
         tasks=tasks,
         counts=counts,
         cases=cases,
+        summaries=summarise_all(cases),
+        claimants=claimants,
         page=page,
         page_size=PAGE_SIZE,
         sort=request.args.get("sort", "due"),
@@ -140,6 +146,67 @@ def save_view() -> ResponseReturnValue:
     else:
         flash(_("View saved."), "ok")
     return redirect(url_for("queue.queue") + ("?" + query if query else ""))
+
+
+def _selected() -> list[str]:
+    return [task_id for task_id in request.form.getlist("task") if task_id]
+
+
+def _back_to_queue() -> ResponseReturnValue:
+    return redirect(
+        url_for("queue.queue") + ("?" + request.form["back"] if request.form.get("back") else "")
+    )
+
+
+@queue_blueprint.post("/queue/claim")
+@login_required
+def claim_selected() -> ResponseReturnValue:
+    """Claim the selected tasks; those a colleague took first are named, the rest taken."""
+    engine, actor = current_engine(), current_actor()
+    taken, missed = 0, 0
+    for task_id in _selected():
+        try:
+            engine.claim(task_id, actor)
+            taken += 1
+        except EngineError:
+            missed += 1
+    _report(taken, missed)
+    return _back_to_queue()
+
+
+@queue_blueprint.post("/queue/handover")
+@login_required
+def hand_over_selected() -> ResponseReturnValue:
+    """转办 the selected tasks to one colleague, with one reason for the timeline."""
+    engine, actor = current_engine(), current_actor()
+    to = request.form.get("to", "")
+    comment = request.form.get("comment") or None
+    done, missed = 0, 0
+    for task_id in _selected():
+        try:
+            engine.hand_over(task_id, actor, to, comment)
+            done += 1
+        except EngineError:
+            missed += 1
+    _report(done, missed)
+    return _back_to_queue()
+
+
+def _report(done: int, missed: int) -> None:
+    if not done and not missed:
+        flash(_("Select the tasks first."), "error")
+        return
+    if done:
+        flash(ngettext("%(num)s task done.", "%(num)s tasks done.", done), "ok")
+    if missed:
+        flash(
+            ngettext(
+                "%(num)s task could not be taken: someone else has it, or it is done.",
+                "%(num)s tasks could not be taken: someone else has them, or they are done.",
+                missed,
+            ),
+            "error",
+        )
 
 
 @queue_blueprint.get("/queue/counts")

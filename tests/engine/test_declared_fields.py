@@ -58,6 +58,7 @@ def test_each_process_summarises_its_cases_by_its_own_fields(engine, folder):
         "unit": REPORT["unit"],
         "grid": REPORT["grid"],
         "category": REPORT["category"],
+        "description": REPORT["description"],
     }
     act(engine, "town_officer", self_case, "review", {"decision": "confirm"})
     accept(engine, hazard_case, grade="major")
@@ -67,7 +68,7 @@ def test_each_process_summarises_its_cases_by_its_own_fields(engine, folder):
     assert engine.instance_summary(self_case)["stage"] == ["确认归档"]
     assert [(p["process_id"], p["summary_fields"]) for p in engine.processes()] == [
         ("enterprise_self_report", ["unit", "decision"]),
-        ("hazard_handling", ["unit", "grid", "category", "grade"]),
+        ("hazard_handling", ["unit", "grid", "category", "grade", "supervised", "description"]),
     ]
 
     # A version without x-summary summarises its cases by nothing; older cases keep theirs.
