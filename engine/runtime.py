@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, deployments, inbox, org, queue_filters, timers
@@ -31,6 +32,7 @@ from .errors import (
     Forbidden,
     FormInvalid,
     NotFound,
+    TaskClaimed,
     WorkflowFailed,
 )
 from .forms import validate_submission
@@ -242,20 +244,39 @@ class Runtime:
     # --- who works a task -----------------------------------------------------------------
 
     def claim(self, task_id: str, actor: Actor) -> TaskRecord:
+        """Take a task: a compare-and-set on its claimant, so of two people claiming it at the
+        same moment exactly one wins and the other is told who has it."""
         with self.command() as session:
             row = authorized_task(session, task_id, actor)
-            if row.assignee and row.assignee != actor.username:
-                raise Conflict(f"task already claimed by {row.assignee}")
-            row.assignee = actor.username
+            self._set_assignee(session, row, expected=(None, actor.username), to=actor.username)
             self._record_on_task(session, row, actor, "claim")
             return task_view(row, self.now())
+
+    def _set_assignee(
+        self, session: Session, row: OpenTask, expected: tuple[str | None, ...], to: str | None
+    ) -> None:
+        """Set the task's claimant only if it is still one of `expected` (one UPDATE; on
+        PostgreSQL a concurrent one waits and then finds the claimant changed)."""
+        still: list[Any] = [OpenTask.assignee.is_(None)] if None in expected else []
+        still += [OpenTask.assignee == name for name in expected if name is not None]
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(OpenTask)
+            .where(OpenTask.id == row.id, or_(*still))
+            .values(assignee=to)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            holder = session.scalar(select(OpenTask.assignee).where(OpenTask.id == row.id))
+            message = f"task '{row.title}' is claimed by {holder}"
+            raise TaskClaimed(message, holder or "", row.instance_id)
+        set_committed_value(row, "assignee", to)
 
     def release(self, task_id: str, actor: Actor) -> TaskRecord:
         with self.command() as session:
             row = authorized_task(session, task_id, actor)
             if row.assignee != actor.username:
                 raise Forbidden("only the person who claimed the task can release it")
-            row.assignee = None
+            self._set_assignee(session, row, expected=(actor.username,), to=None)
             self._record_on_task(session, row, actor, "release")
             return task_view(row, self.now())
 
@@ -266,7 +287,8 @@ class Runtime:
             if not (candidate_groups(session, task_id) & target.groups):
                 reason = FieldError("not_a_colleague", "该同事不在此任务的办理组内")
                 raise FormInvalid("not a colleague for this task", {"to": reason})
-            before, row.assignee = row.assignee, to_username
+            before = row.assignee
+            self._set_assignee(session, row, expected=(before,), to=to_username)
             changes = {"assignee": [before, to_username]}
             self._record_on_task(session, row, actor, "handover", changes=changes, comment=comment)
             text = f"转办：{row.title}（来自 {actor.username}）"
