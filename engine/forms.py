@@ -8,6 +8,7 @@ satisfies `required`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -107,6 +108,40 @@ def _missing(prop: Mapping[str, Any], name: str) -> FieldError:
     return FieldError("required", f"请填写「{title}」", {"title": title, "limit": None})
 
 
+# What anyone may send as form data: plain JSON, shallow and small enough that no step, no
+# serializer and no page ever chokes on it (a 400-deep list once made a case unreadable).
+MAX_DEPTH = 16
+MAX_NODES = 5_000
+MAX_TEXT = 20_000
+
+
+def plain_data_problems(submitted: Mapping[str, Any]) -> dict[str, FieldError]:
+    """Field -> why its value is not plain, bounded JSON data: too deep, too large, a number
+    that is not finite (NaN), or not a JSON type at all. Walked without recursion."""
+    problems: dict[str, FieldError] = {}
+    for name, value in submitted.items():
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        nodes = 0
+        while stack and name not in problems:
+            item, depth = stack.pop()
+            nodes += 1
+            if depth > MAX_DEPTH or nodes > MAX_NODES:
+                problems[name] = FieldError("too_large", f"「{name}」的数据层级或数量过多")
+            elif isinstance(item, float) and not math.isfinite(item):
+                problems[name] = FieldError("type", f"「{name}」的格式不正确", {"title": name})
+            elif isinstance(item, str) and len(item) > MAX_TEXT:
+                problems[name] = FieldError("too_large", f"「{name}」的内容过长")
+            elif isinstance(item, dict):
+                if not all(isinstance(key, str) for key in item):
+                    problems[name] = FieldError("type", f"「{name}」的格式不正确", {"title": name})
+                stack.extend((child, depth + 1) for child in item.values())
+            elif isinstance(item, list):
+                stack.extend((child, depth + 1) for child in item)
+            elif not isinstance(item, str | int | float | bool | type(None)):
+                problems[name] = FieldError("type", f"「{name}」的格式不正确", {"title": name})
+    return problems
+
+
 def validate_submission(
     schema: Mapping[str, Any] | None,
     case_data: Mapping[str, Any],
@@ -114,6 +149,9 @@ def validate_submission(
     evaluate: Callable[[str, Mapping[str, Any]], Any],
 ) -> dict[str, Any]:
     """Return the accepted fields, or raise FormInvalid with one message per field."""
+    refused = plain_data_problems(submitted)
+    if refused:  # before anything walks the data: the validator recurses, so may others
+        raise FormInvalid("表单有误，请按提示修改 (the form has errors)", refused)
     if schema is None:
         return dict(submitted)
     writable = writable_fields(schema)

@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 from engine import Engine
 from engine.clock import FrozenClock
 from engine.config import PASSWORD_HASH_ENV, PROJECT_ROOT, load_config
+from webui import create_app
 
 # The demo organisation is loaded in most tests, each user with an Argon2id hash of their own:
 # cheap costs keep that at milliseconds. Set in the environment, so that the servers and CLI
@@ -95,3 +97,9 @@ def engine(bare_engine: Engine) -> Engine:
     """The demo organisation with processes/ deployed."""
     bare_engine.deploy([PROCESSES])
     return bare_engine
+
+
+@pytest.fixture
+def app(engine: Engine) -> Flask:
+    """The web app around the test's engine, for Flask's in-process client (CSRF on)."""
+    return create_app(engine, TESTING=True)

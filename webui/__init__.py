@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine import Engine
 
 from .context import ENGINE_KEY
+from .converters import BoundedInt
 
 LANGUAGES = ("zh", "en")  # the catalog is "zh": Babel reads "zh_CN" as zh_Hans_CN
 csrf = CSRFProtect()
@@ -64,6 +65,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
 
     engine = engine or Engine()
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.update(
         SECRET_KEY=engine.config.secret_key or _local_secret(engine.config.data_dir),
         SESSION_COOKIE_HTTPONLY=True,

@@ -18,8 +18,10 @@ from engine import CaseSummary, EngineError, NotFound, ProcessRecord, TaskQuery,
 
 from .api_models import Done, Inbox, InstanceDetail, Task, TaskDetail
 from .context import current_engine
+from .json_guard import MAX_JSON_BYTES, MAX_JSON_DEPTH, too_deep
 
 api_blueprint = Blueprint("api", __name__)
+MAX_OFFSET = 1_000_000  # paging deeper than this is a mistake or a probe, not a reader
 
 
 # --- documented shapes -------------------------------------------------------------------------
@@ -55,14 +57,14 @@ class TaskQueryArgs(BaseModel):
     overdue: bool = False
     mine: bool = False
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class InstanceQueryArgs(BaseModel):
     process: str | None = None
     status: str | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class InstancePage(BaseModel):
@@ -74,11 +76,12 @@ class InstancePage(BaseModel):
 class InboxQuery(BaseModel):
     unread: bool = False
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class MarkRead(BaseModel):
-    ids: list[int] | None = Field(None, description="omit to mark everything read")
+    ids: list[int] | None = Field(None, description="the notifications to mark read")
+    all: bool = Field(False, description="true: mark every notification read")
 
 
 class Marked(BaseModel):
@@ -133,6 +136,18 @@ def _error(
     status: int, code: str, message: str, fields: dict[str, str] | None = None
 ) -> ResponseReturnValue:
     return jsonify(error=code, message=message, fields=fields or {}), status
+
+
+@api_blueprint.before_request
+def _bounded_json() -> ResponseReturnValue | None:
+    """Refuse an oversized or too deeply nested JSON body before anything parses it."""
+    if not request.is_json:
+        return None
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        return _error(413, "too_large", f"a JSON body may be at most {MAX_JSON_BYTES} bytes")
+    if too_deep(request.get_data(cache=True)):
+        return _error(400, "invalid", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return None
 
 
 @api_blueprint.errorhandler(EngineError)
@@ -311,6 +326,11 @@ def list_notifications() -> ResponseReturnValue:
 @spec.validate(json=MarkRead, resp=Response(HTTP_200=Marked, **ERRORS), tags=["inbox"])
 @token_required
 def read_notifications() -> ResponseReturnValue:
-    """Mark notifications read: the given ids, or all."""
+    """Mark notifications read: the given `ids`, or every one with `"all": true` (an empty
+    body marks nothing: it is more likely a mistake than a wish)."""
     body = MarkRead.model_validate(request.get_json(silent=True) or {})
-    return jsonify(marked=current_engine().mark_read(g.actor, body.ids))
+    if body.ids is None and not body.all:
+        return _error(
+            422, "invalid", "send the ids to mark read, or all: true", {"ids": "required"}
+        )
+    return jsonify(marked=current_engine().mark_read(g.actor, None if body.all else body.ids))

@@ -31,6 +31,7 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "not_a_colleague": lambda p: _("This colleague is not in the group that works this task"),
     "view_name": lambda p: _("Give the view a name"),
     "own_grid": lambda p: _("You can report only within your own grids"),
+    "too_large": lambda p: _("This is too much data for one field"),
 }
 
 

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
 
-from engine import Engine
 from tests import process_group
-from webui import create_app
 
 HAZARDFLOW = str(Path(sys.executable).with_name("hazardflow"))
 
@@ -82,12 +79,6 @@ class Server:
     def stop(self) -> None:
         if self.process:
             process_group.stop(self.process)
-
-
-@pytest.fixture
-def app(engine: Engine) -> Flask:
-    """The web app around the test's engine, for Flask's in-process client (CSRF on)."""
-    return create_app(engine, TESTING=True)
 
 
 @pytest.fixture
