@@ -37,6 +37,7 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "filter_fields": ("case_filter_fields", tuple),
     "viewer_roles": ("case_viewer_roles", tuple),
     "grid_field": ("case_grid_field", str),
+    "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
 }
 
@@ -72,6 +73,8 @@ class Config:
     case_viewer_roles: tuple[str, ...] = ("admin", "dispatcher")
     # The case field naming the grid a case lies in: leaders see the cases of their area.
     case_grid_field: str = "grid"
+    # Case numbers are this, the China-time year of the report and the id: YH-2026-000123.
+    case_number_prefix: str = "YH"
     mail_enabled: bool = False  # e-mail the inbox notifications of users with an address
     mail_host: str = "127.0.0.1"
     mail_port: int = 25

@@ -236,6 +236,7 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[ProcessRec
                 "start_form": compiled.form(compiled.start_form),
                 "summary_fields": list(compiled.summary_fields),
                 "public_fields": list(compiled.public_fields),
+                "search_fields": list(compiled.search_fields),
             }
         )
     return result
