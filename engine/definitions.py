@@ -80,7 +80,8 @@ class CompiledProcess:
     bpmn_file: str | None = None  # the deployment file the process comes from
     # From the start form: the fields a list shows a case by (x-summary), the fields the
     # public form asks for (x-public; none: the process has no public form) and the fields
-    # its cases are found by in a search, besides their number (x-search).
+    # its cases are found by in a search, besides their number (x-search; when the form
+    # does not say, its x-summary).
     summary_fields: tuple[str, ...] = ()
     public_fields: tuple[str, ...] = ()
     search_fields: tuple[str, ...] = ()
@@ -573,7 +574,8 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     start = process.form(process.start_form) or {}
     process.summary_fields = tuple(start.get("x-summary") or ())
     process.public_fields = tuple(start.get("x-public") or ())
-    process.search_fields = tuple(start.get("x-search") or ())
+    # Without x-search (a form written before it existed) a case is found by its summary.
+    process.search_fields = tuple(start.get("x-search", start.get("x-summary")) or ())
 
 
 def _no_form(key: str) -> str:

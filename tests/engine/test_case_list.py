@@ -82,15 +82,19 @@ def test_a_changed_searched_field_is_found_after_the_step(engine, make_engine):
     assert ids(engine, "boss", q="钢丝绳") == [case]
 
 
-def test_a_version_without_x_search_finds_its_cases_by_number_only(engine, folder):
-    older = report(engine)
+def test_each_version_says_what_finds_its_cases(engine, folder):
+    older = report(engine)  # x-search: unit, description
     edit_json(folder / "forms" / "report.json", lambda d: d.pop("x-search"))
     engine.deploy([folder])
-    bare = report(engine)
-    assert ids(engine, "dispatcher", q="南门化工") == [older]  # found as its version says
+    summarised = report(engine)  # without x-search: its x-summary (unit, grid, ...)
+    edit_json(folder / "forms" / "report.json", lambda d: d.update({"x-search": []}))
+    engine.deploy([folder])
+    bare = report(engine)  # by its number only
+    assert ids(engine, "dispatcher", q="南门化工") == [summarised, older]
+    assert ids(engine, "dispatcher", q="混存") == [older]  # its own version's fields
     assert ids(engine, "dispatcher", q=engine.case_number(bare)) == [bare]
     assert ids(engine, "dispatcher", q="2026") == []  # a plain number is an id
-    assert ids(engine, "dispatcher", q="YH 2026") == [bare, older]  # the number's words
+    assert ids(engine, "dispatcher", q="YH 2026") == [bare, summarised, older]
 
 
 def test_search_uses_the_index_not_a_scan(engine):
