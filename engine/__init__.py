@@ -6,6 +6,7 @@ or touches the tables.
 """
 
 from .calendar import CHINA
+from .case_list import CaseQuery
 from .clock import parse_iso
 from .config import Config, load_config
 from .deployments import DeployResult
@@ -25,7 +26,9 @@ from .errors import (
 from .facade import Engine
 from .org import PUBLIC, Actor
 from .records import (
+    CaseCounts,
     CaseDetail,
+    CasePage,
     CaseSection,
     CaseSummary,
     DemoAccounts,
@@ -54,8 +57,11 @@ __all__ = [
     "CHINA",
     "PUBLIC",
     "Actor",
+    "CaseCounts",
     "CaseDetail",
     "CaseSection",
+    "CasePage",
+    "CaseQuery",
     "CaseSummary",
     "Config",
     "Conflict",

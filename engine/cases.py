@@ -45,6 +45,7 @@ def instance(session: Session, instance_id: int, now: datetime) -> CaseDetail:
     ).all()
     return {
         "id": case.id,
+        "number": case.number or "",
         "process_id": case.process_id,
         "version": version.version,
         "status": case.status,
@@ -55,7 +56,7 @@ def instance(session: Session, instance_id: int, now: datetime) -> CaseDetail:
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
-        "open_tasks": [task_view(t, now) for t in open_tasks],
+        "open_tasks": [task_view(t, now, case.number) for t in open_tasks],
         "timers": [
             {"task_name": t.task_name, "title": t.title, "fire_at": t.fire_at.isoformat()}
             for t in timers
@@ -183,6 +184,7 @@ def summary(case: Instance, fields: Sequence[str]) -> CaseSummary:
     data = case.data or {}
     return {
         "id": case.id,
+        "number": case.number or "",
         "process_id": case.process_id,
         "status": case.status,
         "end_event": case.end_event,

@@ -78,10 +78,13 @@ class CompiledProcess:
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     notify: dict[str, NotifyInfo] = field(default_factory=dict)
     bpmn_file: str | None = None  # the deployment file the process comes from
-    # From the start form: the fields a list shows a case by (x-summary) and the fields the
-    # public form asks for (x-public; none: the process has no public form).
+    # From the start form: the fields a list shows a case by (x-summary), the fields the
+    # public form asks for (x-public; none: the process has no public form) and the fields
+    # its cases are found by in a search, besides their number (x-search; when the form
+    # does not say, its x-summary).
     summary_fields: tuple[str, ...] = ()
     public_fields: tuple[str, ...] = ()
+    search_fields: tuple[str, ...] = ()
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
@@ -443,11 +446,12 @@ def _load_forms(
 
 
 def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Problem]:
-    """`x-summary` and `x-public` are lists of field names; `x-public` names fields of this
-    form and all its required ones, or a public report could never be submitted."""
+    """`x-summary`, `x-public` and `x-search` are lists of field names; `x-public` names
+    fields of this form and all its required ones, or a public report could never be
+    submitted."""
     problems = [
         Problem(filename, key, "must be a list of field names")
-        for key in ("x-summary", "x-public")
+        for key in ("x-summary", "x-public", "x-search")
         if not _is_names(schema.get(key, []))
     ]
     public = schema.get("x-public")
@@ -468,16 +472,22 @@ def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Proble
 
 
 def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list[Problem]:
-    """The start form's `x-summary` names fields of the case: of the start form or of a task
-    form (a summary may show the grade a later task sets)."""
+    """The start form's `x-summary` and `x-search` name fields of the case: of the start
+    form or of a task form (a summary may show the grade a later task sets, a search may
+    find the measures a department reported)."""
     fields = process.case_properties()
-    names = (process.form(process.start_form) or {}).get("x-summary") or []
-    unknown = [n for n in names if n not in fields]
-    if not unknown:
-        return []
-    filename = next(f for f in form_files if Path(f).stem == process.start_form)
-    message = f"{_quoted(unknown)}: no form of '{process.process_id}' has it"
-    return [Problem(filename, "x-summary", message)]
+    start = process.form(process.start_form) or {}
+    problems: list[Problem] = []
+    for key in ("x-summary", "x-search"):
+        names = start.get(key) or []
+        if not _is_names(names):
+            continue  # said by _check_declared_fields
+        unknown = [n for n in names if n not in fields]
+        if unknown:
+            filename = next(f for f in form_files if Path(f).stem == process.start_form)
+            message = f"{_quoted(unknown)}: no form of '{process.process_id}' has it"
+            problems.append(Problem(filename, key, message))
+    return problems
 
 
 def _is_names(value: Any) -> bool:
@@ -586,6 +596,8 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     start = process.form(process.start_form) or {}
     process.summary_fields = tuple(start.get("x-summary") or ())
     process.public_fields = tuple(start.get("x-public") or ())
+    # Without x-search (a form written before it existed) a case is found by its summary.
+    process.search_fields = tuple(start.get("x-search", start.get("x-summary")) or ())
 
 
 def _in_document_order(process: CompiledProcess, tree: etree._ElementTree | None) -> None:

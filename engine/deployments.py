@@ -245,6 +245,7 @@ def processes(session: Session, compiled_by_id: CompiledById) -> list[ProcessRec
                     },
                 },
                 "public_fields": list(compiled.public_fields),
+                "search_fields": list(compiled.search_fields),
             }
         )
     return result

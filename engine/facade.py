@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from . import (
     attachments,
     audit,
+    case_list,
     cases,
     demo,
     deployments,
@@ -28,6 +29,8 @@ from . import (
     timers,
 )
 from .calendar import WorkingCalendar, parse_calendar
+from .case_index import CaseIndex
+from .case_list import CaseQuery
 from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
@@ -38,6 +41,7 @@ from .org import Actor
 from .passwords import Passwords
 from .records import (
     CaseDetail,
+    CasePage,
     CaseSection,
     CaseSummary,
     DemoAccounts,
@@ -93,7 +97,10 @@ class Engine:
         settings = self.config
         named = (settings.case_grid_field, settings.case_leader_field)
         indexed = tuple(dict.fromkeys((*settings.case_filter_fields, *named)))
-        self.runtime = Runtime(self.db, self.compiled, clock or Clock(), self.sandbox, indexed)
+        self.case_index = CaseIndex(settings.case_number_prefix)
+        self.runtime = Runtime(
+            self.db, self.compiled, clock or Clock(), self.sandbox, indexed, self.case_index
+        )
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
         self.visibility = Visibility(
             frozenset(self.config.case_viewer_roles), self.config.case_grid_field
@@ -112,11 +119,18 @@ class Engine:
         return self.runtime.now()
 
     def upgrade(self) -> None:
-        """Create or migrate the schema to the newest revision, and index what config.yaml
-        newly asks to be indexed."""
-        self.db.upgrade()
+        """Create or migrate the schema to the newest revision; index what config.yaml newly
+        asks to be indexed; give every case its number and search document if it has none
+        yet (cases of a database from before revision 0003: their documents need the compiled
+        processes, which the migration does not have), batch after batch, each its own
+        transaction."""
+        self.db.upgrade(number_prefix=self.config.case_number_prefix)
         with self.runtime.command() as session:
             queue_filters.index_missing(session, self.runtime.filter_fields)
+        while True:
+            with self.runtime.command() as session:
+                if self.case_index.index_missing(session, self.compiled.by_id) == 0:
+                    return
 
     @staticmethod
     def new_migration(message: str) -> Path:
@@ -407,6 +421,38 @@ class Engine:
     def history(self, instance_id: int) -> list[HistoryEvent]:
         with self.db.reading() as session:
             return cases.history(session, instance_id)
+
+    def cases(self, actor: Actor, query: CaseQuery | None = None) -> CasePage:
+        """A page of the cases the actor may see (the rule of the case page), by status,
+        with the queue's filters, a search (`q`: a case number or id, or words of the
+        number, the fields the start form names in `x-search`), sorted and paged, with the
+        counts by status of everything that matches."""
+        with self.db.reading() as session:
+            return case_list.case_page(
+                session,
+                actor,
+                query or CaseQuery(),
+                self.visibility,
+                self.case_index,
+                self.compiled.by_id,
+            )
+
+    def find_case(self, actor: Actor, typed: str) -> int | None:
+        """The case a typed case number (YH-2026-000123, also without prefix or dashes) or
+        id names, if the actor may see it; None when the text is not a case number (search
+        it instead); NotFound when it is one but no such case is theirs to see."""
+        with self.db.reading() as session:
+            is_number, found = case_list.find(
+                session, actor, typed, self.visibility, self.case_index
+            )
+        if is_number and found is None:
+            raise NotFound(f"no case {typed.strip()} that {actor.username} may see")
+        return found
+
+    def case_number(self, instance_id: int) -> str:
+        """The number people know the case by (YH-2026-000123)."""
+        with self.db.reading() as session:
+            return cases.get(session, instance_id).number or ""
 
     def instances(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
-from .models import Notification
+from .models import Instance, Notification
 from .records import Inbox, NotificationRecord
 
 
@@ -19,7 +19,11 @@ def notifications(
 ) -> Inbox:
     mine = Notification.username == username
     unread = session.scalar(select(func.count()).where(mine, Notification.read_at.is_(None)))
-    stmt = select(Notification).where(mine)
+    stmt = (
+        select(Notification, Instance.number)
+        .outerjoin(Instance, Instance.id == Notification.instance_id)
+        .where(mine)
+    )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
@@ -29,11 +33,12 @@ def notifications(
             "kind": n.kind,
             "text": n.text,
             "instance_id": n.instance_id,
+            "case_number": number,
             "task_id": n.task_id,
             "created_at": n.created_at.isoformat(),
             "read": n.read_at is not None,
         }
-        for n in session.scalars(stmt)
+        for n, number in session.execute(stmt)
     ]
     return {"unread": unread or 0, "items": items}
 

@@ -25,7 +25,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from .config import Config
-from .models import Notification, User
+from .models import Instance, Notification, User
 
 if TYPE_CHECKING:
     from .facade import Engine
@@ -45,8 +45,10 @@ def send_pending(engine: Engine, now: datetime | None = None) -> int:
             Notification.text,
             Notification.instance_id,
             User.email,
+            Instance.number,
         )
         .join(User, User.username == Notification.username)
+        .outerjoin(Instance, Instance.id == Notification.instance_id)
         .where(Notification.emailed_at.is_(None), User.email.is_not(None), User.email != "")
         .order_by(Notification.id)
         .limit(engine.config.mail_batch)
@@ -71,8 +73,8 @@ def _mark(session: Session, ids: list[int], now: datetime) -> None:
         session.execute(update(Notification).where(Notification.id.in_(ids)).values(emailed_at=now))
 
 
-# id, kind, text, instance id, e-mail address
-PendingMail = Row[int, str, str, int | None, str | None]
+# id, kind, text, instance id, e-mail address, case number
+PendingMail = Row[int, str, str, int | None, str | None, str | None]
 
 
 def _send(config: Config, rows: Sequence[PendingMail], now: datetime) -> tuple[list[int], int]:
@@ -114,13 +116,14 @@ def _send(config: Config, rows: Sequence[PendingMail], now: datetime) -> tuple[l
 
 def message(config: Config, row: PendingMail, now: datetime) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"[HazardFlow] {SUBJECTS.get(row.kind, row.kind)}"
+    subject = f"[HazardFlow] {SUBJECTS.get(row.kind, row.kind)}"
+    msg["Subject"] = f"{subject} {row.number}" if row.number else subject
     msg["From"] = config.mail_sender
     msg["To"] = row.email
     msg["Date"] = format_datetime(now)
     body = [row.text]
     if row.instance_id is not None:
         link = f"{config.mail_base_url.rstrip('/')}/cases/{row.instance_id}"
-        body += ["", f"案件编号：{row.instance_id}", f"查看：{link}"]
+        body += ["", f"案件编号：{row.number or row.instance_id}", f"查看：{link}"]
     msg.set_content("\n".join(body) + "\n")
     return msg

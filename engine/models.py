@@ -87,6 +87,10 @@ class Instance(Base):
     __tablename__ = "instances"
     __table_args__ = (Index("ix_instances_process_status", "process_id", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The number people know a case by (YH-2026-000123: config `cases.number_prefix`, the
+    # China-time year it was reported, the id). Set by the step that starts the case, in the
+    # same transaction as the row (which is inserted first, to have its id).
+    number: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     process_id: Mapped[str] = mapped_column(String(255))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
     status: Mapped[str] = mapped_column(String(16))  # running | completed | error
@@ -99,10 +103,24 @@ class Instance(Base):
     audit_head: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(index=True)
-    updated_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)  # the list's "recently changed"
     completed_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CaseSearch(Base):
+    """A case's search document: its number and the fields its start form names in
+    `x-search`, as terms separated by spaces (engine/search_text.py), written with the step
+    that changed them. The index over it is per database and not a model: an FTS5 table kept
+    by triggers on SQLite, a GIN index of the terms as a tsvector on PostgreSQL (revision
+    0003; `engine/case_index.py` queries both)."""
+
+    __tablename__ = "case_search"
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[str] = mapped_column(Text)
 
 
 class InstanceField(Base):

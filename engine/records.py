@@ -27,6 +27,7 @@ class TaskRecord(TypedDict):
 
     id: str
     instance_id: int
+    case_number: str  # what people call the case (YH-2026-000123); URLs use instance_id
     process_id: str
     task_name: str  # the BPMN element id
     title: str | None
@@ -102,6 +103,7 @@ class CaseSummary(TypedDict):
     """A case as lists show it."""
 
     id: int
+    number: str  # what people call the case (YH-2026-000123); URLs use the id
     process_id: str
     status: str
     end_event: str | None
@@ -116,6 +118,7 @@ class CaseDetail(TypedDict):
     """A case with its data, open tasks, waiting timers and whole history."""
 
     id: int
+    number: str  # what people call the case (YH-2026-000123); URLs use the id
     process_id: str
     version: int
     status: str
@@ -136,6 +139,24 @@ class CaseSection(TypedDict):
 
     title: str
     schema: dict[str, Any]
+
+
+class CaseCounts(TypedDict):
+    """How many cases a list's reader may see with its filters and search, by status."""
+
+    open: int  # running
+    closed: int  # completed, or stopped with an error
+    all: int
+
+
+class CasePage(TypedDict):
+    """One page of a case list: the cases, how many match in all, the counts by status."""
+
+    items: list[CaseSummary]
+    total: int  # matching cases of the status asked for, on every page
+    counts: CaseCounts
+    limit: int
+    offset: int  # of this page (a page past the last one is the last one)
 
 
 class Diagram(TypedDict):
@@ -177,6 +198,7 @@ class ProcessRecord(TypedDict):
     summary_fields: list[str]  # the fields that summarise a case in lists
     summary_schema: dict[str, Any]  # their definitions (titles, choices), to show them
     public_fields: list[str]  # the fields the public form asks for (none: no public form)
+    search_fields: list[str]  # the fields a search finds its cases by, besides their number
 
 
 class NotificationRecord(TypedDict):
@@ -184,6 +206,7 @@ class NotificationRecord(TypedDict):
     kind: str  # assignment, reminder, supervision, return, ...
     text: str
     instance_id: int | None
+    case_number: str | None  # the number of that case
     task_id: str | None
     created_at: str
     read: bool

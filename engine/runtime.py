@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, deployments, inbox, org, queue_filters, timers
+from .case_index import CaseIndex
 from .clock import Clock
 from .definitions import CompiledProcess
 from .deployments import CompiledProcesses
@@ -106,12 +107,14 @@ class Runtime:
         clock: Clock,
         sandbox: Sandbox,
         filter_fields: Sequence[str],
+        case_index: CaseIndex,
     ) -> None:
         self.db = db
         self.compiled = compiled
         self.clock = clock
         self.sandbox = sandbox
         self.filter_fields = filter_fields
+        self.case_index = case_index
         self.live = LiveWorkflows()
         self.script_engine = EngineScriptEngine(SandboxEnvironment(sandbox=sandbox), self.now)
 
@@ -467,6 +470,7 @@ class Runtime:
         old_data, instance.data = instance.data or {}, case_data(workflow, after.waiting())
         instance.updated_at = now
         self._close_if_ended(session, instance, workflow, actor, now)
+        self.case_index.write(session, instance, case.compiled, old_data)
         session.flush()  # the version check happens here, before the projection is touched
         writer = ProjectionWriter(
             session, instance, case.compiled, self._evaluate_on_task, now, notifier

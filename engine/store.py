@@ -73,11 +73,14 @@ class Database:
         with self._sessions() as session:
             yield session
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def upgrade(self, number_prefix: str | None = None) -> None:
+        """Bring the schema to the newest Alembic revision (`number_prefix`: for the case
+        numbers revision 0003 gives existing cases)."""
         from alembic import command
 
         cfg = _alembic_config(self.url)
+        if number_prefix:
+            cfg.attributes["case_number_prefix"] = number_prefix
         with self.sa.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

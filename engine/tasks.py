@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, exists, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from .deployments import CompiledById
 from .errors import Forbidden, NotFound, TaskClaimed, TaskDone
@@ -37,10 +37,17 @@ class TaskQuery:
     due_to: datetime | None = None
 
 
-def task_view(row: OpenTask, now: datetime) -> TaskRecord:
+def task_view(row: OpenTask, now: datetime, case_number: str | None = None) -> TaskRecord:
+    """The record of an open task; without `case_number`, the number comes from the case
+    row in the task's session (a command on the task has it loaded already)."""
+    if case_number is None:
+        session = object_session(row)
+        case = session.get(Instance, row.instance_id) if session else None
+        case_number = case.number if case else None
     return {
         "id": row.id,
         "instance_id": row.instance_id,
+        "case_number": case_number or "",
         "process_id": row.process_id,
         "task_name": row.task_name,
         "title": row.title,
@@ -97,7 +104,7 @@ def task_detail(
         raise NotFound(f"case {row.instance_id} not found")
     compiled = compiled_by_id(session, instance.process_version_id)
     return {
-        **task_view(row, now),
+        **task_view(row, now, instance.number),
         "form": compiled.form(row.form_key),
         "data": instance.data,
     }
@@ -157,7 +164,13 @@ def _filtered(stmt: Any, query: TaskQuery, now: datetime) -> Any:
 
 
 def tasks_for(session: Session, actor: Actor, query: TaskQuery, now: datetime) -> list[TaskRecord]:
-    stmt = _filtered(select(OpenTask).where(visible_to(actor)), query, now)
+    stmt = _filtered(
+        select(OpenTask, Instance.number)
+        .join(Instance, Instance.id == OpenTask.instance_id)
+        .where(visible_to(actor)),
+        query,
+        now,
+    )
     if query.process_id:
         stmt = stmt.where(OpenTask.process_id == query.process_id)
     if query.task_name:
@@ -177,7 +190,7 @@ def tasks_for(session: Session, actor: Actor, query: TaskQuery, now: datetime) -
     else:
         stmt = stmt.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
     stmt = stmt.limit(query.limit).offset(query.offset)
-    return [task_view(row, now) for row in session.scalars(stmt)]
+    return [task_view(row, now, number) for row, number in session.execute(stmt)]
 
 
 def task_counts(
@@ -224,7 +237,8 @@ def escalated_to(session: Session, actor: Actor, now: datetime) -> list[Escalate
     if not leader_groups:
         return []
     rows = session.execute(
-        select(OpenTask, Grid.code, Grid.name, Grid.level)
+        select(OpenTask, Instance.number, Grid.code, Grid.name, Grid.level)
+        .join(Instance, Instance.id == OpenTask.instance_id)
         .join(TaskCandidate, TaskCandidate.task_id == OpenTask.id)
         .join(Grid, TaskCandidate.group_key == literal("leader:") + Grid.code)
         .where(TaskCandidate.group_key.in_(leader_groups))
@@ -232,11 +246,11 @@ def escalated_to(session: Session, actor: Actor, now: datetime) -> list[Escalate
     ).all()
     return [
         {
-            **task_view(task, now),
+            **task_view(task, now, number),
             "grid": code,
             "grid_name": name,
             "grid_level": level,
             "waiting_days": (now - task.created_at).days,
         }
-        for task, code, name, level in rows
+        for task, number, code, name, level in rows
     ]

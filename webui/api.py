@@ -4,8 +4,9 @@ from the request models here and the response models generated from the engine's
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -14,9 +15,18 @@ from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 from werkzeug.exceptions import HTTPException
 
-from engine import CaseSummary, EngineError, NotFound, ProcessRecord, TaskQuery, TaskRecord
+from engine import (
+    CaseCounts,
+    CaseSummary,
+    EngineError,
+    NotFound,
+    ProcessRecord,
+    TaskQuery,
+    TaskRecord,
+)
 
 from .api_models import Done, Inbox, InstanceDetail, Task, TaskDetail
+from .case_filters import case_query
 from .context import current_engine
 from .json_guard import MAX_JSON_BYTES, MAX_JSON_DEPTH, too_deep
 
@@ -61,14 +71,46 @@ class TaskQueryArgs(BaseModel):
 
 
 class InstanceQueryArgs(BaseModel):
-    process: str | None = None
-    status: str | None = None
+    """The case list: only cases the caller may see (the rule of the case page)."""
+
+    process: str | None = Field(None, description="a process id")
+    status: Literal["open", "closed", "all", "running", "completed", "error"] = Field(
+        "all",
+        description="open: running; closed: completed or stopped with an error; or one status",
+    )
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description=(
+            "a case number (YH-2026-000123, also without prefix or dashes) or id: that case;"
+            " other text: cases whose number or searched fields (the start form's x-search)"
+            " have every word (Chinese: every pair of characters) of it"
+        ),
+    )
+    field: list[str] = Field(
+        default_factory=list,
+        description=(
+            "a case field filter `name:value`, name one of config cases.filter_fields"
+            " (a grid includes the grids below it); repeat it: values of one name are"
+            " alternatives, different names all apply"
+        ),
+        examples=[["category:hazardous_chemicals", "grid:ap-d1"]],
+    )
+    created_from: date | None = Field(None, description="reported on or after this day (China)")
+    created_to: date | None = Field(None, description="reported on or before this day (China)")
+    sort: Literal["newest", "oldest", "changed"] = Field(
+        "newest", description="by report time, newest or oldest first, or last change first"
+    )
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: int = Field(
+        0, ge=0, le=MAX_OFFSET, description="an offset past the last case gives the last page"
+    )
 
 
 class InstancePage(BaseModel):
     items: list[CaseSummary]
+    total: int = Field(description="cases that match, of the status asked for")
+    counts: CaseCounts
     limit: int
     offset: int
 
@@ -297,10 +339,33 @@ def complete_task(task_id: str) -> ResponseReturnValue:
 )
 @token_required
 def list_instances() -> ResponseReturnValue:
-    """Cases, newest first, filtered by process and status."""
-    args = InstanceQueryArgs.model_validate(request.args.to_dict())
-    items = current_engine().instances(args.process, args.status, args.limit, args.offset)
-    return jsonify(items=items, limit=args.limit, offset=args.offset)
+    """The cases the caller may see: by status, process, case fields, report date and a
+    search (`q`); sorted and paged, with the counts by status of what matches."""
+    raw: dict[str, Any] = request.args.to_dict()
+    raw["field"] = request.args.getlist("field")
+    args = InstanceQueryArgs.model_validate(raw)
+    names = current_engine().config.case_filter_fields
+    fields: dict[str, list[str]] = {}
+    for item in args.field:
+        name, _, value = item.partition(":")
+        if name not in names or not value:
+            known = ", ".join(names)
+            message = f"'{item}': give name:value, the name one of {known}"
+            return _error(422, "invalid", "request parameters are invalid", {"field": message})
+        fields.setdefault(name, []).append(value)
+    query = case_query(
+        fields=fields,
+        status=args.status,
+        q=args.q or "",
+        created_from=args.created_from,
+        created_to=args.created_to,
+        sort=args.sort,
+        limit=args.limit,
+        offset=args.offset,
+        process_id=args.process,
+    )
+    found = current_engine().cases(g.actor, query)
+    return jsonify(found)
 
 
 @api_blueprint.get("/instances/<int:instance_id>")

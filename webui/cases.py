@@ -1,19 +1,38 @@
-"""A case's page (everyone who may see the case): its data, photos, timeline, pending
+"""Cases (everyone who may see a case): the case list with search, filters, sort and
+paging; the header's case-number box; a case's page: its data, photos, timeline, pending
 deadlines and the BPMN diagram with where it stands."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from engine import Forbidden, NotFound, TaskQuery
+from engine import CHINA, FilterField, Forbidden, NotFound, TaskQuery
 
+from .case_filters import LIST_STATUSES, PAGE_SIZES, SORTS, bounded_page, case_query
 from .context import current_actor, current_engine
+from .errors import explain, keep_way_on
 from .process_texts import localized_fields, process_text, reader_language
 
 cases_blueprint = Blueprint("cases", __name__, url_prefix="/cases")
+PAGE_SIZE = 25
+# how the list is shown, not which cases are in it: left out of the links that change it
+SHAPE = ("page", "sort", "per_page", "status")
+
+
+@cases_blueprint.app_context_processor
+def case_number_hint() -> dict[str, Any]:
+    """An example number for the header's box: this year's, with the configured prefix."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    year = datetime.now(CHINA).year
+    return {"case_number_hint": f"{current_engine().config.case_number_prefix}-{year}-000123"}
 
 
 def _may_view_or_abort(instance_id: int) -> None:
@@ -23,6 +42,81 @@ def _may_view_or_abort(instance_id: int) -> None:
         abort(404)
     if not allowed:
         abort(403)
+
+
+@cases_blueprint.get("")
+@login_required
+def index() -> ResponseReturnValue:
+    """The cases the reader may see: open, closed or all, searched, filtered, sorted, paged.
+    Without a search the open ones; a search looks at every status unless one is chosen."""
+    engine, args = current_engine(), request.args
+    q = args.get("q", "").strip()
+    status = args.get("status", "")
+    if status not in LIST_STATUSES:
+        status = "all" if q else "open"
+    sort = args.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
+    per_page = int(args["per_page"]) if args.get("per_page", "").isdigit() else PAGE_SIZE
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZE
+    page = bounded_page(args.get("page"))
+    names = engine.config.case_filter_fields
+    query = case_query(
+        fields={name: [args.get(name, "")] for name in names},
+        status=status,
+        q=q,
+        created_from=args.get("created_from"),
+        created_to=args.get("created_to"),
+        sort=sort,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    found = engine.cases(current_actor(), query)
+    filter_fields = engine.filter_fields(current_actor())
+    # what the list is of: kept by every link that changes only how it is shown
+    filters = {k: v for k, v in args.items() if k not in SHAPE and v}
+    last_page = max(1, -(-found["total"] // per_page))
+    return render_template(
+        "cases/list.html",
+        found=found,
+        cases=found["items"],
+        q=q,
+        status=status,
+        sort=sort,
+        per_page=per_page,
+        page_sizes=PAGE_SIZES,
+        page=found["offset"] // per_page + 1,
+        last_page=last_page,
+        filters=filters,
+        filter_fields=filter_fields,
+        labels=_labels(filter_fields),
+    )
+
+
+def _labels(filter_fields: list[FilterField]) -> dict[str, dict[str, str]]:
+    """The titles of the summary values a card shows (a grid by its name alone)."""
+    labels = {f["name"]: {str(v): t for v, t in f["options"]} for f in filter_fields}
+    grid_field = current_engine().config.case_grid_field
+    labels[grid_field] = {g["code"]: g["name"] for g in current_engine().grids()}
+    return labels
+
+
+@cases_blueprint.get("/go")
+@login_required
+def go() -> ResponseReturnValue:
+    """The header's box: a case number (or id) opens that case; any other text is a search
+    of the list; a number that names no case the reader may see is the 404 page."""
+    typed = request.args.get("number", "").strip()
+    if not typed:
+        return redirect(url_for("cases.index"))
+    try:
+        found = current_engine().find_case(current_actor(), typed)
+    except NotFound:
+        explain(_("There is no case %(number)s that you may see.", number=typed))
+        keep_way_on(_("Search the cases"), url_for("cases.index", q=typed))
+        abort(404)
+    if found is None:
+        return redirect(url_for("cases.index", q=typed))
+    return redirect(url_for("cases.case", instance_id=found))
 
 
 @cases_blueprint.get("/<int:instance_id>")

@@ -58,7 +58,8 @@ def form(process_id: str) -> ResponseReturnValue:
             flash(_("The form has errors: see the marked fields."), "error")
         else:
             engine.attach_photos(data, case, actor)
-            flash(_("Reported. Your case number is %(case)s.", case=case), "ok")
+            number = engine.case_number(case)
+            flash(_("Reported. Your case number is %(case)s.", case=number), "ok")
             return redirect(url_for("cases.case", instance_id=case))
     own = engine.own_grids(actor) if actor.grids else None  # a grid member: their grids only
     fields = localized_fields(schema, values, errors, grid_choices=own)

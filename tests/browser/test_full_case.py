@@ -166,7 +166,7 @@ def test_a_leader_sees_what_was_escalated_and_gives_instructions(
     leader = Person(browser, server, "leader_ap_d1_t1_v1", shots)
     page = leader.page
     page.goto(server.url + "/supervision")
-    row = page.locator("table.queue tr", has_text=f"#{case}")
+    row = page.locator("table.queue tr", has_text=engine.case_number(case))
     assert "南门社区" in row.inner_text() and "村社区" in row.inner_text()
     leader.shot("supervision")
     row.locator("a:text-is('督办')").click()

@@ -20,7 +20,7 @@ def test_the_named_leader_and_the_city_leader_see_a_major_case(browser, server, 
     named = Person(browser, server, "leader_ap_d1_t1_v1", shots, width=375)
     page = named.page
     assert page.url.endswith("/supervision")  # where a leader lands
-    listed = page.locator("ul.cases li", has_text=f"#{case}")
+    listed = page.locator("ul.cases li", has_text=engine.case_number(case))
     assert listed.count() == 1 and "南门化工仓库" in listed.inner_text()
     named.shot("supervision-listed")
     listed.locator("a").first.click()
@@ -44,6 +44,6 @@ def test_a_leader_lands_on_the_supervision_task_that_waits(browser, server, shot
     leader = Person(browser, server, "leader_ap_d1_t1_v1", shots)
     page = leader.page
     assert page.url.endswith("/supervision")
-    row = page.locator("table.queue tr", has_text=f"#{case}")
+    row = page.locator("table.queue tr", has_text=engine.case_number(case))
     assert row.count() == 1 and "督办" in row.inner_text()
     leader.shot("supervision-waiting")

@@ -22,7 +22,11 @@ def test_rows_say_what_each_case_is_and_several_are_claimed_and_handed_over(
     dispatcher = Person(browser, server, "dispatcher", shots)
     page = dispatcher.page
     page.goto(server.url + "/queue")
-    row = page.locator("table.queue tr", has_text=f"#{major}")
+
+    def row_of(case: int):
+        return page.locator("table.queue tr", has_text=engine.case_number(case))
+
+    row = row_of(major)
     text = row.inner_text()
     assert "南门化工仓库" in text and "仓库内危化品混存" in text  # the unit and the gist
     assert "重大事故隐患" in text and "挂牌督办" in text and "南门社区" in text  # the marks
@@ -30,15 +34,21 @@ def test_rows_say_what_each_case_is_and_several_are_claimed_and_handed_over(
     dispatcher.shot("queue-marks")
 
     for case in plain[:2]:
-        page.locator("table.queue tr", has_text=f"#{case}").locator("input[name=task]").check()
+        page.locator("table.queue tr", has_text=engine.case_number(case)).locator(
+            "input[name=task]"
+        ).check()
     page.click("form#bulk button:text-is('领取')")
     page.wait_for_load_state()
     assert "已办理 2 项任务" in page.inner_text("main")
     for case in plain[:2]:
-        claimed = page.locator("table.queue tr", has_text=f"#{case}").inner_text()
+        claimed = row_of(case).inner_text()
         assert "安委办调度员" in claimed  # the claimant by name, not the user name
-    page.locator("table.queue tr", has_text=f"#{plain[2]}").locator("input[name=task]").check()
-    page.locator("table.queue tr", has_text=f"#{plain[0]}").locator("input[name=task]").check()
+    page.locator("table.queue tr", has_text=engine.case_number(plain[2])).locator(
+        "input[name=task]"
+    ).check()
+    page.locator("table.queue tr", has_text=engine.case_number(plain[0])).locator(
+        "input[name=task]"
+    ).check()
     page.select_option("form#bulk select[name=to]", "dispatcher2")
     page.fill("form#bulk input[name=comment]", "下午外出")
     page.click("form#bulk button:text-is('转办')")

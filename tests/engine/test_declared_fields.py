@@ -1,6 +1,6 @@
-"""The fields a process declares on its start form: `x-summary` (what summarises its cases)
-and `x-public` (what the public form asks for), checked at deploy and read from the compiled
-process of each case's own version."""
+"""The fields a process declares on its start form: `x-summary` (what summarises its cases),
+`x-public` (what the public form asks for) and `x-search` (what a search finds its cases by),
+checked at deploy and read from the compiled process of each case's own version."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from engine import DeployRefused
+from engine import CaseQuery, DeployRefused
 from tests.helpers import MEMBER, REPORT, accept, act, edit_json, report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -21,6 +21,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
         ("x-summary", "unit", "must be a list of field names"),
         ("x-public", ["unit", 3], "must be a list of field names"),
         ("x-summary", ["unit", "colour"], "'colour': no form of 'hazard_handling' has it"),
+        ("x-search", "description", "must be a list of field names"),
+        ("x-search", ["unit", "colour"], "'colour': no form of 'hazard_handling' has it"),
         ("x-public", [*REPORT, "grade"], "'grade': not a field of this form"),
         (
             "x-public",
@@ -32,6 +34,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
         "summary-not-a-list",
         "public-not-names",
         "summary-unknown",
+        "search-not-a-list",
+        "search-unknown",
         "public-unknown",
         "public-gap",
     ],
@@ -70,6 +74,10 @@ def test_each_process_summarises_its_cases_by_its_own_fields(engine, folder):
         ("enterprise_self_report", ["unit", "decision"]),
         ("hazard_handling", ["unit", "grid", "category", "grade", "supervised", "description"]),
     ]
+    assert [(p["process_id"], p["search_fields"]) for p in engine.processes()] == [
+        ("enterprise_self_report", ["unit", "description", "remark"]),
+        ("hazard_handling", ["unit", "description"]),
+    ]
 
     # A version without x-summary summarises its cases by nothing; older cases keep theirs.
     edit_json(folder / "forms" / "report.json", lambda d: d.pop("x-summary"))
@@ -91,6 +99,8 @@ def test_a_list_of_cases_costs_no_query_per_case(engine):
         try:
             engine.instance_summaries(cases)
             engine.instances(created_by=MEMBER)
+            engine.cases(engine.actor(MEMBER), CaseQuery(q="南门化工"))
+            engine.tasks_for(engine.actor("dispatcher"))
         finally:
             event.remove(engine.db.sa, "before_cursor_execute", counted)
         return count[0]

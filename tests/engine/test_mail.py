@@ -104,10 +104,11 @@ def test_assignment_is_emailed_once_and_only_to_users_with_an_address(mail_engin
     assert send_pending(engine) == 1
     assert smtp.inbox.to() == [YJJ]
     message = smtp.inbox.messages[0]
-    assert "交办" in message["Subject"] and message["Subject"].startswith("[HazardFlow]")
+    number = engine.case_number(case)
+    assert message["Subject"] == f"[HazardFlow] 交办 {number}"  # the number people quote
     body = message.get_content()
-    assert "南门化工仓库" in body and f"案件编号：{case}" in body
-    assert f"http://127.0.0.1:5000/cases/{case}" in body  # a link people can open
+    assert "南门化工仓库" in body and f"案件编号：{number}" in body
+    assert f"http://127.0.0.1:5000/cases/{case}" in body  # a link people can open (the id)
     assert _emailed(engine) == {"dept_yjj": [True], "dept_yjj2": [False]}
 
     assert send_pending(engine) == 0  # no duplicates
@@ -134,7 +135,11 @@ def test_the_sweep_mails_what_its_timers_just_wrote(mail_engine, smtp, clock):
     case = to_rectify(engine)
     clock.set(min(parse_iso(t["fire_at"]) for t in engine.instance(case)["timers"]))
     assert sweep(engine) == 1  # the reminder fires, then both notifications are mailed
-    assert [m["Subject"] for m in smtp.inbox.messages] == ["[HazardFlow] 交办", "[HazardFlow] 催办"]
+    number = engine.case_number(case)
+    assert [m["Subject"] for m in smtp.inbox.messages] == [
+        f"[HazardFlow] 交办 {number}",
+        f"[HazardFlow] 催办 {number}",
+    ]
     assert "催办" in smtp.inbox.messages[1].get_content()
 
 

@@ -147,6 +147,7 @@ def test_public_report_lands_in_triage_is_rate_limited_and_needs_csrf(app, engin
     case = int(re.search(r"/public/cases/(\d+)", lookup).group(1))
     state = public.get(lookup)
     assert state.status_code == 200 and "办理中" in state.text
+    assert engine.case_number(case) in state.text  # the number the reporter quotes
     assert public.get(f"/public/cases/{case}?code=wrong").status_code == 404
     assert open_task(engine, "dispatcher", case, "classify")  # the dispatcher's triage queue
     statuses = [public.post("/public/report", data=data).status_code for _ in range(5)]
@@ -192,10 +193,11 @@ def test_a_leader_sees_what_was_escalated_to_them(app, engine, clock):
     engine.fire_due_timers()
     village_leader = signed_in(app, "leader_ap_d1_t1_v1")
     page = village_leader.get("/supervision")
-    assert page.status_code == 200 and f"#{case}" in page.text
+    number = engine.case_number(case)
+    assert page.status_code == 200 and f">{number}</a>" in page.text
     assert "南门社区" in page.text and "村社区" in page.text  # the grid and its level
     town_leader = signed_in(app, "leader_ap_d1_t1")
-    assert f"#{case}" not in town_leader.get("/supervision").text
+    assert number not in town_leader.get("/supervision").text
     dispatcher = signed_in(app, "dispatcher")
     assert "/supervision" not in dispatcher.get("/queue").text
 
@@ -268,7 +270,11 @@ def test_my_reports_say_where_each_case_is(app, engine):
     close_invalid(engine, closed)
     member = signed_in(app, MEMBER)
     page = member.get("/my-reports").text
-    rows = {int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a>(.*?)</li>', page, re.S)}
+    found = re.findall(r'/cases/(\d+)">(YH-\d{4}-\d{6})</a>(.*?)</li>', page, re.S)
+    rows = {int(n): row for n, _number, row in found}
+    assert {int(n): number for n, number, _row in found} == {
+        case: engine.case_number(case) for case in (waiting, closed)
+    }  # each by the number people know it by
     assert "分类定级" in rows[waiting] and "办理中" in rows[waiting]
     assert "无效结案" in rows[closed] and "已结案" in rows[closed]
     case_page = member.get(f"/cases/{waiting}").text
@@ -283,7 +289,10 @@ def test_deadlines_read_as_time_left_and_turn_red_when_passed(app, engine, clock
     in_time = to_rectify(engine)
     page = signed_in(app, "dept_yjj").get("/queue").text
     rows = {
-        int(n): row for n, row in re.findall(r'/cases/(\d+)">#\d+</a></td>(.*?)</tr>', page, re.S)
+        int(n): row
+        for n, row in re.findall(
+            r'/cases/(\d+)" class="case-number">[^<]+</a></td>(.*?)</tr>', page, re.S
+        )
     }
     assert re.search(r'class="late"[^>]*>已超期 \d+', rows[late])
     assert re.search(r'class=""[^>]*>剩余 \d+', rows[in_time])
