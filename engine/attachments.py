@@ -103,3 +103,23 @@ def photo(
     ):
         raise Forbidden("this photo belongs to a case you cannot see")
     return photo_path(folder, photo_id), row.content_type
+
+
+def case_photo(
+    session: Session, folder: Path, photo_id: str, instance_id: int, shown: list[str]
+) -> tuple[Path, str]:
+    """A photo linked to the case and among the ids its public status shows (`shown`)."""
+    row = session.get(Attachment, photo_id)
+    if row is None or row.instance_id != instance_id or photo_id not in shown:
+        raise NotFound("photo not found")
+    return photo_path(folder, photo_id), row.content_type
+
+
+def pending_photo(
+    session: Session, folder: Path, photo_id: str, uploaded_by: str
+) -> tuple[Path, str]:
+    """A photo `uploaded_by` stored and no case has yet (a form shown again after an error)."""
+    row = session.get(Attachment, photo_id)
+    if row is None or row.uploaded_by != uploaded_by or row.instance_id is not None:
+        raise NotFound("photo not found")
+    return photo_path(folder, photo_id), row.content_type

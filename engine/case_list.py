@@ -137,6 +137,16 @@ def case_page(
     }
 
 
+def named(session: Session, typed: str, index: CaseIndex) -> int | None:
+    """The case a typed number or id names, whoever asks (the public lookup, which then
+    checks the case's lookup code)."""
+    ref = index.ref(typed)
+    if ref is None:
+        return None
+    found: int | None = session.scalar(select(Instance.id).where(ref_condition(ref)))
+    return found
+
+
 def find(
     session: Session, actor: Actor, typed: str, rule: Visibility, index: CaseIndex
 ) -> tuple[bool, int | None]:

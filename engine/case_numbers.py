@@ -4,8 +4,8 @@ zero-padded to six digits. The id stays in URLs and the API; the number is store
 case (unique), so a later change of prefix leaves the numbers already given as they were.
 
 What people type is read generously: any case of letters, full-width characters, spaces or
-dashes of any kind, with or without the prefix ("yh2026-123", "2026-000123"); a plain number
-is the case's id.
+dashes of any kind, a leading #, with or without the prefix ("yh2026-123", "2026-000123"); a
+plain number is the case's id.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def parse(text: str, prefix: str) -> CaseRef | None:
     """The case `text` names, if it is a case number or a plain id; None for any other text
     (which is then a search)."""
     typed = unicodedata.normalize("NFKC", text).strip().upper()
-    typed = _DASHES.sub("-", typed).strip("-")
+    typed = _DASHES.sub("-", typed).strip("-").lstrip("#").strip()  # "#123" as once shown
     if _ID.fullmatch(typed):
         return CaseRef(instance_id=int(typed))
     found = _NUMBER.fullmatch(typed) or _NUMBER_RUN_ON.fullmatch(typed)

@@ -34,6 +34,7 @@ MAIL_KEYS: dict[str, tuple[str, type]] = {
 CASES_KEYS: dict[str, tuple[str, Any]] = {
     "report_process": ("public_report_process", str),
     "public_report_limit": ("public_report_limit", str),
+    "public_lookup_limit": ("public_lookup_limit", str),
     "filter_fields": ("case_filter_fields", tuple),
     "viewer_roles": ("case_viewer_roles", tuple),
     "grid_field": ("case_grid_field", str),
@@ -70,6 +71,7 @@ class Config:
     case_filter_fields: tuple[str, ...] = ("grid", "category", "grade", "department")
     public_report_process: str = "hazard_handling"
     public_report_limit: str = "5 per hour"  # per client address (Flask-Limiter syntax)
+    public_lookup_limit: str = "20 per hour"  # wrong case number or code, per client address
     # Roles that see every case (others see the cases they reported, work or worked on).
     case_viewer_roles: tuple[str, ...] = ("admin", "dispatcher")
     # The case field naming the grid a case lies in: leaders see the cases of their area.
@@ -92,6 +94,7 @@ class Config:
     password_time_cost: int = 3
     password_memory_cost: int = 65536  # KiB
     password_parallelism: int = 4
+    password_min_length: int = 10  # a password a person sets themselves (security.min_length)
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -139,6 +142,8 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
     for key, name in PASSWORD_HASH_KEYS.items():
         if password_hash.get(key) is not None:
             flat[name] = int(password_hash[key])
+    if (raw.get("security") or {}).get("password_min_length") is not None:
+        flat["password_min_length"] = int(raw["security"]["password_min_length"])
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

@@ -85,6 +85,9 @@ class CompiledProcess:
     summary_fields: tuple[str, ...] = ()
     public_fields: tuple[str, ...] = ()
     search_fields: tuple[str, ...] = ()
+    # What the public status page of a case shows (x-public-status): (field, title for the
+    # public or None for the form's own title), each once it has a value.
+    public_status: tuple[tuple[str, str | None], ...] = ()
 
     def form(self, key: str | None) -> dict[str, Any] | None:
         return self.forms.get(key) if key else None
@@ -454,6 +457,9 @@ def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Proble
         for key in ("x-summary", "x-public", "x-search")
         if not _is_names(schema.get(key, []))
     ]
+    if _status_entries(schema.get("x-public-status", [])) is None:
+        message = 'must be a list of field names or {"field": name, "title": text}'
+        problems.append(Problem(filename, "x-public-status", message))
     public = schema.get("x-public")
     if not public or not _is_names(public):
         return problems
@@ -472,14 +478,19 @@ def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Proble
 
 
 def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list[Problem]:
-    """The start form's `x-summary` and `x-search` name fields of the case: of the start
-    form or of a task form (a summary may show the grade a later task sets, a search may
-    find the measures a department reported)."""
+    """The start form's `x-summary`, `x-search` and `x-public-status` name fields of the
+    case: of the start form or of a task form (a summary may show the grade a later task
+    sets, a search may find the measures a department reported, the status page the reason
+    the dispatcher gave)."""
     fields = process.case_properties()
     start = process.form(process.start_form) or {}
     problems: list[Problem] = []
-    for key in ("x-summary", "x-search"):
-        names = start.get(key) or []
+    status = [n for n, _ in _status_entries(start.get("x-public-status")) or []]
+    for key, names in (
+        ("x-summary", start.get("x-summary") or []),
+        ("x-search", start.get("x-search") or []),
+        ("x-public-status", status),
+    ):
         if not _is_names(names):
             continue  # said by _check_declared_fields
         unknown = [n for n in names if n not in fields]
@@ -492,6 +503,28 @@ def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list
 
 def _is_names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+
+def _status_entries(value: Any) -> list[tuple[str, str | None]] | None:
+    """`x-public-status` as (field, public title or None); None when it is malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return None
+    entries: list[tuple[str, str | None]] = []
+    for item in value:
+        if isinstance(item, str):
+            entries.append((item, None))
+        elif (
+            isinstance(item, dict)
+            and isinstance(item.get("field"), str)
+            and isinstance(item.get("title", ""), str)
+            and set(item) <= {"field", "title"}
+        ):
+            entries.append((item["field"], item.get("title") or None))
+        else:
+            return None
+    return entries
 
 
 def _quoted(names: list[str]) -> str:
@@ -598,6 +631,7 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     process.public_fields = tuple(start.get("x-public") or ())
     # Without x-search (a form written before it existed) a case is found by its summary.
     process.search_fields = tuple(start.get("x-search", start.get("x-summary")) or ())
+    process.public_status = tuple(_status_entries(start.get("x-public-status")) or ())
 
 
 def _in_document_order(process: CompiledProcess, tree: etree._ElementTree | None) -> None:

@@ -21,6 +21,7 @@ from . import (
     drafts,
     inbox,
     org,
+    public_status,
     queue_filters,
     sandbox,
     supervision,
@@ -35,9 +36,9 @@ from .clock import Clock
 from .config import Config, load_config
 from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
 from .deployments import CompiledProcesses, DeployResult
-from .errors import EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
+from .errors import Conflict, EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
 from .newest_files import NewestDeployedFile
-from .org import Actor
+from .org import PUBLIC, Actor
 from .passwords import Passwords
 from .records import (
     CaseDetail,
@@ -55,6 +56,7 @@ from .records import (
     HistoryEvent,
     Inbox,
     ProcessRecord,
+    PublicStatus,
     SavedFilter,
     StepResult,
     TaskCounts,
@@ -403,6 +405,26 @@ class Engine:
         with self.db.reading() as session:
             return attachments.photo(session, self.photo_folder, photo_id, actor, self.visibility)
 
+    # --- the public: a case's status and photos through its lookup code ----------------------
+
+    def public_status(self, instance_id: int) -> PublicStatus:
+        """What the reporter of a public report may see of the case (`x-public-status`, the
+        report's public photos); the caller checks the lookup code. NotFound for no case."""
+        with self.db.reading() as session:
+            return public_status.status(session, instance_id, self.compiled.by_id)
+
+    def public_photo(self, instance_id: int, photo_id: str) -> tuple[Path, str]:
+        """A photo the case's public status shows; NotFound for any other."""
+        shown = self.public_status(instance_id)["photos"]
+        with self.db.reading() as session:
+            return attachments.case_photo(session, self.photo_folder, photo_id, instance_id, shown)
+
+    def pending_public_photo(self, photo_id: str) -> tuple[Path, str]:
+        """A photo the public uploaded with a report not yet sent (the form shown again after
+        an error shows it); NotFound once it belongs to a case, or if someone else's."""
+        with self.db.reading() as session:
+            return attachments.pending_photo(session, self.photo_folder, photo_id, PUBLIC.username)
+
     # --- cases ------------------------------------------------------------------------------
 
     def sees_all_cases(self, actor: Actor) -> bool:
@@ -448,6 +470,12 @@ class Engine:
         if is_number and found is None:
             raise NotFound(f"no case {typed.strip()} that {actor.username} may see")
         return found
+
+    def case_named(self, typed: str) -> int | None:
+        """The case a typed number (or id) names, whoever asks: for the public lookup, which
+        then checks the case's lookup code. None when there is no such case."""
+        with self.db.reading() as session:
+            return case_list.named(session, typed, self.case_index)
 
     def case_number(self, instance_id: int) -> str:
         """The number people know the case by (YH-2026-000123)."""
@@ -539,6 +567,40 @@ class Engine:
             return self.actor(username)
         except NotFound:  # deactivated since the check
             return None
+
+    def change_password(self, username: str, current: str, new: str) -> None:
+        """A person sets their own password: `current` must be theirs and `new` at least
+        `security.password_min_length` characters, else FormInvalid names the field
+        (`current_password`: wrong_password; `new_password`: password_too_short) and nothing
+        changes. Recorded on the user's audit chain (`user:<name>`), without any hash. Hashing runs
+        outside the transaction, as in `sign_in`; a password changed meanwhile elsewhere
+        wins (Conflict)."""
+        refused: dict[str, str | FieldError] = {}
+        if len(new) < self.config.password_min_length:
+            limit = self.config.password_min_length
+            text = f"新密码至少需要 {limit} 个字符"
+            refused["new_password"] = FieldError("password_too_short", text, {"limit": limit})
+        with self.db.reading() as session:
+            stored = org.stored_password_hash(session, username)
+        if stored is None or not self.passwords.verify(stored, current):
+            refused["current_password"] = FieldError("wrong_password", "当前密码不正确")
+        if refused:
+            raise FormInvalid("password not changed", refused)
+        assert stored is not None  # verified above
+        renewed = self.passwords.hash(new)
+        with self.runtime.command() as session:
+            if not org.replace_password_hash(session, username, stored, renewed):
+                raise Conflict("the password was changed meanwhile")
+            chain = f"user:{username}"
+            head = audit.append(
+                session,
+                chain,
+                audit.chain_head(session, chain),
+                at=self.now(),
+                actor=username,
+                action="password_changed",
+            )
+            audit.store_head(session, chain, head)
 
     def password_is(self, username: str, password: str) -> bool:
         """Whether the user's password is this one, changing nothing (the sign-in page asks

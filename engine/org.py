@@ -196,14 +196,15 @@ def stored_password_hash(session: Session, username: str) -> str | None:
     return user.password_hash if user is not None and user.active else None
 
 
-def replace_password_hash(session: Session, username: str, old: str, new: str) -> None:
+def replace_password_hash(session: Session, username: str, old: str, new: str) -> bool:
     """Store `new` only if the hash is still `old`, the one just verified: a password changed
-    in the meantime is kept."""
-    session.execute(
+    in the meantime is kept. Whether it was stored."""
+    result = session.execute(
         update(User)
         .where(User.username == username, User.password_hash == old)
         .values(password_hash=new)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _token_digest(token: str) -> str:

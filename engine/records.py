@@ -114,6 +114,23 @@ class CaseSummary(TypedDict):
     stage: NotRequired[list[str]]  # its open tasks' titles, or the end it closed at
 
 
+class PublicStatus(TypedDict):
+    """A case as its reporter sees it through the lookup code: where it stands, the fields
+    its start form's `x-public-status` names (once they have a value) and the photos of the
+    report's public photo fields; nothing else (no names, departments or comments)."""
+
+    id: int
+    number: str  # what people call the case (YH-2026-000123)
+    status: str  # running | completed | error
+    stage: list[str]  # its open tasks' titles, or the end event it closed at
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    schema: dict[str, Any]  # the shown fields' definitions: titles and options
+    data: dict[str, Any]  # their values, in the order x-public-status names them
+    photos: list[str]  # photo ids
+
+
 class CaseDetail(TypedDict):
     """A case with its data, open tasks, waiting timers and whole history."""
 

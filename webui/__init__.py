@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -54,9 +54,10 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .deadlines import time_left
     from .errors import register as register_error_pages
     from .inbox import inbox_blueprint
+    from .limits import limiter
     from .photos import photos_blueprint
     from .process_texts import process_text
-    from .public import limiter, public_blueprint
+    from .public import public_blueprint
     from .queue import queue_blueprint
     from .report import report_blueprint
     from .schema_form import form_value, local_time, readonly_values
@@ -87,6 +88,12 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.filters["time_left"] = time_left
     # a text of the process files, in the reader's language
     app.jinja_env.filters["process_text"] = process_text
+
+    @app.context_processor
+    def photo_urls() -> dict[str, Any]:
+        # where a form shows a photo: signed in, the photos page; a blueprint may say otherwise
+        return {"photo_url": lambda photo_id: url_for("photos.photo", photo_id=photo_id)}
+
     login_manager.init_app(app)
     for blueprint in (
         auth_blueprint,

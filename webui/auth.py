@@ -18,14 +18,23 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from engine import Actor, NotFound
+from engine import Actor, Conflict, FormInvalid, NotFound
 
-from .context import current_engine
+from .context import current_actor, current_engine
+from .form_errors import field_messages
+from .limits import limiter
 
 auth_blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -107,6 +116,49 @@ def _demo_logins() -> dict[str, Any] | None:
             cache["logins"] = {"password": password, "users": list(DEMO_SHOWN)}
     logins: dict[str, Any] | None = cache["logins"]
     return logins
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    new_password_again = PasswordField(_l("New password again"), validators=[DataRequired()])
+
+
+def _signed_in_user() -> str:
+    return str(current_user.get_id() or request.remote_addr or "")
+
+
+@auth_blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per hour", methods=["POST"], key_func=_signed_in_user)
+def password() -> ResponseReturnValue:
+    """Every user changes their own password: the current one, the new one twice."""
+    form = PasswordForm()
+    errors: dict[str, str] = {}
+    minimum = current_engine().config.password_min_length
+    if form.validate_on_submit():
+        new = form.new_password.data or ""
+        if new != form.new_password_again.data:
+            errors["new_password_again"] = _("The two new passwords are not the same.")
+        else:
+            try:
+                current_engine().change_password(
+                    current_actor().username, form.current_password.data or "", new
+                )
+            except FormInvalid as invalid:
+                errors = field_messages(invalid)
+            except Conflict:
+                errors["current_password"] = _(
+                    "Your password was changed elsewhere meanwhile. Sign in again."
+                )
+            else:
+                flash(_("Your password was changed."), "ok")
+                return redirect(url_for("queue.home"))
+    elif request.method == "POST":
+        errors = {name: _("Please fill in this field.") for name in form.errors}
+    return render_template("auth/password.html", form=form, errors=errors, minimum=minimum), (
+        422 if errors or request.method == "POST" else 200
+    )
 
 
 @auth_blueprint.post("/logout")

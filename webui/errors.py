@@ -93,10 +93,13 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
         typed=g.get("error_typed", []),
         ways=ways,
     )
-    response_headers = {}
-    if status == 429 and error.get_response().headers.get("Retry-After"):
-        response_headers["Retry-After"] = error.get_response().headers["Retry-After"]
-    return page, status, response_headers
+    return page, status, retry_after(error) if status == 429 else {}
+
+
+def retry_after(error: HTTPException) -> dict[str, str]:
+    """The Retry-After header of a refused request, if the limit gave one."""
+    value = error.get_response().headers.get("Retry-After")
+    return {"Retry-After": value} if value else {}
 
 
 def register(app: Flask) -> None:

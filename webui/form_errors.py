@@ -32,6 +32,8 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "view_name": lambda p: _("Give the view a name"),
     "own_grid": lambda p: _("You can report only within your own grids"),
     "too_large": lambda p: _("This is too much data for one field"),
+    "wrong_password": lambda p: _("This is not your current password"),
+    "password_too_short": lambda p: _("The new password needs at least %(limit)s characters", **p),
 }
 
 

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from engine import Forbidden, NotFound
+from engine import Actor, Forbidden, NotFound
 
 from .context import current_actor, current_engine
 
@@ -28,15 +28,19 @@ def _photo_fields(schema: dict[str, Any] | None, prefix: str = "") -> list[str]:
     return names
 
 
-def save_photos(schema: dict[str, Any] | None, files: MultiDict) -> dict[str, list[str]]:
-    """Store each uploaded image of the form's photo fields; field name -> photo ids."""
+def save_photos(
+    schema: dict[str, Any] | None, files: MultiDict, actor: Actor | None = None
+) -> dict[str, list[str]]:
+    """Store each uploaded image of the form's photo fields as `actor` (default: the person
+    signed in); field name -> photo ids."""
     engine = current_engine()
+    uploader = actor or current_actor()
     stored: dict[str, list[str]] = {}
     for name in _photo_fields(schema):
         uploads: list[FileStorage] = [f for f in files.getlist(name + "__upload") if f.filename]
         for upload in uploads:
             stored.setdefault(name, []).append(
-                engine.store_photo(upload.read(), current_actor(), field=name)
+                engine.store_photo(upload.read(), uploader, field=name)
             )
     return stored
 

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from engine import translate_schema
 
 from .context import current_engine
-from .schema_form import Field, build_fields
+from .schema_form import Field, build_fields, grid_groups
 
 SOURCE_LANGUAGE = "zh"  # the language the process files are written in
 
@@ -71,6 +71,19 @@ def localized_fields(
         for grid in organisation
         if grid["leader"]
     ]
+    groups = grid_groups([dict(grid) for grid in organisation])
+    if grid_choices is not None:  # the paths come from the whole tree, the choices do not
+        groups = [
+            (label, kept)
+            for label, choices in groups
+            if (kept := [choice for choice in choices if choice[0] in grid_choices])
+        ]
     return build_fields(
-        localized_schema(schema), values, errors, grids=grids, leaders=leaders, readonly=readonly
+        localized_schema(schema),
+        values,
+        errors,
+        grids=grids,
+        leaders=leaders,
+        groups=groups,
+        readonly=readonly,
     )

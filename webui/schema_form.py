@@ -15,6 +15,38 @@ from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
+GridGroup = tuple[str, list[tuple[str, str, str]]]
+
+
+def grid_groups(grids: list[dict[str, Any]]) -> list[GridGroup]:
+    """The organisation's grids (code, name, parent) as the groups of a choice: each grid
+    under the path of the grids above it ("东城区 › 城关街道"), depth first, so that a reader
+    finds a village under its town; a single top grid (the city) is left out of the paths.
+    Each choice carries the text a search matches: its path, name and code."""
+    by_parent: dict[str | None, list[dict[str, Any]]] = {}
+    codes = {g["code"] for g in grids}
+    for grid in grids:
+        parent = grid.get("parent") if grid.get("parent") in codes else None
+        by_parent.setdefault(parent, []).append(grid)
+    roots = by_parent.get(None, [])
+    groups: list[GridGroup] = []
+
+    def walk(siblings: list[dict[str, Any]], path: list[str]) -> None:
+        label = " › ".join(path)
+        choices = [
+            (g["code"], g["name"], " ".join([*path, g["name"], g["code"]])) for g in siblings
+        ]
+        groups.append((label, choices))
+        for grid in siblings:
+            children = by_parent.get(grid["code"])
+            if children:
+                shown = path if len(roots) == 1 and grid in roots else [*path, grid["name"]]
+                walk(children, shown)
+
+    if roots:
+        walk(roots, [])
+    return groups
+
 
 @dataclass
 class Field:
@@ -33,6 +65,9 @@ class Field:
     # only while one of them holds (see `shown_when`), and hidden fields are not sent.
     show_when: list[dict[str, Any]] = field(default_factory=list)
     hidden: bool = False
+    # A grid field's choices as a tree: (the path of the grids above, [(code, name, search
+    # text)]) in the organisation's order, so that a grid is chosen by name, not by code.
+    groups: list[GridGroup] = field(default_factory=list)
 
     @property
     def display(self) -> str:
@@ -127,8 +162,10 @@ def build_fields(
     grids: list[tuple[str, str]] | None = None,
     leaders: list[tuple[str, str]] | None = None,
     readonly: bool = False,
+    groups: list[GridGroup] | None = None,
 ) -> list[Field]:
-    """`grids`: (code, label) of the organisation's grids, the choices of a grid field;
+    """`grids`: (code, label) of the organisation's grids, the choices of a grid field, and
+    `groups` the same as a tree (`grid_groups`), which the input shows;
     `leaders`: (group key, label) of their supervising leaders, for a leader field;
     `readonly`: the fields belong to a read-only object (its parts are read-only too)."""
     if not schema:
@@ -155,6 +192,7 @@ def build_fields(
             value=(values or {}).get(name),
             error=errors.get(path),
             show_when=conditional.get(name, []),
+            groups=list(groups or []) if kind == "grid" else [],
         )
         f.hidden = not _applies(f.show_when, values or {})
         f.required = f.required or bool(f.show_when)  # required whenever it is shown
@@ -168,6 +206,7 @@ def build_fields(
                 grids=grids,
                 leaders=leaders,
                 readonly=f.readonly,
+                groups=groups,
             )
         result.append(f)
     return result

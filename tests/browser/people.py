@@ -20,10 +20,17 @@ class Person:
     """One signed-in person in their own browser context (own cookies, own screen size)."""
 
     def __init__(
-        self, browser, server, username: str, shots: Path, width: int = 1280, **context
+        self,
+        browser,
+        server,
+        username: str,
+        shots: Path,
+        width: int = 1280,
+        locale: str = "zh-CN",
+        **context,
     ) -> None:
         self.context = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="zh-CN", **context
+            viewport={"width": width, "height": 900}, locale=locale, **context
         )
         self.page = self.context.new_page()
         self.base = server.url

@@ -136,3 +136,26 @@ def test_the_engine_does_not_import_werkzeug_or_flask():
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_person_changes_their_own_password_and_it_is_on_their_audit_chain(bare_engine):
+    from engine import FormInvalid
+    from engine.models import AuditEvent
+
+    before = stored_hash(bare_engine, "dept_yjj")
+    with pytest.raises(FormInvalid) as refused:
+        bare_engine.change_password("dept_yjj", "wrong", "short")
+    assert refused.value.reasons["current_password"].code == "wrong_password"
+    assert refused.value.reasons["new_password"].code == "password_too_short"
+    assert refused.value.reasons["new_password"].params == {"limit": 10}
+    assert stored_hash(bare_engine, "dept_yjj") == before  # nothing changed
+
+    bare_engine.change_password("dept_yjj", "hazard2026", "a longer secret")
+    assert bare_engine.sign_in("dept_yjj", "hazard2026") is None
+    assert bare_engine.sign_in("dept_yjj", "a longer secret") is not None
+    with bare_engine.db.reading() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.chain == "user:dept_yjj"))
+        assert [(e.actor, e.action, e.changes) for e in events] == [
+            ("dept_yjj", "password_changed", None)
+        ]
+    assert bare_engine.verify_audit().ok

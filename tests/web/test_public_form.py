@@ -21,14 +21,15 @@ def test_the_public_form_offers_exactly_the_declared_fields(engine, folder):
     client = create_app(engine, WTF_CSRF_ENABLED=False).test_client()
     page = client.get("/public/report")
     assert page.status_code == 200
-    assert _field_names(page.text) == {"grid", "unit", "category", "description", "location"}
+    declared = {"grid", "unit", "category", "description", "location", "photos", "contact"}
+    assert _field_names(page.text) == declared
     assert "危险化学品" in page.text  # the shared category options, inlined
 
-    public = ["grid", "unit", "category", "description", "photos"]
+    public = ["grid", "unit", "category", "description"]
     edit_json(folder / "forms" / "report.json", lambda form: form.update({"x-public": public}))
     engine.deploy([folder])
     page = client.get("/public/report")
-    assert _field_names(page.text) == {"grid", "unit", "category", "description", "photos"}
+    assert _field_names(page.text) == {"grid", "unit", "category", "description"}
 
 
 def test_a_process_without_public_fields_has_no_public_form(make_engine):

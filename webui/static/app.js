@@ -1,5 +1,11 @@
 // Small helpers every page may use; the pages work without them.
 
+// A print button (data-print): the browser's print dialog, with the page's print stylesheet.
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
+
 // "Use my location" on a location group: fills its lat/lng fields from the phone's position.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-locate]");
@@ -64,7 +70,7 @@ function formValues(form) {
     const name = box.dataset.field;
     if (name.includes(".")) continue;  // the conditions test the form's own fields
     const checked = box.querySelector("input[type=radio]:checked");
-    const input = checked || box.querySelector("select, textarea, input:not([type=radio]):not([type=hidden]):not([type=file])");
+    const input = checked || box.querySelector("select, textarea, input:not([type=radio]):not([type=hidden]):not([type=file]):not([type=search])");
     if (!input || box.querySelector("input[type=radio]") && !checked) continue;
     const raw = input.value.trim();
     if (raw === "") continue;
@@ -95,3 +101,56 @@ for (const form of document.querySelectorAll("form[data-conditional]")) {
     }
   });
 }
+
+// A grid chosen by name: the search box above a grid's choices narrows them as one types
+// (every word must match the grid's name, the grids above it or its code); one match is
+// chosen at once. Without this script the choices are still there, grouped by district and town.
+function chosenName(option) {
+  const group = option.parentElement && option.parentElement.tagName === "OPTGROUP" ? option.parentElement.label : "";
+  return group ? `${group} › ${option.textContent}` : option.textContent;
+}
+
+function setUpGridSearch(search) {
+  const select = document.getElementById(search.dataset.gridSearch);
+  const status = document.querySelector(`[data-grid-matches="${search.dataset.gridSearch}"]`);
+  if (!select) return;
+  const placeholder = select.options[0];
+  const groups = [...select.children].filter((child) => child !== placeholder).map((child) => ({
+    element: child,
+    options: child.tagName === "OPTGROUP" ? [...child.children] : [child],
+  }));
+  search.hidden = false;
+  search.addEventListener("input", () => {
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const chosen = select.value;
+    const matches = [];
+    select.replaceChildren(placeholder);
+    for (const group of groups) {
+      const shown = group.options.filter((option) => {
+        const text = (option.dataset.search || option.textContent).toLowerCase();
+        return words.every((word) => text.includes(word));
+      });
+      if (!shown.length) continue;
+      matches.push(...shown);
+      if (group.element.tagName === "OPTGROUP") {
+        group.element.replaceChildren(...shown);
+        select.append(group.element);
+      } else select.append(...shown);
+    }
+    if (matches.length === 1) select.value = matches[0].value;
+    else select.value = matches.some((option) => option.value === chosen) ? chosen : "";
+    if (status) {
+      status.textContent = !words.length ? ""
+        : !matches.length ? search.dataset.none
+        : matches.length === 1 ? search.dataset.one.replace("{name}", chosenName(matches[0]))
+        : search.dataset.some.replace("{n}", matches.length);
+    }
+    select.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+  // Enter in the search box chooses what it found rather than sending the form.
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); select.focus(); }
+  });
+}
+
+for (const search of document.querySelectorAll("[data-grid-search]")) setUpGridSearch(search);

@@ -1,0 +1,115 @@
+"""The diagram on the case page: zoom in, zoom out, the whole process and the current step by
+buttons; two fingers on a phone; every lane's name readable at any zoom."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.browser.people import Person
+from tests.helpers import MEMBER, accept, report
+
+pytestmark = pytest.mark.slow
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SCALE = "document.querySelector('#diagram .viewport').transform.baseVal.consolidate().matrix.a"
+
+
+def _lane_names(page, base: str, case: int) -> list[str]:
+    """The lanes' names in the diagram the page shows (in the reader's language)."""
+    xml = page.request.get(f"{base}/cases/{case}/diagram.json").json()["xml"]
+    return [lane.get("name") for lane in ET.fromstring(xml).iter(f"{BPMN}lane")]
+
+
+def _open(person: Person, case: int) -> None:
+    person.page.goto(f"{person.base}/cases/{case}")
+    person.page.wait_for_selector("#diagram[data-ready=true]")
+
+
+def _scale(page) -> float:
+    return page.evaluate(SCALE)
+
+
+def _changes_scale(page, action: str) -> float:
+    before = _scale(page)
+    page.click(f"[data-diagram-action={action}]")
+    page.wait_for_function(f"Math.abs({SCALE} - {before}) > 1e-6")
+    return _scale(page)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_buttons_zoom_and_fit_and_the_lanes_say_their_names(
+    browser, server, shots, engine, locale
+):
+    case = report(engine)
+    accept(engine, case)  # now at 派遣 (dispatch)
+    dispatcher = Person(browser, server, "dispatcher", shots, locale=locale)
+    page = dispatcher.page
+    _open(dispatcher, case)
+    assert page.locator('[data-element-id="dispatch"].hf-now').count() == 1
+    assert page.locator('[data-element-id="classify"].hf-done').count() == 1
+    fitted = _scale(page)  # a wide screen opens on the whole process
+    assert _changes_scale(page, "zoom-in") > fitted
+    zoomed = _scale(page)
+    assert _changes_scale(page, "zoom-out") < zoomed
+    page.click("[data-diagram-action=zoom-in]")
+    page.click("[data-diagram-action=zoom-in]")
+    assert _changes_scale(page, "fit") == pytest.approx(fitted)
+
+    names = _lane_names(page, server.url, case)
+    assert len(names) >= 4 and all(names)
+    labels = page.locator(".lane-name")
+    assert labels.all_inner_texts() == names
+    for label in labels.all():
+        assert label.is_visible()
+        assert float(label.evaluate("e => getComputedStyle(e).fontSize")[:-2]) >= 11
+    dispatcher.shot("diagram")
+
+    page.click("[data-diagram-action=now]")  # the current step, readable
+    page.wait_for_function(f"{SCALE} > 0.8")
+    box = page.locator("#diagram").bounding_box()
+    step = page.locator('[data-element-id="dispatch"]').bounding_box()
+    assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"]
+    assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"]
+    visible = [label.inner_text() for label in labels.all() if label.is_visible()]
+    assert visible  # the lane of the current step keeps its name in view
+    dispatcher.shot("diagram-now")
+
+
+def test_on_a_phone_it_opens_at_the_current_step_and_two_fingers_zoom(
+    browser, server, shots, engine
+):
+    case = report(engine)
+    member = Person(browser, server, MEMBER, shots, width=375, has_touch=True)
+    page = member.page
+    _open(member, case)
+    box = page.locator("#diagram").bounding_box()
+    assert 320 <= box["height"] <= 900 * 0.7  # tall enough to use, the page still scrolls
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert _scale(page) > 0.8  # the current step at a readable size, not a speck
+    step = page.locator('[data-element-id="classify"]').bounding_box()
+    assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"]
+    assert page.is_visible(".touch-hint")
+    member.shot("diagram-phone")
+
+    before = _scale(page)
+    page.locator("#diagram").scroll_into_view_if_needed()
+    box = page.locator("#diagram").bounding_box()  # where the fingers go, in the viewport
+    scrolled = page.evaluate("window.scrollY")
+    cdp = member.context.new_cdp_session(page)
+    middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def fingers(kind: str, spread: float) -> None:
+        points = [{"x": middle_x - spread, "y": middle_y}, {"x": middle_x + spread, "y": middle_y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    fingers("touchStart", 30)
+    for spread in range(40, 121, 10):
+        fingers("touchMove", spread)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    assert _scale(page) > before * 2  # pinched open: four times as far apart
+    assert page.evaluate("window.scrollY") == scrolled  # they moved the diagram, not the page
+
+    page.click("[data-diagram-action=fit]")
+    assert _scale(page) < before  # the whole process fits the phone
+    member.shot("diagram-phone-fit")
