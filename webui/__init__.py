@@ -53,6 +53,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .cases import cases_blueprint
     from .deadlines import time_left
     from .errors import register as register_error_pages
+    from .headers import register as register_security_headers
     from .inbox import inbox_blueprint
     from .limits import limiter
     from .photos import photos_blueprint
@@ -113,4 +114,5 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     csrf.exempt(api_blueprint)  # token-authenticated, no cookies: CSRF does not apply
     register_openapi(app)
     register_error_pages(app)
+    register_security_headers(app)
     return app

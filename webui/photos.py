@@ -57,4 +57,7 @@ def photo(photo_id: str) -> ResponseReturnValue:
         abort(404)
     except Forbidden:
         abort(403)
-    return send_file(path, mimetype=content_type, max_age=86400)
+    response = send_file(path, mimetype=content_type, max_age=86400)
+    # a case's photo is for who may see the case: no shared cache may keep it
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

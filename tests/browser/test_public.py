@@ -45,7 +45,6 @@ TEXTS = {
 def _shot(page, shots, name: str) -> None:
     for width in (375, 1280):
         page.set_viewport_size({"width": width, "height": 900})
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
         page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 375, "height": 900})
 
@@ -82,7 +81,9 @@ def test_a_passer_by_reports_with_a_photo_and_follows_the_case(
     _shot(page, shots, "public-report")
     page.click(f"button[type=submit]:text-is('{texts['send']}')")
     page.wait_for_url(re.compile(r".*/public/cases/\d+\?code=\w+$"))
-    case = int(page.inner_text(".case-number"))
+    case = int(re.search(r"/public/cases/(\d+)", page.url)[1])
+    number = page.inner_text("h1 .case-number")  # what the passer-by keeps: YH-2026-000001
+    assert number == engine.instance(case)["number"]
     code = page.inner_text(".lookup-code")
     assert engine.instance(case)["data"]["contact"] == "13800001111"
     thumb = page.locator("img.thumb")
@@ -96,11 +97,11 @@ def test_a_passer_by_reports_with_a_photo_and_follows_the_case(
     other = later.new_page()
     other.goto(server.url + "/login")
     other.click("a[href$='/public/lookup']")
-    other.fill("input[name=number]", str(case))
+    other.fill("input[name=number]", number)
     other.fill("input[name=code]", "0000000000")
     other.click(f"button[type=submit]:text-is('{texts['lookup']}')")
     assert texts["not_found"] in other.inner_text("main")
-    assert other.input_value("input[name=number]") == str(case)  # what was typed stays
+    assert other.input_value("input[name=number]") == number  # what was typed stays
     _shot(other, shots, "public-lookup-not-found")
     other.fill("input[name=code]", code.upper())
     other.click(f"button[type=submit]:text-is('{texts['lookup']}')")
@@ -126,7 +127,7 @@ def test_a_passer_by_reports_with_a_photo_and_follows_the_case(
     with create_app(engine).test_request_context():  # the server's secret, in its data folder
         duplicate_code = lookup_code(duplicate)
     other.goto(server.url + "/public/lookup")
-    other.fill("input[name=number]", str(duplicate))
+    other.fill("input[name=number]", engine.instance(duplicate)["number"])
     other.fill("input[name=code]", duplicate_code)
     other.click(f"button[type=submit]:text-is('{texts['lookup']}')")
     other.wait_for_url(re.compile(rf".*/public/cases/{duplicate}\?code=\w+$"))
