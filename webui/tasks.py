@@ -96,6 +96,7 @@ def _render(
     engine, actor = current_engine(), current_actor()
     case = engine.instance(task["instance_id"])
     colleagues = engine.display_names(engine.colleagues(task["id"], actor))
+    claimant = engine.display_names([task["assignee"]]) if task["assignee"] else {}
     case_fields = localized_fields(engine.case_schema(task["instance_id"]), {})
     return render_template(
         "tasks/task.html",
@@ -105,6 +106,7 @@ def _render(
         comment=comment,
         draft=draft,
         colleagues=colleagues,
+        claimant=claimant.get(task["assignee"], task["assignee"]),
         field_index={f.name: f for f in case_fields},
         description=process_text((task["form"] or {}).get("description")),
     ), status
