@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from engine import parse_iso
+from engine import PUBLIC, parse_iso
 from tests.browser.people import PASSWORD
 from tests.helpers import (
     RECTIFY_REPORT,
+    REPORT,
     accept,
     act,
     close_invalid,
@@ -40,6 +41,16 @@ PEOPLE = (
 )
 # what following a link would change or leave the pages for people
 SKIP = re.compile(r"^/(static/|photos/|api/|logout|lang/)|/diagram\.json$")
+
+
+def public_status_page(engine) -> str:
+    """The status page a passer-by follows their report on (with its lookup code)."""
+    from webui import create_app
+    from webui.public import lookup_code
+
+    case = engine.start("hazard_handling", REPORT, PUBLIC)
+    with create_app(engine).test_request_context():  # the server's secret, in its data folder
+        return f"/public/cases/{case}?code={lookup_code(case)}"
 
 
 def cases_in_every_state(engine, clock) -> None:
@@ -76,6 +87,7 @@ def page_kind(path: str) -> str:
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_every_page_of_every_role_fits_a_phone(browser, server, engine, clock, shots, language):
     cases_in_every_state(engine, clock)
+    status_page = public_status_page(engine)
     too_wide: list[str] = []
     broken: list[str] = []
     visited: dict[str, set[str]] = {}
@@ -90,7 +102,7 @@ def test_every_page_of_every_role_fits_a_phone(browser, server, engine, clock, s
             page.wait_for_load_state()
             start = [urlsplit(page.url).path]
         else:
-            start = ["/login", "/public/report"]
+            start = ["/login", "/public/report", status_page]
         seen: dict[str, set[str]] = {}  # kind -> paths visited
         todo = [*start, "/cases/99999", "/admin/"]  # an error page (404, 403 or sign-in)
         visits = 0
@@ -123,5 +135,6 @@ def test_every_page_of_every_role_fits_a_phone(browser, server, engine, clock, s
     assert {"/queue", "/cases/N", "/tasks/T", "/inbox"} <= visited["dispatcher"]
     assert {"/supervision", "/cases/N"} <= visited["leader_ap_d1_t1_v1"]
     assert "/report/hazard_handling" in visited["member_d1_t1_v1"]
+    assert {"/public/report", "/public/lookup", "/public/cases/N"} <= visited["anonymous"]
     assert "/admin/" in visited["admin"]
     assert "/public/report" in visited["anonymous"]
