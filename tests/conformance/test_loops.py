@@ -85,6 +85,7 @@ def _review_loop_on_engine(case: Case, workdir: Path, rounds: int) -> Outcome:
     return outcome
 
 
+@pytest.mark.timeout(900)  # 600 rounds, each restored from the database: minutes on a busy machine
 @pytest.mark.parametrize("rounds", [100, 490, 600])
 def test_a_review_loop_finishes_or_stops_with_a_clear_error(rounds, tmp_path):
     """A person's task in the loop: every round is a command, saved and restored."""
