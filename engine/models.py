@@ -319,3 +319,18 @@ class ApiToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser. Its cookie carries a random token (Flask-Login's user id); the
+    table keeps only the token's SHA-256, so a copy of the database opens no session. A row
+    gone is a session ended: sign-out, a password change (the user's other sessions),
+    deactivation, the idle timeout and the absolute lifetime (config `security`)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # renewed at most once a minute (web_sessions.TOUCH_EVERY)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -225,3 +225,17 @@ def new_token(session: Session, username: str) -> str:
 def user_for_token(session: Session, token: str) -> str | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     return row.username if row else None
+
+
+def deactivate(session: Session, username: str) -> None:
+    """Mark the user inactive (they keep their history); NotFound for no such user."""
+    user = session.get(User, username)
+    if user is None:
+        raise NotFound(f"user '{username}' not found")
+    user.active = False
+
+
+def delete_tokens(session: Session, username: str) -> int:
+    """Revoke every API token of the user; how many."""
+    result = session.execute(delete(ApiToken).where(ApiToken.username == username))
+    return int(getattr(result, "rowcount", 0) or 0)

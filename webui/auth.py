@@ -1,4 +1,8 @@
-"""Login, logout and the language switch (Flask-Login sessions, Flask-WTF CSRF)."""
+"""Login, logout and the language switch (Flask-Login, Flask-WTF CSRF).
+
+A signed-in browser's session lives on the server (`Engine.open_session`): Flask-Login's user
+id is a random session token, checked on every request (`Engine.session_actor`), so signing
+out, a password change and deactivation end it however many copies of the cookie exist."""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from engine import Actor, Conflict, FormInvalid, NotFound
+from engine import Actor, Conflict, FormInvalid
 
 from .context import current_actor, current_engine
 from .form_errors import field_messages
@@ -43,11 +47,12 @@ login_manager.login_message = _l("Please sign in first.")
 
 
 class WebUser(UserMixin):
-    """The signed-in person: the engine's Actor, loaded fresh for every request."""
+    """The signed-in person: the engine's Actor, loaded fresh for every request; the id
+    Flask-Login keeps in the cookie is the token of their server-side session."""
 
-    def __init__(self, actor: Actor) -> None:
+    def __init__(self, actor: Actor, session_token: str) -> None:
         self.actor = actor
-        self.id = actor.username
+        self.id = session_token
 
     def has_role(self, role: str) -> bool:
         return role in self.actor.roles
@@ -64,11 +69,9 @@ class WebUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(username: str) -> WebUser | None:
-    try:
-        return WebUser(current_engine().actor(username))
-    except NotFound:
-        return None
+def load_user(session_token: str) -> WebUser | None:
+    actor = current_engine().session_actor(session_token)
+    return WebUser(actor, session_token) if actor is not None else None
 
 
 class LoginForm(FlaskForm):
@@ -90,12 +93,22 @@ def login() -> ResponseReturnValue:
         # DataRequired has made sure both are there
         actor = current_engine().sign_in(form.username.data or "", form.password.data or "")
         if actor is not None:
-            login_user(WebUser(actor))
+            _start_session(actor)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong user name or password."), "error")
     return render_template("auth/login.html", form=form, demo=_demo_logins()), (
         200 if request.method == "GET" else 401
     )
+
+
+def _start_session(actor: Actor) -> None:
+    """A new server-side session, in a cookie that keeps nothing of the one before sign-in
+    but the chosen language (no session fixation: the token is new at every sign-in)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(WebUser(actor, current_engine().open_session(actor.username)))
 
 
 # One sign-in per part of a case, shown while the demo password still works.
@@ -125,7 +138,7 @@ class PasswordForm(FlaskForm):
 
 
 def _signed_in_user() -> str:
-    return str(current_user.get_id() or request.remote_addr or "")
+    return current_actor().username if current_user.is_authenticated else request.remote_addr or ""
 
 
 @auth_blueprint.route("/account/password", methods=["GET", "POST"])
@@ -143,7 +156,10 @@ def password() -> ResponseReturnValue:
         else:
             try:
                 current_engine().change_password(
-                    current_actor().username, form.current_password.data or "", new
+                    current_actor().username,
+                    form.current_password.data or "",
+                    new,
+                    keep_session=current_user.get_id(),
                 )
             except FormInvalid as invalid:
                 errors = field_messages(invalid)
@@ -152,7 +168,8 @@ def password() -> ResponseReturnValue:
                     "Your password was changed elsewhere meanwhile. Sign in again."
                 )
             else:
-                flash(_("Your password was changed."), "ok")
+                done = _("Your password was changed, and you were signed out everywhere else.")
+                flash(done, "ok")
                 return redirect(url_for("queue.home"))
     elif request.method == "POST":
         errors = {name: _("Please fill in this field.") for name in form.errors}
@@ -163,6 +180,8 @@ def password() -> ResponseReturnValue:
 
 @auth_blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        current_engine().end_session(current_user.get_id())
     logout_user()
     return redirect(url_for("auth.login"))
 

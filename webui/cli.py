@@ -206,6 +206,18 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
         )
 
 
+@users.command("deactivate")
+@click.argument("name")
+@click.pass_context
+def users_deactivate(ctx: click.Context, name: str) -> None:
+    """NAME can no longer sign in; their sessions and API tokens end now (history stays)."""
+    try:
+        _engine(ctx).deactivate_user(name)
+    except EngineError as exc:
+        _refuse(str(exc))
+    click.echo(f"deactivated {name}: sessions and API tokens ended")
+
+
 @users.command("token")
 @click.argument("name")
 @click.pass_context
