@@ -6,6 +6,9 @@ out, a password change and deactivation end it however many copies of the cookie
 
 from __future__ import annotations
 
+import math
+import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +16,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,12 +35,16 @@ from flask_login import (
     logout_user,
 )
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from engine import Actor, Conflict, FormInvalid
 
 from .context import current_actor, current_engine
+from .errors import explain, keep_way_on, render_error
 from .form_errors import field_messages
 from .limits import limiter
 
@@ -86,7 +94,85 @@ def _safe_next(target: str | None) -> str:
     return url_for("queue.home")
 
 
+# --- sign-in throttling ------------------------------------------------------------------------
+# Failed sign-ins are counted (Flask-Limiter, moving windows, config `security.sign_in_limit_*`)
+# per user name and per client address; a refused attempt is not checked at all, so the right
+# password does not get through either. So that an attacker's failures cannot lock the real
+# user out for as long as they go on, a browser that signed in as that user before (a signed
+# cookie, OWASP's "device cookie") counts its failures for that user on its own.
+DEVICE_COOKIE = "hazardflow_device"
+DEVICE_DAYS = 180
+
+
+def _typed_username() -> str:
+    return (request.form.get("username") or "").strip().lower()[:80]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="hazardflow.device")
+
+
+def _known_device() -> str | None:
+    """This browser's id if it signed in as the user name typed before."""
+    try:
+        known = _devices().loads(
+            request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400
+        )
+    except BadData:
+        return None
+    if isinstance(known, dict) and known.get("user") == _typed_username():
+        return str(known.get("device") or "") or None
+    return None
+
+
+def _user_key() -> str:
+    name = _typed_username()
+    if not name:
+        return ""  # nothing typed: only the address counts
+    device = _known_device()
+    return f"user:{name}|{device}" if device else f"user:{name}"
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr or ''}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _per_user() -> str:
+    return current_engine().config.sign_in_limit_per_user
+
+
+def _per_address() -> str:
+    return current_engine().config.sign_in_limit_per_address
+
+
+def _remember_device(response: Response) -> Response:
+    device = _known_device() or secrets.token_urlsafe(12)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"user": _typed_username(), "device": device}),
+        max_age=DEVICE_DAYS * 86400,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @auth_blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _per_user, methods=["POST"], key_func=_user_key, deduct_when=_failed, scope="sign-in-user"
+)
+@limiter.limit(
+    _per_address,
+    methods=["POST"],
+    key_func=_address_key,
+    deduct_when=_failed,
+    scope="sign-in-address",
+)
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
@@ -94,7 +180,7 @@ def login() -> ResponseReturnValue:
         actor = current_engine().sign_in(form.username.data or "", form.password.data or "")
         if actor is not None:
             _start_session(actor)
-            return redirect(_safe_next(request.args.get("next")))
+            return _remember_device(redirect(_safe_next(request.args.get("next"))))
         flash(_("Wrong user name or password."), "error")
     return render_template("auth/login.html", form=form, demo=_demo_logins()), (
         200 if request.method == "GET" else 401
@@ -109,6 +195,28 @@ def _start_session(actor: Actor) -> None:
     if language:
         session["lang"] = language
     login_user(WebUser(actor, current_engine().open_session(actor.username)))
+
+
+@auth_blueprint.errorhandler(429)
+def too_many_sign_ins(error: HTTPException) -> ResponseReturnValue:
+    """A refused sign-in says why, for how long, and that nothing is locked."""
+    if request.endpoint != "auth.login":
+        return render_error(error)
+    wait = 60
+    refused = limiter.current_limit
+    if refused is not None:
+        wait = max(1, math.ceil(refused.reset_at - time.time()))
+    explain(
+        _(
+            "Too many failed sign-ins for this user name or from your address. Nothing is "
+            "locked: please wait %(minutes)s min and try again.",
+            minutes=max(1, math.ceil(wait / 60)),
+        )
+    )
+    keep_way_on(_("Sign in"), url_for("auth.login"))
+    response = make_response(render_error(error))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 # One sign-in per part of a case, shown while the demo password still works.
