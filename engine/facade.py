@@ -63,6 +63,7 @@ from .records import (
     TaskCounts,
     TaskDetail,
     TaskRecord,
+    TokenRecord,
     UserRecord,
     WaitingTimer,
 )
@@ -706,10 +707,27 @@ class Engine:
         with self.db.reading() as session:
             return org.has_users(session)
 
-    def new_token(self, username: str) -> str:
-        """A new API token for the user; only its hash is stored. NotFound for no such user."""
+    def new_token(self, username: str, days: int | None = None, label: str | None = None) -> str:
+        """A new API token for the user, working `days` days (default `security.
+        api_token_days`); only its hash is stored. NotFound for no such user, ValueError for
+        a lifetime out of 1..3650 days. Recorded on the user's audit chain."""
         with self.runtime.command() as session:
-            return org.new_token(session, username)
+            lifetime = self.config.api_token_days if days is None else days
+            token = org.new_token(session, username, lifetime, label)
+            self._user_event(session, username, "token_created", username, label)
+            return token
+
+    def tokens(self, username: str) -> list[TokenRecord]:
+        """The user's API tokens that still work (not revoked, not expired), newest first."""
+        with self.db.reading() as session:
+            return org.tokens(session, username)
+
+    def revoke_token(self, username: str, token_id: int, by: str | None = None) -> None:
+        """Revoke one of the user's tokens at once; NotFound if it is not theirs. Recorded
+        on the user's audit chain."""
+        with self.runtime.command() as session:
+            org.revoke_token(session, username, token_id)
+            self._user_event(session, username, "token_revoked", by or username, str(token_id))
 
     def load_demo(self, path: Path | None = None) -> DemoLoadRecord:
         """Load the demo organisation (default: config.yaml `demo_file`) into an empty one;

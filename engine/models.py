@@ -312,6 +312,9 @@ class UserGrid(Base):
 
 
 class ApiToken(Base):
+    """A program's key to the API, for one user: only its SHA-256 is kept. It works until
+    `expires_at` (config `security.api_token_days` unless given); revoking deletes the row."""
+
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(
@@ -319,6 +322,8 @@ class ApiToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    label: Mapped[str | None] = mapped_column(String(80))  # what it is for, for its owner
 
 
 class WebSession(Base):
