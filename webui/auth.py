@@ -210,7 +210,7 @@ def too_many_sign_ins(error: HTTPException) -> ResponseReturnValue:
         _(
             "Too many failed sign-ins for this user name or from your address. Nothing is "
             "locked: please wait %(minutes)s min and try again.",
-            minutes=max(1, math.ceil(wait / 60)),
+            minutes=max(1, math.ceil((wait - 1) / 60)),  # reset_at is rounded up
         )
     )
     keep_way_on(_("Sign in"), url_for("auth.login"))
