@@ -48,6 +48,7 @@ from .records import (
     TaskDetail,
     TaskRecord,
     TimerRecord,
+    TokenRecord,
     VersionRecord,
     WaitingTimer,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "TaskQuery",
     "TaskRecord",
     "TimerRecord",
+    "TokenRecord",
     "VersionRecord",
     "WaitingTimer",
     "WorkflowFailed",

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Also HAZARDFLOW_HTTPS (1/true/yes or 0/false/no) for `security.https`.
 ENV_OVERRIDES = {
     "HAZARDFLOW_DATABASE_URL": "database_url",
     "HAZARDFLOW_SECRET_KEY": "secret_key",
@@ -41,6 +42,17 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "leader_field": ("case_leader_field", str),
     "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
+}
+
+# config.yaml `security:` key -> Config field, with its type (password_hash is its own mapping)
+SECURITY_KEYS: dict[str, tuple[str, Any]] = {
+    "password_min_length": ("password_min_length", int),
+    "https": ("https", bool),
+    "session_idle_minutes": ("session_idle_minutes", float),
+    "session_lifetime_hours": ("session_lifetime_hours", float),
+    "sign_in_limit_per_user": ("sign_in_limit_per_user", str),
+    "sign_in_limit_per_address": ("sign_in_limit_per_address", str),
+    "api_token_days": ("api_token_days", int),
 }
 
 # config.yaml `security: password_hash:` key -> Config field: Argon2id's costs
@@ -95,6 +107,17 @@ class Config:
     password_memory_cost: int = 65536  # KiB
     password_parallelism: int = 4
     password_min_length: int = 10  # a password a person sets themselves (security.min_length)
+    # Served over HTTPS (behind a proxy that terminates TLS): cookies are sent only over it.
+    https: bool = False
+    # A signed-in browser's session ends after this long unused, and this long after sign-in.
+    session_idle_minutes: float = 240.0
+    session_lifetime_hours: float = 12.0
+    # Failed sign-ins allowed (Flask-Limiter syntax, moving windows): per user name, and per
+    # client address whatever the name; a browser that signed in as the user before counts
+    # on its own, so that an attacker's failures do not lock the user out.
+    sign_in_limit_per_user: str = "5 per minute; 20 per hour"
+    sign_in_limit_per_address: str = "30 per minute; 200 per hour"
+    api_token_days: int = 90  # the default lifetime of a new API token
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -142,8 +165,12 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
     for key, name in PASSWORD_HASH_KEYS.items():
         if password_hash.get(key) is not None:
             flat[name] = int(password_hash[key])
-    if (raw.get("security") or {}).get("password_min_length") is not None:
-        flat["password_min_length"] = int(raw["security"]["password_min_length"])
+    security = raw.get("security") or {}
+    for key, (name, kind) in SECURITY_KEYS.items():
+        if security.get(key) is not None:
+            flat[name] = kind(security[key])
+    if os.environ.get("HAZARDFLOW_HTTPS"):
+        flat["https"] = os.environ["HAZARDFLOW_HTTPS"].strip().lower() in ("1", "true", "yes")
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

@@ -7,7 +7,7 @@ runs a step), reads open a session and call one module of the read side. No Spif
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from . import (
     sweeper,
     tasks,
     timers,
+    web_sessions,
 )
 from .calendar import WorkingCalendar, parse_calendar
 from .case_index import CaseIndex
@@ -62,6 +63,7 @@ from .records import (
     TaskCounts,
     TaskDetail,
     TaskRecord,
+    TokenRecord,
     UserRecord,
     WaitingTimer,
 )
@@ -568,13 +570,16 @@ class Engine:
         except NotFound:  # deactivated since the check
             return None
 
-    def change_password(self, username: str, current: str, new: str) -> None:
+    def change_password(
+        self, username: str, current: str, new: str, keep_session: str | None = None
+    ) -> None:
         """A person sets their own password: `current` must be theirs and `new` at least
         `security.password_min_length` characters, else FormInvalid names the field
         (`current_password`: wrong_password; `new_password`: password_too_short) and nothing
         changes. Recorded on the user's audit chain (`user:<name>`), without any hash. Hashing runs
         outside the transaction, as in `sign_in`; a password changed meanwhile elsewhere
-        wins (Conflict)."""
+        wins (Conflict). Every session of the user but `keep_session` (the token of the one
+        they changed it in) ends with it, in the same transaction."""
         refused: dict[str, str | FieldError] = {}
         if len(new) < self.config.password_min_length:
             limit = self.config.password_min_length
@@ -591,16 +596,73 @@ class Engine:
         with self.runtime.command() as session:
             if not org.replace_password_hash(session, username, stored, renewed):
                 raise Conflict("the password was changed meanwhile")
-            chain = f"user:{username}"
-            head = audit.append(
-                session,
-                chain,
-                audit.chain_head(session, chain),
-                at=self.now(),
-                actor=username,
-                action="password_changed",
-            )
-            audit.store_head(session, chain, head)
+            web_sessions.end_all(session, username, keep=keep_session)
+            self._user_event(session, username, "password_changed", username)
+
+    def _user_event(
+        self, session: Any, username: str, action: str, by: str, comment: str | None = None
+    ) -> None:
+        """An event on the user's audit chain (`user:<username>`)."""
+        chain = f"user:{username}"
+        head = audit.append(
+            session,
+            chain,
+            audit.chain_head(session, chain),
+            at=self.now(),
+            actor=by,
+            action=action,
+            comment=comment,
+        )
+        audit.store_head(session, chain, head)
+
+    # --- web sessions: one row per signed-in browser ----------------------------------------
+
+    def _session_limits(self) -> tuple[timedelta, timedelta]:
+        return (
+            timedelta(minutes=self.config.session_idle_minutes),
+            timedelta(hours=self.config.session_lifetime_hours),
+        )
+
+    def open_session(self, username: str) -> str:
+        """A new server-side session for someone who just signed in; returns its token (the
+        cookie carries it, the database only its SHA-256)."""
+        with self.runtime.command() as session:
+            return web_sessions.open_session(session, username, self.now(), *self._session_limits())
+
+    def session_actor(self, token: str) -> Actor | None:
+        """The person whose live session this token is; None for an ended, idle or expired
+        session or a deactivated user. One primary-key lookup besides the actor's own reads;
+        a write at most once a minute per session (its idle time), or to drop it."""
+        now = self.now()
+        actor: Actor | None = None
+        with self.db.reading() as session:
+            username, write = web_sessions.check(session, token, now, *self._session_limits())
+            if username is not None:
+                try:
+                    actor = org.load_actor(session, username)
+                except NotFound:
+                    write = "end"
+        if write:
+            with self.runtime.command() as session:
+                if write == "end":
+                    web_sessions.end(session, token)
+                else:
+                    web_sessions.touch(session, token, now)
+        return actor
+
+    def end_session(self, token: str) -> None:
+        """Sign-out: the session is gone, so a copy of its cookie opens nothing."""
+        with self.runtime.command() as session:
+            web_sessions.end(session, token)
+
+    def deactivate_user(self, username: str, by: str = "system") -> None:
+        """The user can no longer sign in: every session and API token of theirs ends now.
+        Recorded on their audit chain. NotFound for no such user."""
+        with self.runtime.command() as session:
+            org.deactivate(session, username)
+            web_sessions.end_all(session, username)
+            org.delete_tokens(session, username)
+            self._user_event(session, username, "deactivated", by)
 
     def password_is(self, username: str, password: str) -> bool:
         """Whether the user's password is this one, changing nothing (the sign-in page asks
@@ -645,10 +707,27 @@ class Engine:
         with self.db.reading() as session:
             return org.has_users(session)
 
-    def new_token(self, username: str) -> str:
-        """A new API token for the user; only its hash is stored. NotFound for no such user."""
+    def new_token(self, username: str, days: int | None = None, label: str | None = None) -> str:
+        """A new API token for the user, working `days` days (default `security.
+        api_token_days`); only its hash is stored. NotFound for no such user, ValueError for
+        a lifetime out of 1..3650 days. Recorded on the user's audit chain."""
         with self.runtime.command() as session:
-            return org.new_token(session, username)
+            lifetime = self.config.api_token_days if days is None else days
+            token = org.new_token(session, username, lifetime, label)
+            self._user_event(session, username, "token_created", username, label)
+            return token
+
+    def tokens(self, username: str) -> list[TokenRecord]:
+        """The user's API tokens that still work (not revoked, not expired), newest first."""
+        with self.db.reading() as session:
+            return org.tokens(session, username)
+
+    def revoke_token(self, username: str, token_id: int, by: str | None = None) -> None:
+        """Revoke one of the user's tokens at once; NotFound if it is not theirs. Recorded
+        on the user's audit chain."""
+        with self.runtime.command() as session:
+            org.revoke_token(session, username, token_id)
+            self._user_event(session, username, "token_revoked", by or username, str(token_id))
 
     def load_demo(self, path: Path | None = None) -> DemoLoadRecord:
         """Load the demo organisation (default: config.yaml `demo_file`) into an empty one;

@@ -312,6 +312,9 @@ class UserGrid(Base):
 
 
 class ApiToken(Base):
+    """A program's key to the API, for one user: only its SHA-256 is kept. It works until
+    `expires_at` (config `security.api_token_days` unless given); revoking deletes the row."""
+
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(
@@ -319,3 +322,20 @@ class ApiToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    label: Mapped[str | None] = mapped_column(String(80))  # what it is for, for its owner
+
+
+class WebSession(Base):
+    """A signed-in browser. Its cookie carries a random token (Flask-Login's user id); the
+    table keeps only the token's SHA-256, so a copy of the database opens no session. A row
+    gone is a session ended: sign-out, a password change (the user's other sessions),
+    deactivation, the idle timeout and the absolute lifetime (config `security`)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # renewed at most once a minute (web_sessions.TOUCH_EVERY)

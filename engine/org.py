@@ -7,14 +7,14 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
 from .models import ApiToken, Department, Grid, User, UserGrid, UserRole
-from .records import GridRecord, UserRecord
+from .records import GridRecord, TokenRecord, UserRecord
 
 
 @dataclass(frozen=True)
@@ -211,17 +211,77 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(session: Session, username: str) -> str:
-    """A new API token; only its hash is stored."""
+MAX_TOKEN_DAYS = 3650
+
+
+def new_token(session: Session, username: str, days: int, label: str | None = None) -> str:
+    """A new API token that works for `days` days; only its hash is stored. Token times are
+    the wall clock's, not the engine clock's: the process that makes a token and the one that
+    checks it must agree on them."""
     if session.get(User, username) is None:
         raise NotFound(f"user '{username}' not found")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}")
     token = "hf_" + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
     session.add(
-        ApiToken(username=username, token_hash=_token_digest(token), created_at=datetime.now(UTC))
+        ApiToken(
+            username=username,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            label=(label or "").strip()[:80] or None,
+        )
     )
     return token
 
 
 def user_for_token(session: Session, token: str) -> str | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    """The user of a token that is neither revoked (deleted) nor expired."""
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == _token_digest(token), ApiToken.expires_at > datetime.now(UTC)
+        )
+    )
     return row.username if row else None
+
+
+def tokens(session: Session, username: str) -> list[TokenRecord]:
+    """The user's tokens that still work, newest first."""
+    rows = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.username == username, ApiToken.expires_at > datetime.now(UTC))
+        .order_by(ApiToken.id.desc())
+    )
+    return [
+        TokenRecord(
+            id=row.id,
+            label=row.label,
+            created_at=row.created_at.isoformat(),
+            expires_at=row.expires_at.isoformat(),
+        )
+        for row in rows
+    ]
+
+
+def revoke_token(session: Session, username: str, token_id: int) -> None:
+    """Delete one of the user's tokens; NotFound if it is not theirs (or not there)."""
+    result = session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.username == username)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound(f"no token {token_id} of user '{username}'")
+
+
+def deactivate(session: Session, username: str) -> None:
+    """Mark the user inactive (they keep their history); NotFound for no such user."""
+    user = session.get(User, username)
+    if user is None:
+        raise NotFound(f"user '{username}' not found")
+    user.active = False
+
+
+def delete_tokens(session: Session, username: str) -> int:
+    """Revoke every API token of the user; how many."""
+    result = session.execute(delete(ApiToken).where(ApiToken.username == username))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -274,6 +274,15 @@ class UserRecord(TypedDict):
     active: bool
 
 
+class TokenRecord(TypedDict):
+    """An API token as its owner lists it (the token itself is shown once, when made)."""
+
+    id: int
+    label: str | None
+    created_at: str
+    expires_at: str
+
+
 class DemoAccounts(TypedDict):
     """The demo organisation's sign-ins: its one password and its users by role."""
 

@@ -68,10 +68,17 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     engine = engine or Engine()
     app = Flask(__name__)
     app.url_map.converters["int"] = BoundedInt  # before any route is added
+    https = engine.config.https  # config security.https: cookies travel over HTTPS only
     app.config.update(
         SECRET_KEY=engine.config.secret_key or _local_secret(engine.config.data_dir),
+        # no script reads them, no other site's form or frame sends them
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        PREFERRED_URL_SCHEME="https" if https else "http",
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits

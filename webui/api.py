@@ -23,6 +23,7 @@ from engine import (
     ProcessRecord,
     TaskQuery,
     TaskRecord,
+    TokenRecord,
 )
 
 from .api_models import Done, Inbox, InstanceDetail, Task, TaskDetail
@@ -113,6 +114,10 @@ class InstancePage(BaseModel):
     counts: CaseCounts
     limit: int
     offset: int
+
+
+class TokenList(RootModel[list[TokenRecord]]):
+    pass
 
 
 class InboxQuery(BaseModel):
@@ -216,7 +221,7 @@ def token_required(view: View) -> View:
             return _error(401, "unauthorized", "send 'Authorization: Bearer <token>'")
         username = current_engine().user_for_token(token.strip())
         if username is None:
-            return _error(401, "unauthorized", "unknown or revoked token")
+            return _error(401, "unauthorized", "unknown, revoked or expired token")
         try:
             g.actor = current_engine().actor(username)
         except NotFound:
@@ -399,3 +404,22 @@ def read_notifications() -> ResponseReturnValue:
             422, "invalid", "send the ids to mark read, or all: true", {"ids": "required"}
         )
     return jsonify(marked=current_engine().mark_read(g.actor, None if body.all else body.ids))
+
+
+@api_blueprint.get("/tokens")
+@spec.validate(resp=Response(HTTP_200=TokenList, **ERRORS), tags=["tokens"])
+@token_required
+def list_tokens() -> ResponseReturnValue:
+    """The caller's API tokens that still work (not revoked, not expired), newest first; the
+    tokens themselves are never shown again (`hazardflow users token NAME` makes one)."""
+    return jsonify(current_engine().tokens(g.actor.username))
+
+
+@api_blueprint.delete("/tokens/<int:token_id>")
+@spec.validate(resp=Response(HTTP_204=None, **ERRORS), tags=["tokens"])
+@token_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of the caller's tokens (this one too): it is refused (401) from now on.
+    404 for a token that is not the caller's."""
+    current_engine().revoke_token(g.actor.username, token_id)
+    return "", 204

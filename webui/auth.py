@@ -1,7 +1,14 @@
-"""Login, logout and the language switch (Flask-Login sessions, Flask-WTF CSRF)."""
+"""Login, logout and the language switch (Flask-Login, Flask-WTF CSRF).
+
+A signed-in browser's session lives on the server (`Engine.open_session`): Flask-Login's user
+id is a random session token, checked on every request (`Engine.session_actor`), so signing
+out, a password change and deactivation end it however many copies of the cookie exist."""
 
 from __future__ import annotations
 
+import math
+import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,6 +16,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -27,12 +35,16 @@ from flask_login import (
     logout_user,
 )
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from engine import Actor, Conflict, FormInvalid, NotFound
+from engine import Actor, Conflict, FormInvalid
 
 from .context import current_actor, current_engine
+from .errors import explain, keep_way_on, render_error
 from .form_errors import field_messages
 from .limits import limiter
 
@@ -43,11 +55,12 @@ login_manager.login_message = _l("Please sign in first.")
 
 
 class WebUser(UserMixin):
-    """The signed-in person: the engine's Actor, loaded fresh for every request."""
+    """The signed-in person: the engine's Actor, loaded fresh for every request; the id
+    Flask-Login keeps in the cookie is the token of their server-side session."""
 
-    def __init__(self, actor: Actor) -> None:
+    def __init__(self, actor: Actor, session_token: str) -> None:
         self.actor = actor
-        self.id = actor.username
+        self.id = session_token
 
     def has_role(self, role: str) -> bool:
         return role in self.actor.roles
@@ -64,11 +77,9 @@ class WebUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(username: str) -> WebUser | None:
-    try:
-        return WebUser(current_engine().actor(username))
-    except NotFound:
-        return None
+def load_user(session_token: str) -> WebUser | None:
+    actor = current_engine().session_actor(session_token)
+    return WebUser(actor, session_token) if actor is not None else None
 
 
 class LoginForm(FlaskForm):
@@ -83,19 +94,129 @@ def _safe_next(target: str | None) -> str:
     return url_for("queue.home")
 
 
+# --- sign-in throttling ------------------------------------------------------------------------
+# Failed sign-ins are counted (Flask-Limiter, moving windows, config `security.sign_in_limit_*`)
+# per user name and per client address; a refused attempt is not checked at all, so the right
+# password does not get through either. So that an attacker's failures cannot lock the real
+# user out for as long as they go on, a browser that signed in as that user before (a signed
+# cookie, OWASP's "device cookie") counts its failures for that user on its own.
+DEVICE_COOKIE = "hazardflow_device"
+DEVICE_DAYS = 180
+
+
+def _typed_username() -> str:
+    return (request.form.get("username") or "").strip().lower()[:80]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="hazardflow.device")
+
+
+def _known_device() -> str | None:
+    """This browser's id if it signed in as the user name typed before."""
+    try:
+        known = _devices().loads(
+            request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400
+        )
+    except BadData:
+        return None
+    if isinstance(known, dict) and known.get("user") == _typed_username():
+        return str(known.get("device") or "") or None
+    return None
+
+
+def _user_key() -> str:
+    name = _typed_username()
+    if not name:
+        return ""  # nothing typed: only the address counts
+    device = _known_device()
+    return f"user:{name}|{device}" if device else f"user:{name}"
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr or ''}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _per_user() -> str:
+    return current_engine().config.sign_in_limit_per_user
+
+
+def _per_address() -> str:
+    return current_engine().config.sign_in_limit_per_address
+
+
+def _remember_device(response: Response) -> Response:
+    device = _known_device() or secrets.token_urlsafe(12)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"user": _typed_username(), "device": device}),
+        max_age=DEVICE_DAYS * 86400,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @auth_blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _per_user, methods=["POST"], key_func=_user_key, deduct_when=_failed, scope="sign-in-user"
+)
+@limiter.limit(
+    _per_address,
+    methods=["POST"],
+    key_func=_address_key,
+    deduct_when=_failed,
+    scope="sign-in-address",
+)
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         # DataRequired has made sure both are there
         actor = current_engine().sign_in(form.username.data or "", form.password.data or "")
         if actor is not None:
-            login_user(WebUser(actor))
-            return redirect(_safe_next(request.args.get("next")))
+            _start_session(actor)
+            return _remember_device(redirect(_safe_next(request.args.get("next"))))
         flash(_("Wrong user name or password."), "error")
     return render_template("auth/login.html", form=form, demo=_demo_logins()), (
         200 if request.method == "GET" else 401
     )
+
+
+def _start_session(actor: Actor) -> None:
+    """A new server-side session, in a cookie that keeps nothing of the one before sign-in
+    but the chosen language (no session fixation: the token is new at every sign-in)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(WebUser(actor, current_engine().open_session(actor.username)))
+
+
+@auth_blueprint.errorhandler(429)
+def too_many_sign_ins(error: HTTPException) -> ResponseReturnValue:
+    """A refused sign-in says why, for how long, and that nothing is locked."""
+    if request.endpoint != "auth.login":
+        return render_error(error)
+    wait = 60
+    refused = limiter.current_limit
+    if refused is not None:
+        wait = max(1, math.ceil(refused.reset_at - time.time()))
+    explain(
+        _(
+            "Too many failed sign-ins for this user name or from your address. Nothing is "
+            "locked: please wait %(minutes)s min and try again.",
+            minutes=max(1, math.ceil((wait - 1) / 60)),  # reset_at is rounded up
+        )
+    )
+    keep_way_on(_("Sign in"), url_for("auth.login"))
+    response = make_response(render_error(error))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 # One sign-in per part of a case, shown while the demo password still works.
@@ -125,7 +246,7 @@ class PasswordForm(FlaskForm):
 
 
 def _signed_in_user() -> str:
-    return str(current_user.get_id() or request.remote_addr or "")
+    return current_actor().username if current_user.is_authenticated else request.remote_addr or ""
 
 
 @auth_blueprint.route("/account/password", methods=["GET", "POST"])
@@ -143,7 +264,10 @@ def password() -> ResponseReturnValue:
         else:
             try:
                 current_engine().change_password(
-                    current_actor().username, form.current_password.data or "", new
+                    current_actor().username,
+                    form.current_password.data or "",
+                    new,
+                    keep_session=current_user.get_id(),
                 )
             except FormInvalid as invalid:
                 errors = field_messages(invalid)
@@ -152,7 +276,8 @@ def password() -> ResponseReturnValue:
                     "Your password was changed elsewhere meanwhile. Sign in again."
                 )
             else:
-                flash(_("Your password was changed."), "ok")
+                done = _("Your password was changed, and you were signed out everywhere else.")
+                flash(done, "ok")
                 return redirect(url_for("queue.home"))
     elif request.method == "POST":
         errors = {name: _("Please fill in this field.") for name in form.errors}
@@ -163,6 +288,8 @@ def password() -> ResponseReturnValue:
 
 @auth_blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        current_engine().end_session(current_user.get_id())
     logout_user()
     return redirect(url_for("auth.login"))
 

@@ -206,16 +206,60 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
         )
 
 
-@users.command("token")
+@users.command("deactivate")
 @click.argument("name")
 @click.pass_context
-def users_token(ctx: click.Context, name: str) -> None:
-    """Print a new API token for NAME (only its hash is stored)."""
+def users_deactivate(ctx: click.Context, name: str) -> None:
+    """NAME can no longer sign in; their sessions and API tokens end now (history stays)."""
     try:
-        token = _engine(ctx).new_token(name)
+        _engine(ctx).deactivate_user(name)
     except EngineError as exc:
         _refuse(str(exc))
+    click.echo(f"deactivated {name}: sessions and API tokens ended")
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--days", type=int, default=None, help="lifetime (default: security.api_token_days)")
+@click.option("--label", default=None, help="what the token is for, shown in its list")
+@click.pass_context
+def users_token(ctx: click.Context, name: str, days: int | None, label: str | None) -> None:
+    """Print a new API token for NAME (only its hash is stored; it is not shown again)."""
+    engine = _engine(ctx)
+    try:
+        token = engine.new_token(name, days, label)
+    except (EngineError, ValueError) as exc:
+        _refuse(str(exc))
     click.echo(token)
+    newest = engine.tokens(name)[0]
+    click.echo(f"token {newest['id']}, valid until {newest['expires_at']}", err=True)
+
+
+@users.command("tokens")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_tokens(ctx: click.Context, name: str, as_json: bool) -> None:
+    """NAME's API tokens that still work: id, made, valid until, label."""
+    rows = _engine(ctx).tokens(name)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:<6} {r['created_at']}  until {r['expires_at']}  {r['label'] or ''}")
+
+
+@users.command("revoke-token")
+@click.argument("name")
+@click.argument("token_id", type=int)
+@click.pass_context
+def users_revoke_token(ctx: click.Context, name: str, token_id: int) -> None:
+    """Revoke NAME's token TOKEN_ID (see `users tokens NAME`): refused from now on."""
+    try:
+        _engine(ctx).revoke_token(name, token_id, by="cli")
+    except EngineError as exc:
+        _refuse(str(exc))
+    click.echo(f"revoked token {token_id} of {name}")
 
 
 @main.group()

@@ -82,3 +82,16 @@ def test_existing_cases_get_numbers_and_search_documents_across_the_search_revis
     third = report(upgraded)
     assert upgraded.case_number(third) == f"AQ-2026-{third:06d}"
     assert found(upgraded, "南门化工") == [third, first]
+
+
+def test_tokens_made_before_the_expiry_revision_work_for_90_days_after_it(engine):
+    from datetime import UTC, datetime, timedelta
+
+    token = engine.new_token("dispatcher", days=1)
+    cfg = _alembic(engine)
+    command.downgrade(cfg, "0004")  # a token as earlier releases kept it: no expiry
+    command.upgrade(cfg, "head")
+    assert engine.user_for_token(token) == "dispatcher"
+    (listed,) = engine.tokens("dispatcher")
+    until = datetime.fromisoformat(listed["expires_at"])
+    assert abs(until - (datetime.now(UTC) + timedelta(days=90))) < timedelta(minutes=5)

@@ -243,3 +243,13 @@ def test_a_second_process_deployed_runs_through_the_api(client, engine):
     assert done.status_code == 200, done.text
     detail = officer.get(f"/instances/{case}").json()
     assert detail["status"] == "completed" and detail["end_event"] == "end_rejected"
+
+
+def test_a_token_revoked_over_the_api_is_refused_by_the_server(client):
+    dispatcher = client("dispatcher")
+    assert dispatcher.get("/tasks").status_code == 200
+    (own,) = dispatcher.get("/tokens").json()
+    revoked = dispatcher.session.delete(f"{dispatcher.base}/tokens/{own['id']}", timeout=30)
+    assert revoked.status_code == 204
+    refused = dispatcher.get("/tasks")
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"

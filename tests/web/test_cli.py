@@ -81,6 +81,18 @@ def test_setup_deploy_users_grids_audit(run, tmp_path):
     assert run("users", "add", "ghost", "--role", "x", "--grid", "nowhere").returncode == 1
     token = run("users", "token", "dispatcher")
     assert token.returncode == 0 and token.stdout.startswith("hf_")
+    assert run("users", "token", "dispatcher", "--days", "5", "--label", "ci").returncode == 0
+    assert run("users", "token", "dispatcher", "--days", "0").returncode == 1
+    listed = json.loads(run("users", "tokens", "dispatcher", "--json").stdout)
+    assert [t["label"] for t in listed] == ["ci", None]
+    assert "ci" in run("users", "tokens", "dispatcher").stdout
+    assert run("users", "revoke-token", "dispatcher", str(listed[0]["id"])).returncode == 0
+    assert run("users", "revoke-token", "dispatcher", str(listed[0]["id"])).returncode == 1
+    assert len(json.loads(run("users", "tokens", "dispatcher", "--json").stdout)) == 1
+    assert run("users", "deactivate", "inspector").returncode == 0
+    assert run("users", "deactivate", "ghost").returncode == 1
+    users = {u["name"]: u for u in json.loads(run("users", "list", "--json").stdout)}
+    assert not users["inspector"]["active"] and users["dispatcher"]["active"]
 
     assert run("audit", "verify").returncode == 0
     assert run("users", "add").returncode == 2  # usage
