@@ -206,7 +206,8 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    chain: Mapped[str] = mapped_column(String(40))  # "instance:<id>" or "system"
+    # "instance:<id>", "user:<username>" (80 characters at most) or "system"
+    chain: Mapped[str] = mapped_column(String(100))
     seq: Mapped[int]
     instance_id: Mapped[int | None] = mapped_column(index=True)
     at: Mapped[datetime]
@@ -227,7 +228,7 @@ class AuditHead(Base):
     """The newest hash of each non-instance chain, so that deleting the last event shows."""
 
     __tablename__ = "audit_heads"
-    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(100), primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
 

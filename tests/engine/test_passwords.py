@@ -159,3 +159,12 @@ def test_a_person_changes_their_own_password_and_it_is_on_their_audit_chain(bare
             ("dept_yjj", "password_changed", None)
         ]
     assert bare_engine.verify_audit().ok
+
+
+def test_a_user_with_the_longest_name_changes_their_password(engine):
+    """Their audit chain ("user:" and 80 characters) fits on both databases."""
+    name = "u" * 80
+    engine.add_user(name, roles=["grid_member"], password="first-pass-2026")
+    engine.change_password(name, "first-pass-2026", "second-pass-2026")
+    assert engine.password_is(name, "second-pass-2026")
+    engine.deactivate_user(name)
