@@ -41,6 +41,7 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "leader_field": ("case_leader_field", str),
     "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
+    "photo_max_pixels": ("photo_max_pixels", int),
 }
 
 # config.yaml `security: password_hash:` key -> Config field: Argon2id's costs
@@ -67,6 +68,8 @@ class Config:
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
     photo_max_bytes: int = 10 * 1024 * 1024
+    # Width × height an uploaded photo may declare, read from its header before decoding
+    photo_max_pixels: int = 40_000_000
     # Case data fields the queues filter on; each is kept in an indexed table.
     case_filter_fields: tuple[str, ...] = ("grid", "category", "grade", "department")
     public_report_process: str = "hazard_handling"
