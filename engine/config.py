@@ -65,6 +65,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 5000
     sandbox_time_limit: float = 1.0
+    # Items (and characters) one value in a process expression may have, shared parts counted
+    # each time they are reached: the sandbox's memory and walk bound
+    sandbox_max_size: int = 10_000_000
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
     photo_max_bytes: int = 10 * 1024 * 1024
@@ -129,6 +132,8 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
     flat.update({k: server[k] for k in ("host", "port") if k in server})
     if "time_limit_seconds" in (raw.get("sandbox") or {}):
         flat["sandbox_time_limit"] = float(raw["sandbox"]["time_limit_seconds"])
+    if "max_size" in (raw.get("sandbox") or {}):
+        flat["sandbox_max_size"] = int(raw["sandbox"]["max_size"])
     timers = raw.get("timers") or {}
     if "sweep_in_web" in timers:
         flat["sweep_in_web"] = bool(timers["sweep_in_web"])

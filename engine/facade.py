@@ -95,6 +95,7 @@ class Engine:
                 "iso": _iso,
             },
             time_limit=self.config.sandbox_time_limit,
+            max_size=self.config.sandbox_max_size,
         )
         # the grid and leader fields are kept indexed like the filter fields: leaders see by them
         settings = self.config

@@ -483,7 +483,10 @@ class Runtime:
         """State, case data, status, projection, filter fields, notifications."""
         instance, workflow = case.instance, case.workflow
         after = snapshot(workflow)
-        instance.state = dump_state(workflow)
+        try:
+            instance.state = dump_state(workflow)
+        except (TypeError, ValueError, RecursionError) as exc:  # e.g. a DMN output of map(...)
+            raise WorkflowFailed(f"the process left data that is not plain JSON: {exc}") from None
         old_data, instance.data = instance.data or {}, case_data(workflow, after.waiting())
         instance.updated_at = now
         self._close_if_ended(session, instance, workflow, actor, now)
