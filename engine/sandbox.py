@@ -495,6 +495,7 @@ def _compile(source: str, mode: str) -> types.CodeType:
 
 # Containers whose hashing and comparing walk every part: measured before (see `walk`).
 _WALKED = frozenset({list, tuple, dict, set, frozenset})
+_VIEWS = frozenset({type({}.keys()), type({}.values()), type({}.items())})
 # Builtins and methods that hash or compare the parts of their container arguments.
 _WALKING_BUILTINS = frozenset(id(f) for f in (set, frozenset, dict, sorted, min, max))
 _METHOD_KINDS = (types.BuiltinMethodType, types.MethodDescriptorType)
@@ -766,8 +767,11 @@ class _Guards:
 
     def walk(self, value: Any) -> Any:
         """`value` unchanged, once its expanded size is within the limit."""
-        if type(value) in _WALKED:
+        kind = type(value)
+        if kind in _WALKED:
             self.expanded_size(value)
+        elif kind in _VIEWS:  # d.items() == e.items() compares the values
+            self.expanded_size(list(value))
         return value
 
     def walk_in(self, container: Any) -> Any:
@@ -775,12 +779,24 @@ class _Guards:
         walked, the left side is), a list or tuple compared part by part."""
         if type(container) in (list, tuple):
             self.expanded_size(container)
+        elif type(container) in _VIEWS:
+            self.expanded_size(list(container))
         return container
 
-    def _walk_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        for arg in itertools.chain(args, kwargs.values()):
-            if type(arg) in _WALKED:
-                self.expanded_size(arg)
+    def _walk_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """The arguments, an iterator among them made a (bounded) list first: what
+        `sorted(x for x in ...)` compares must be measured too, and a dict view is measured
+        as the list of what it shows."""
+        checked = []
+        for arg in args:
+            if type(arg) in _VIEWS:
+                self.expanded_size(list(arg))
+            elif type(arg) not in _WALKED and hasattr(arg, "__next__"):
+                arg = self.make_list(arg)
+            checked.append(self.walk(arg))
+        for arg in kwargs.values():
+            self.walk(arg)
+        return tuple(checked)
 
     def _repr_size(self, value: Any) -> int:
         """Upper-bound-ish length of str(value), measured without expanding shared parts;
@@ -984,9 +1000,9 @@ class _Guards:
         kind = type(func)
         receiver = None
         if id(func) in _WALKING_BUILTINS:  # set(...), sorted(...): they hash or compare
-            self._walk_arguments(args, kwargs)
+            args = self._walk_arguments(args, kwargs)
         elif kind in _METHOD_KINDS and func.__name__ in _WALKING_METHODS:
-            self._walk_arguments(args, kwargs)
+            args = self._walk_arguments(args, kwargs)
             if kind is types.BuiltinMethodType and func.__name__ in _COMPARING_RECEIVER:
                 self.walk(func.__self__)  # lst.index(x), lst.sort(): the list's parts compared
         if func is str or func is round:

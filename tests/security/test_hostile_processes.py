@@ -172,7 +172,7 @@ def test_the_sandbox_measures_shared_parts_in_time_of_the_distinct_ones():
         began = time.monotonic()
         with pytest.raises(SandboxViolation):
             sandbox.evaluate(source, {})
-        assert time.monotonic() - began < 0.5, source
+        assert time.monotonic() - began < 2, source  # not a hang (a loaded CI)
     with pytest.raises(SandboxViolation):  # the value of an expression goes on unguarded
         sandbox.evaluate(SHARED, {})
     shared: tuple = (0,)
@@ -297,3 +297,20 @@ def test_the_size_bound_is_configured(make_engine):
     assert engine.sandbox.evaluate("[0] * 1000 == [0] * 1000", {}) is True
     with pytest.raises(SandboxViolation):
         engine.sandbox.evaluate("[[0] * 600] * 2 == [[0] * 600] * 2", {})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"sorted(x for x in [{SHARED}, {OTHER}])",
+        f"max(reversed([{SHARED}, {OTHER}]))",
+        f"{{'a': {SHARED}}}.items() == {{'a': {OTHER}}}.items()",
+        f"set(map(tuple, [{SHARED}]))",
+    ],
+    ids=["generator", "iterator", "dict-views", "map"],
+)
+def test_what_an_iterator_or_a_view_brings_is_measured_too(source):
+    began = time.monotonic()
+    with pytest.raises(SandboxViolation):
+        Sandbox(time_limit=1.0).evaluate(source, {})
+    assert time.monotonic() - began < 2  # not a hang (a loaded CI)
