@@ -563,16 +563,9 @@ def _types(container: Any) -> set[type]:
     return set(map(type, container))
 
 
-def _has_no_container(container: Any) -> bool:
-    return _types(container).isdisjoint(_WALKED)
-
-
-def _flat_measure(container: Any, leaf: Callable[[Any], int]) -> int | None:
-    """The measure of the parts of a container that holds no container, computed at C speed
-    for the usual cases (numbers only, texts only); None when it holds containers or a mix."""
-    types = _types(container)
-    if not types.isdisjoint(_WALKED):
-        return None
+def _flat_measure(container: Any, types: set[type], leaf: Callable[[Any], int]) -> int | None:
+    """The measure of the parts of a container that holds no container (`types`: theirs),
+    at C speed for the usual cases (numbers only, texts only); None for a mix."""
     parts: Iterable[Any] = container
     count = len(container)
     if type(container) is dict:
@@ -731,7 +724,13 @@ class _Guards:
             parts = itertools.chain(item.keys(), item.values()) if type(item) is dict else item
             if key not in open_:
                 open_.add(key)
-                if _has_no_container(item):
+                types = _types(item)
+                if types.isdisjoint(_WALKED):  # no container inside: measured at once
+                    flat = _flat_measure(item, types, leaf)
+                    if flat is None:
+                        flat = sum(map(leaf, parts))
+                    sizes[key] = min(overhead(item) + flat, past)
+                    stack.pop()
                     continue
                 for part in parts:
                     if type(part) in _WALKED and id(part) not in sizes:
@@ -740,15 +739,11 @@ class _Guards:
                         stack.append(part)
                 continue
             total = overhead(item)
-            flat = _flat_measure(item, leaf)  # no container inside: at C speed
-            if flat is not None:
-                total = min(total + flat, past)
-            else:
-                for part in parts:
-                    total += sizes[id(part)] if type(part) in _WALKED else leaf(part)
-                    if total >= past:
-                        total = past
-                        break
+            for part in parts:
+                total += sizes[id(part)] if type(part) in _WALKED else leaf(part)
+                if total >= past:
+                    total = past
+                    break
             sizes[key] = total
             stack.pop()
         return sizes[id(value)]
