@@ -5,6 +5,7 @@ exported here; nothing outside this package imports SpiffWorkflow, opens a datab
 or touches the tables.
 """
 
+from .attachments import PhotoUpload
 from .calendar import CHINA
 from .case_list import CaseQuery
 from .clock import parse_iso
@@ -59,6 +60,7 @@ __all__ = [
     "CHINA",
     "PUBLIC",
     "Actor",
+    "PhotoUpload",
     "CaseCounts",
     "CaseDetail",
     "CaseSection",

@@ -1,17 +1,22 @@
-"""Photos: images only (checked by decoding the content, not by the name), size-limited,
-stored once by content hash under the data folder, linked to their case by the form that
-names them, served only to who may see their case."""
+"""Photos: images only (checked by their structure, not by the name), limited in bytes and
+in pixels before anything is decoded, written only with the submission that brings them
+(two phases: checked in memory, stored in the command's transaction), stored once by content
+hash under the data folder, linked to their case, served only to who may see their case."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import cases
@@ -23,51 +28,129 @@ from .visibility import Visibility
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
+@dataclass(frozen=True)
+class PhotoUpload:
+    """An uploaded image that passed the checks, not yet written anywhere: `id` is its
+    content hash, the id a form names it by."""
+
+    id: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+def _refused(code: str, text: str, name: str, title: str, limit: Any = None) -> FormInvalid:
+    params = {"title": title} if limit is None else {"title": title, "limit": limit}
+    return FormInvalid(code, {name: FieldError(code, text, params)})
+
+
+def _dimensions(content: bytes) -> tuple[int, int] | None:
+    """Width and height from the image's header (Pillow opens lazily: nothing is decoded);
+    None when Pillow itself calls the size a decompression bomb."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                return image.size
+        except Image.DecompressionBombError:
+            return None
+
+
 def image_type(content: bytes) -> str | None:
-    """The MIME type if the bytes decode as one of the allowed image formats."""
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            image.verify()  # walks the file structure: a renamed script fails here
-            return FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None
+    """The MIME type if the bytes are one of the allowed image formats (their structure walked,
+    the pixels not decoded)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()  # walks the file structure: a renamed script fails here
+                return FORMATS.get(image.format or "")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return None
+        except Image.DecompressionBombError:
+            return None
 
 
-def store_photo(
-    session: Session,
-    folder: Path,
-    content: bytes,
-    uploaded_by: str,
-    now: datetime,
-    max_bytes: int,
-    field: str = "photos",
-) -> str:
+def check_photo(
+    content: bytes, max_bytes: int, max_pixels: int, name: str = "photos", title: str = ""
+) -> PhotoUpload:
+    """The upload as a `PhotoUpload`, or FormInvalid naming the field: too many bytes (counted
+    before anything is parsed), too many pixels (read from the header, before anything is
+    decoded: a 35-byte GIF may declare 65535×65535), or not an image. Writes nothing."""
+    title = title or name
     if len(content) > max_bytes:
         megabytes = max_bytes // (1024 * 1024)
-        reason = FieldError("photo_too_large", f"照片不能超过 {megabytes} MB", {"limit": megabytes})
-        raise FormInvalid("photo too large", {field: reason})
+        text = f"「{title}」的照片不能超过 {megabytes} MB"
+        raise _refused("photo_too_large", text, name, title, megabytes)
+    not_an_image = f"「{title}」只能上传 JPEG、PNG、GIF 或 WebP 图片"
+    try:
+        size = _dimensions(content)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _refused("not_an_image", not_an_image, name, title) from None
+    if size is None or size[0] * size[1] > max_pixels:
+        megapixels = max_pixels // 1_000_000
+        text = f"「{title}」的照片不能超过 {megapixels} 百万像素"
+        raise _refused("photo_too_many_pixels", text, name, title, megapixels)
     content_type = image_type(content)
     if content_type is None:
-        reason = FieldError("not_an_image", "只能上传 JPEG、PNG、GIF 或 WebP 图片")
-        raise FormInvalid("not an image", {field: reason})
-    digest = hashlib.sha256(content).hexdigest()
-    path = folder / digest[:2] / digest
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(path)  # never a half-written file under the final name
-    if session.get(Attachment, digest) is None:
-        session.add(
-            Attachment(
-                id=digest,
-                content_type=content_type,
-                size=len(content),
-                uploaded_by=uploaded_by,
-                uploaded_at=now,
-            )
-        )
-    return digest
+        raise _refused("not_an_image", not_an_image, name, title)
+    return PhotoUpload(hashlib.sha256(content).hexdigest(), content_type, content)
+
+
+class PhotoBatch:
+    """The photos of one submission, written only with it: `store` inside the command's
+    transaction (files, then rows), and `kept_if_committed` around the transaction deletes the
+    files this batch wrote when it does not commit (a refused form, a conflict, a failed step),
+    so a refused submission leaves neither files nor rows."""
+
+    def __init__(self, folder: Path, uploads: Iterable[PhotoUpload]) -> None:
+        self.folder = folder
+        self.uploads = list({u.id: u for u in uploads}.values())
+        self.written: list[Path] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.uploads)
+
+    @contextmanager
+    def kept_if_committed(self, in_use: Callable[[list[str]], set[str]]) -> Iterator[None]:
+        """`in_use(ids)`: which of these photos have a committed row (another submission of
+        the same image may have committed meanwhile: its file stays)."""
+        try:
+            yield
+        except BaseException:
+            written, self.written = self.written, []
+            if written:
+                kept = in_use([path.name for path in written])
+                for path in written:
+                    if path.name not in kept:
+                        path.unlink(missing_ok=True)
+            raise
+
+    def store(
+        self, session: Session, uploaded_by: str, now: datetime, instance_id: int | None
+    ) -> None:
+        """Write the files not there yet and a row per new photo, linked to the case (if any)."""
+        for upload in self.uploads:
+            path = photo_path(self.folder, upload.id)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(".part")
+                partial.write_bytes(upload.content)
+                partial.replace(path)  # never a half-written file under the final name
+                self.written.append(path)
+            if session.get(Attachment, upload.id) is None:
+                session.add(
+                    Attachment(
+                        id=upload.id,
+                        content_type=upload.content_type,
+                        size=len(upload.content),
+                        uploaded_by=uploaded_by,
+                        uploaded_at=now,
+                        instance_id=instance_id,
+                    )
+                )
+        if instance_id is not None:
+            session.flush()
+            attach_photos(session, {"": [u.id for u in self.uploads]}, instance_id, uploaded_by)
 
 
 def photo_path(folder: Path, photo_id: str) -> Path:
@@ -123,3 +206,7 @@ def pending_photo(
     if row is None or row.uploaded_by != uploaded_by or row.instance_id is not None:
         raise NotFound("photo not found")
     return photo_path(folder, photo_id), row.content_type
+
+
+def photos_in_use(session: Session, ids: list[str]) -> set[str]:
+    return set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids))))

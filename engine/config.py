@@ -42,6 +42,7 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "leader_field": ("case_leader_field", str),
     "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
+    "photo_max_pixels": ("photo_max_pixels", int),
 }
 
 # config.yaml `security:` key -> Config field, with its type (password_hash is its own mapping)
@@ -76,9 +77,14 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 5000
     sandbox_time_limit: float = 1.0
+    # Items (and characters) one value in a process expression may have, shared parts counted
+    # each time they are reached: the sandbox's memory and walk bound
+    sandbox_max_size: int = 10_000_000
     sweep_in_web: bool = True
     sweep_interval_seconds: float = 30.0
     photo_max_bytes: int = 10 * 1024 * 1024
+    # Width × height an uploaded photo may declare, read from its header before decoding
+    photo_max_pixels: int = 40_000_000
     # Case data fields the queues filter on; each is kept in an indexed table.
     case_filter_fields: tuple[str, ...] = ("grid", "category", "grade", "department")
     public_report_process: str = "hazard_handling"
@@ -149,6 +155,8 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
     flat.update({k: server[k] for k in ("host", "port") if k in server})
     if "time_limit_seconds" in (raw.get("sandbox") or {}):
         flat["sandbox_time_limit"] = float(raw["sandbox"]["time_limit_seconds"])
+    if "max_size" in (raw.get("sandbox") or {}):
+        flat["sandbox_max_size"] = int(raw["sandbox"]["max_size"])
     timers = raw.get("timers") or {}
     if "sweep_in_web" in timers:
         flat["sweep_in_web"] = bool(timers["sweep_in_web"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,7 @@ def compile_sources(
             problems.append(_problem_from(exc, src.name))
         except Exception as exc:  # the parser raises many kinds; all are refusals
             problems.append(Problem(src.name, None, f"{type(exc).__name__}: {exc}"))
+    problems.extend(_check_decisions(parser))
     if problems:
         raise DeployRefused(problems)
     if warnings is not None:
@@ -340,6 +342,73 @@ def _recursive_calls(parser: EngineParser) -> list[Problem]:
     return problems
 
 
+# SpiffWorkflow replaces each '?' of an input entry (outside quotes) by the input with a
+# regular expression that takes quadratic time in the entry's length, before any sandbox runs.
+MAX_DMN_ENTRY = 1_000
+_DMN_QUESTION = re.compile(r"""(\?)(?=(?:[^'"]|['"][^'"]*['"])*$)""")
+
+
+def _input_entry_code(input_expression: str, entry: str) -> str:
+    """The expression SpiffWorkflow's DMNEngine.evaluate builds from an input entry."""
+    replaced = _DMN_QUESTION.sub("dmninputexpr", entry)
+    if "dmninputexpr" in replaced:
+        return replaced
+    try:
+        ast.parse(entry, mode="eval")
+    except SyntaxError:
+        return input_expression + entry  # e.g. "> 5": an operator continues the input
+    except (RecursionError, MemoryError, ValueError):
+        return entry  # the sandbox check says what is wrong
+    return f"({input_expression}) == ({entry})"
+
+
+def _table_code(table: Any) -> Iterable[tuple[str, str]]:
+    """(what, expression) for every piece of Python a decision table runs: its inputs, each
+    input entry as SpiffWorkflow will evaluate it, each output entry."""
+    for inp in table.inputs:
+        if inp.expression:
+            yield f"input '{inp.label or inp.name}'", inp.expression
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            name = entry.input.label or entry.input.name or entry.input.expression
+            what = f"rule {rule.row_number} input '{name}'"
+            for lhs in entry.lhs:
+                if lhs is None or not lhs.strip():
+                    continue
+                if len(lhs) > MAX_DMN_ENTRY:
+                    yield what, f"<{len(lhs)} characters, more than {MAX_DMN_ENTRY}>"
+                    continue
+                yield what, _input_entry_code(entry.input.expression or "None", lhs)
+        for entry in rule.outputEntries:
+            if entry.text:
+                yield f"rule {rule.row_number} output", entry.text
+
+
+def _check_decisions(parser: EngineParser) -> list[Problem]:
+    """Every input, input entry and output entry of every decision table, checked with the
+    sandbox now rather than when a rule runs (an `__import__` in an input entry passed
+    before); each problem names the DMN file, the decision and the rule."""
+    problems = []
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        filename = dmn_parser.filename or "?"
+        try:
+            dmn_parser.parse()
+            tables = dmn_parser.decision.decisionTables
+        except Exception as exc:  # the parser raises many kinds: refusals
+            problems.append(Problem(filename, decision_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        for table in tables:
+            for what, code in _table_code(table):
+                if code.startswith("<"):
+                    problems.append(Problem(filename, decision_id, f"{what}: {code[1:-1]}"))
+                    continue
+                try:
+                    sandbox.check(code, "eval")
+                except sandbox.SandboxViolation as exc:
+                    problems.append(Problem(filename, decision_id, f"{what}: {exc}"))
+    return problems
+
+
 def _decision_warnings(parser: EngineParser) -> list[Problem]:
     found = []
     for decision_id, dmn_parser in parser.dmn_parsers.items():
@@ -400,6 +469,28 @@ def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
     return problems
 
 
+MAX_FORM_BYTES = 1_000_000
+MAX_FORM_DEPTH = 64  # a form nests objects a few levels; the JSON parser recurses per level
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def load_json(text: str) -> Any:
+    """A form file's JSON, refused (ValueError) when larger or deeper than any form needs,
+    before the parser and the schema checks recurse into it (a 100k-deep file)."""
+    if len(text.encode("utf-8")) > MAX_FORM_BYTES:
+        raise ValueError(f"larger than {MAX_FORM_BYTES // 1000} KB")
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_FORM_DEPTH:
+            raise ValueError(f"nested more than {MAX_FORM_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_FORM_DEPTH} levels deep") from None
+
+
 def _load_forms(
     sources: list[SourceFile], problems: list[Problem]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
@@ -410,10 +501,13 @@ def _load_forms(
         if src.kind != "form":
             continue
         try:
-            schema = json.loads(src.content)
+            schema = load_json(src.content)
             Draft202012Validator.check_schema(schema)
         except json.JSONDecodeError as exc:
             problems.append(Problem(src.name, None, f"not valid JSON: {exc}"))
+            continue
+        except ValueError as exc:  # too large or too deep
+            problems.append(Problem(src.name, None, str(exc)))
             continue
         except SchemaError as exc:
             problems.append(Problem(src.name, None, f"not a valid JSON Schema: {exc.message}"))
@@ -558,16 +652,7 @@ def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
     for name in ("candidates", "due", "queue", "notify_to", "notify_text"):
         if props.get(name):
             yield f"property '{name}'", props[name], "eval"
-    engine = getattr(task_spec, "dmnEngine", None)
-    table = getattr(engine, "decision_table", None)
-    if table is not None:
-        for inp in table.inputs:
-            if inp.expression:
-                yield f"decision input '{inp.label or inp.name}'", inp.expression, "eval"
-        for rule in table.rules:
-            for entry in rule.outputEntries:
-                if entry.text:
-                    yield f"decision rule {rule.row_number} output", entry.text, "eval"
+    # a business rule task's table: checked with its DMN file (_check_decisions)
 
 
 def _check_timer_literal(definition: Any, expression: str) -> str | None:

@@ -30,6 +30,7 @@ from . import (
     timers,
     web_sessions,
 )
+from .attachments import PhotoUpload
 from .calendar import WorkingCalendar, parse_calendar
 from .case_index import CaseIndex
 from .case_list import CaseQuery
@@ -96,6 +97,7 @@ class Engine:
                 "iso": _iso,
             },
             time_limit=self.config.sandbox_time_limit,
+            max_size=self.config.sandbox_max_size,
         )
         # the grid and leader fields are kept indexed like the filter fields: leaders see by them
         settings = self.config
@@ -211,16 +213,23 @@ class Engine:
 
     # --- commands ---------------------------------------------------------------------------
 
-    def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
+    def start(
+        self,
+        process_id: str,
+        data: dict[str, Any],
+        actor: Actor,
+        photos: Iterable[PhotoUpload] = (),
+    ) -> int:
         """Start an instance of the latest version with the start form's data. Someone with
-        grids of their own (a grid member) reports only within them."""
+        grids of their own (a grid member) reports only within them. `photos` (checked by
+        `check_photo`) are stored and linked to the case with it, or not at all."""
         grid = (data or {}).get(self.config.case_grid_field)
         if actor.grids and grid is not None and grid not in self.own_grids(actor):
             reason = FieldError("own_grid", "只能上报本人负责网格内的隐患")
             raise FormInvalid(
                 "not one of the reporter's grids", {self.config.case_grid_field: reason}
             )
-        return self.runtime.start(process_id, data, actor)
+        return self.runtime.start(process_id, data, actor, self._photos(photos))
 
     def own_grids(self, actor: Actor) -> list[str]:
         """The grids someone is responsible for and every grid below them (none: not bound)."""
@@ -236,9 +245,12 @@ class Engine:
         actor: Actor,
         data: dict[str, Any] | None = None,
         comment: str | None = None,
+        photos: Iterable[PhotoUpload] = (),
     ) -> StepResult:
-        """Complete a READY task the actor may work, with its form data."""
-        return self.runtime.complete(task_id, actor, data or {}, comment)
+        """Complete a READY task the actor may work, with its form data (and its new photos,
+        stored only if the step commits)."""
+        photos_ = self._photos(photos)
+        return self.runtime.complete(task_id, actor, data or {}, comment, photos_)
 
     def send_message(
         self,
@@ -286,11 +298,19 @@ class Engine:
         """
         return self.runtime.fire_due_timers(now, limit)
 
-    def save_draft(self, task_id: str, actor: Actor, data: dict[str, Any]) -> None:
-        """Keep a half-filled form for this person until the task is done."""
-        with self.runtime.command() as session:
+    def save_draft(
+        self,
+        task_id: str,
+        actor: Actor,
+        data: dict[str, Any],
+        photos: Iterable[PhotoUpload] = (),
+    ) -> None:
+        """Keep a half-filled form (and its new photos) for this person until the task is done."""
+        batch = self._photos(photos)
+        with batch.kept_if_committed(self.runtime.photos_in_use), self.runtime.command() as session:
             tasks.authorized_task(session, task_id, actor)
             drafts.save(session, task_id, actor.username, data, self.now())
+            batch.store(session, actor.username, self.now(), None)
 
     def draft(self, task_id: str, actor: Actor) -> DraftRecord | None:
         """This person's saved draft of the task's form, if any."""
@@ -384,18 +404,17 @@ class Engine:
     def photo_folder(self) -> Path:
         return Path(self.config.data_dir) / "photos"
 
-    def store_photo(self, content: bytes, actor: Actor, field: str = "photos") -> str:
-        """Store an uploaded image; returns its id (the content hash)."""
-        with self.runtime.command() as session:
-            return attachments.store_photo(
-                session,
-                self.photo_folder,
-                content,
-                actor.username,
-                self.now(),
-                self.config.photo_max_bytes,
-                field,
-            )
+    def check_photo(self, content: bytes, field: str = "photos", title: str = "") -> PhotoUpload:
+        """An uploaded image checked (bytes, pixels from its header, structure) and kept in
+        memory; FormInvalid naming the field. Nothing is written: the photo is stored by the
+        command that takes it (`start`, `complete`, `save_draft`), only if that commits."""
+        settings = self.config
+        return attachments.check_photo(
+            content, settings.photo_max_bytes, settings.photo_max_pixels, field, title
+        )
+
+    def _photos(self, uploads: Iterable[PhotoUpload]) -> attachments.PhotoBatch:
+        return attachments.PhotoBatch(self.photo_folder, uploads)
 
     def attach_photos(self, data: dict[str, Any], instance_id: int, actor: Actor) -> None:
         """Link the photos a form named to its case (only photos the actor uploaded)."""

@@ -63,6 +63,7 @@ def _reason(error: ValidationError, title: str) -> FieldError:
         "minLength": f"「{title}」至少 {value} 个字",
         "maxLength": f"「{title}」最多 {value} 个字",
         "minItems": f"「{title}」至少 {value} 项",
+        "maxItems": f"「{title}」最多 {value} 项",
         "date": f"「{title}」应为日期 (YYYY-MM-DD) 格式",
         "format": f"「{title}」应为{value}格式",
         "pattern": f"「{title}」的格式不正确",

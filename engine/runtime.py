@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, event, or_, select, update
@@ -22,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, deployments, inbox, org, queue_filters, timers
+from .attachments import PhotoBatch, photos_in_use
 from .case_index import CaseIndex
 from .clock import Clock
 from .definitions import CompiledProcess
@@ -132,6 +134,10 @@ class Runtime:
             finally:
                 current_session.reset(token)
 
+    def photos_in_use(self, ids: list[str]) -> set[str]:
+        with self.db.reading() as session:
+            return photos_in_use(session, ids)
+
     def in_session(self, read: Callable[[Session], T]) -> T:
         """For functions scripts call: the running command's session, else a reading one."""
         session = current_session.get()
@@ -142,8 +148,11 @@ class Runtime:
 
     # --- commands on a case ---------------------------------------------------------------
 
-    def start(self, process_id: str, data: dict[str, Any], actor: Actor) -> int:
-        with self.command() as session:
+    def start(
+        self, process_id: str, data: dict[str, Any], actor: Actor, photos: PhotoBatch | None = None
+    ) -> int:
+        photos = photos or PhotoBatch(Path(), ())
+        with photos.kept_if_committed(self.photos_in_use), self.command() as session:
             version = deployments.latest_version(session, process_id)
             compiled = self.compiled.of_version(session, version)
             schema = compiled.form(compiled.start_form)
@@ -167,6 +176,7 @@ class Runtime:
             )
             session.add(instance)
             session.flush()
+            photos.store(session, actor.username, now, instance.id)
             changes = {k: [None, v] for k, v in accepted.items()}
             audit.record(
                 session,
@@ -183,9 +193,15 @@ class Runtime:
             return instance.id
 
     def complete(
-        self, task_id: str, actor: Actor, data: dict[str, Any], comment: str | None
+        self,
+        task_id: str,
+        actor: Actor,
+        data: dict[str, Any],
+        comment: str | None,
+        photos: PhotoBatch | None = None,
     ) -> StepResult:
-        with self.command() as session:
+        photos = photos or PhotoBatch(Path(), ())
+        with photos.kept_if_committed(self.photos_in_use), self.command() as session:
             row = authorized_task(session, task_id, actor)
             case = self._checkout(session, row.instance_id)
             task = ready_task(case.workflow, task_id)
@@ -210,6 +226,7 @@ class Runtime:
                 changes=changes,
                 comment=comment or None,
             )
+            photos.store(session, actor.username, now, case.instance.id)
             self._save(session, case, actor, now, notifier)
             return {"instance_id": case.instance.id, "status": case.instance.status}
 
@@ -466,7 +483,10 @@ class Runtime:
         """State, case data, status, projection, filter fields, notifications."""
         instance, workflow = case.instance, case.workflow
         after = snapshot(workflow)
-        instance.state = dump_state(workflow)
+        try:
+            instance.state = dump_state(workflow)
+        except (TypeError, ValueError, RecursionError) as exc:  # e.g. a DMN output of map(...)
+            raise WorkflowFailed(f"the process left data that is not plain JSON: {exc}") from None
         old_data, instance.data = instance.data or {}, case_data(workflow, after.waiting())
         instance.updated_at = now
         self._close_if_ended(session, instance, workflow, actor, now)

@@ -16,9 +16,20 @@ uploaded file could run any command on the server. This module runs them instead
   slice assignment and every call go through internal functions that check the size of the
   result *before* it is built (``10**10**10``, ``'a' * 10**10``, ``range(10**12)``, ...).
 
-Residual risk, by design of an in-process sandbox: work done inside one C-level operation
-(e.g. comparing two adversarial, deeply shared nested lists) cannot be interrupted, because
-the deadline is checked between Python lines. Run workers with process-level limits as well.
+* with walk guards: work done inside one C-level operation cannot be interrupted (the deadline
+  is checked between Python lines), and hashing or comparing a structure of shared parts is
+  such work: ``{((((0,)*2,)*2,)*2 ...)}`` hashes 2^40 tuples. So every operand of a
+  comparison, every set element and dict key, every subscript key and the container
+  arguments of the builtins that hash or compare (``set``, ``sorted``, ``list.index``, ...)
+  have their *expanded* size (shared parts counted each time they are reached) measured
+  first, in time proportional to their distinct parts, against the size limit; so does the
+  value of every expression. What a script leaves in task data must be plain, bounded JSON
+  data (``engine.forms.plain_data_problems``, checked before SpiffWorkflow copies, compares
+  or saves it).
+
+Residual risk, by design of an in-process sandbox: a C-level operation this module does not
+know of can still run long. Run workers with process-level limits (gunicorn's timeout, a
+memory limit) as well.
 """
 
 from __future__ import annotations
@@ -36,10 +47,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .forms import plain_data_problems
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_INT_BITS",
     "MAX_RANGE_ITEMS",
+    "MAX_SOURCE",
     "Sandbox",
     "SandboxEnvironment",
     "SandboxTimeout",
@@ -52,6 +66,7 @@ FILENAME = "<string>"
 MAX_DEPTH = 100  # AST nesting; also keeps the recursive rewriter far from the recursion limit
 MAX_INT_BITS = 100_000  # ~30,000 decimal digits; bigger ints only serve to burn CPU in C
 MAX_RANGE_ITEMS = 1_000_000
+MAX_SOURCE = 50_000  # characters of one expression or script
 CACHE_SIZE = 1024
 _THIS_FILE = __file__
 
@@ -257,6 +272,8 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
         raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
     if not isinstance(source, str):
         raise SandboxViolation(f"source must be a string, not {type(source).__name__}")
+    if len(source) > MAX_SOURCE:
+        raise SandboxViolation(f"line 1: code of {len(source)} characters, more than {MAX_SOURCE}")
     try:
         tree = ast.parse(source, filename=FILENAME, mode=mode)
     except SyntaxError as exc:
@@ -387,6 +404,33 @@ class _Rewriter(ast.NodeTransformer):
             return ast.copy_location(ast.Expr(value=_call("__sb_setslice__", args, node)), node)
         return node
 
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node  # identity walks nothing
+        node.left = _call("__sb_walk__", [node.left], node.left)
+        node.comparators = [
+            _call("__sb_in__" if isinstance(op, (ast.In, ast.NotIn)) else "__sb_walk__", [c], c)
+            for op, c in zip(node.ops, node.comparators, strict=True)
+        ]
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.expr:
+        self.generic_visit(node)
+        node.elts = [_call("__sb_walk__", [e], e) for e in node.elts]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.expr:
+        self.generic_visit(node)
+        node.keys = [k if k is None else _call("__sb_walk__", [k], k) for k in node.keys]
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        if not isinstance(node.slice, ast.Slice):  # a dict hashes its key
+            node.slice = _call("__sb_walk__", [node.slice], node.slice)
+        return node
+
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         new = ast.Call(
@@ -407,11 +451,12 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_SetComp(self, node: ast.SetComp) -> ast.Call:
         self.generic_visit(node)
-        return self._comprehension("__sb_set__", node.elt, node)
+        return self._comprehension("__sb_set__", _call("__sb_walk__", [node.elt], node), node)
 
     def visit_DictComp(self, node: ast.DictComp) -> ast.Call:
         self.generic_visit(node)
-        pair = ast.copy_location(ast.Tuple(elts=[node.key, node.value], ctx=ast.Load()), node)
+        key = _call("__sb_walk__", [node.key], node.key)
+        pair = ast.copy_location(ast.Tuple(elts=[key, node.value], ctx=ast.Load()), node)
         return self._comprehension("__sb_dict__", pair, node)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.Call:
@@ -448,11 +493,44 @@ def _compile(source: str, mode: str) -> types.CodeType:
 
 # --------------------------------------------------------------------------- runtime guards
 
+# Containers whose hashing and comparing walk every part: measured before (see `walk`).
+_WALKED = frozenset({list, tuple, dict, set, frozenset})
+_VIEWS = frozenset({type({}.keys()), type({}.values()), type({}.items())})
+# Builtins and methods that hash or compare the parts of their container arguments.
+_WALKING_BUILTINS = frozenset(id(f) for f in (set, frozenset, dict, sorted, min, max))
+_METHOD_KINDS = (types.BuiltinMethodType, types.MethodDescriptorType)
+_COMPARING_RECEIVER = frozenset({"index", "count", "remove", "sort"})
+_WALKING_METHODS = frozenset(
+    {
+        "index",
+        "count",
+        "remove",
+        "add",
+        "discard",
+        "get",
+        "pop",
+        "setdefault",
+        "fromkeys",
+        "update",
+        "sort",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "issubset",
+        "issuperset",
+        "isdisjoint",
+        "intersection_update",
+        "difference_update",
+        "symmetric_difference_update",
+    }
+)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _END = object()
 _PLAIN_NUMBERS = (int, float)
+_NUMBER_TYPES = frozenset({int, float, bool, type(None)})
 # str/bytes/int methods whose result size is set by an argument; checked before the call.
 _SIZE_METHODS = frozenset(
     {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate", "to_bytes"}
@@ -477,6 +555,53 @@ def _number(digits: str | None) -> int:
     if not digits:
         return 0
     return int(digits) if len(digits) < 10 else 10**10
+
+
+def _types(container: Any) -> set[type]:
+    if type(container) is dict:
+        return set(map(type, container)) | set(map(type, container.values()))
+    return set(map(type, container))
+
+
+def _flat_measure(container: Any, types: set[type], leaf: Callable[[Any], int]) -> int | None:
+    """The measure of the parts of a container that holds no container (`types`: theirs),
+    at C speed for the usual cases (numbers only, texts only); None for a mix."""
+    parts: Iterable[Any] = container
+    count = len(container)
+    if type(container) is dict:
+        parts = itertools.chain(container, container.values())
+        count *= 2
+    if types <= _NUMBER_TYPES:
+        if leaf is _part_weight:
+            return count
+        if types <= {int, bool}:
+            return sum(map(int.bit_length, parts)) // 3 + 2 * count
+        return None
+    if types <= {str}:
+        lengths = sum(map(len, parts))
+        return count + lengths // 64 if leaf is _part_weight else lengths + 3 * count
+    return None
+
+
+def _part_weight(part: Any) -> int:
+    kind = type(part)
+    return 1 + len(part) // 64 if kind is str or kind is bytes else 1
+
+
+def _one_if_empty(container: Any) -> int:
+    return 0 if container else 1  # a list of n numbers weighs n, as the size guards count
+
+
+def _repr_weight(part: Any) -> int:
+    if isinstance(part, (str, bytes, bytearray)):
+        return len(part) + 3
+    if isinstance(part, int):
+        return part.bit_length() // 3 + 2
+    return 64
+
+
+def _repr_overhead(container: Any) -> int:
+    return 2 + (4 if isinstance(container, dict) else 2) * len(container)
 
 
 def _tick() -> None:
@@ -520,6 +645,8 @@ class _Guards:
             "__sb_fmt__": self.fmt,
             "__sb_fstr__": self.fstr,
             "__sb_tick__": _tick,
+            "__sb_walk__": self.walk,
+            "__sb_in__": self.walk_in,
         }
 
     def builtins(self) -> dict[str, Any]:
@@ -576,27 +703,100 @@ class _Guards:
                 f"{_where()}integer result would exceed the limit of {MAX_INT_BITS} bits"
             )
 
+    def _measure(
+        self, value: Any, leaf: Callable[[Any], int], overhead: Callable[[Any], int]
+    ) -> int:
+        """`overhead(container)` plus the measures of its parts, shared parts counted each
+        time they are reached, in time proportional to the distinct parts: memoized by id,
+        saturating just past the size limit. A value containing itself measures past it."""
+        past = self.max_size + 1
+        if type(value) not in _WALKED:
+            return min(leaf(value), past)
+        sizes: dict[int, int] = {}
+        open_: set[int] = set()
+        stack = [value]
+        while stack:
+            item = stack[-1]
+            key = id(item)
+            if key in sizes:
+                stack.pop()
+                continue
+            parts = itertools.chain(item.keys(), item.values()) if type(item) is dict else item
+            if key not in open_:
+                open_.add(key)
+                types = _types(item)
+                if types.isdisjoint(_WALKED):  # no container inside: measured at once
+                    flat = _flat_measure(item, types, leaf)
+                    if flat is None:
+                        flat = sum(map(leaf, parts))
+                    sizes[key] = min(overhead(item) + flat, past)
+                    stack.pop()
+                    continue
+                for part in parts:
+                    if type(part) in _WALKED and id(part) not in sizes:
+                        if id(part) in open_:
+                            return past  # contains itself
+                        stack.append(part)
+                continue
+            total = overhead(item)
+            for part in parts:
+                total += sizes[id(part)] if type(part) in _WALKED else leaf(part)
+                if total >= past:
+                    total = past
+                    break
+            sizes[key] = total
+            stack.pop()
+        return sizes[id(value)]
+
+    def expanded_size(self, value: Any) -> int:
+        """The parts a hash, a comparison or a serializer reaches in `value` (texts weigh by
+        their length too); SandboxViolation once over the size limit, or for a value that
+        contains itself."""
+        size = self._measure(value, _part_weight, _one_if_empty)
+        if size > self.max_size:
+            raise SandboxViolation(
+                f"{_where()}a value of more than {self.max_size} parts (counting each time a "
+                "shared part is reached) cannot be compared, hashed or kept"
+            )
+        return size
+
+    def walk(self, value: Any) -> Any:
+        """`value` unchanged, once its expanded size is within the limit."""
+        kind = type(value)
+        if kind in _WALKED:
+            self.expanded_size(value)
+        elif kind in _VIEWS:  # d.items() == e.items() compares the values
+            self.expanded_size(list(value))
+        return value
+
+    def walk_in(self, container: Any) -> Any:
+        """The right side of `in`: a set or dict is looked up by hash (its parts are not
+        walked, the left side is), a list or tuple compared part by part."""
+        if type(container) in (list, tuple):
+            self.expanded_size(container)
+        elif type(container) in _VIEWS:
+            self.expanded_size(list(container))
+        return container
+
+    def _walk_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """The arguments, an iterator among them made a (bounded) list first: what
+        `sorted(x for x in ...)` compares must be measured too, and a dict view is measured
+        as the list of what it shows."""
+        checked = []
+        for arg in args:
+            if type(arg) in _VIEWS:
+                self.expanded_size(list(arg))
+            elif type(arg) not in _WALKED and hasattr(arg, "__next__"):
+                arg = self.make_list(arg)
+            checked.append(self.walk(arg))
+        for arg in kwargs.values():
+            self.walk(arg)
+        return tuple(checked)
+
     def _repr_size(self, value: Any) -> int:
-        """Upper-bound-ish length of str(value); stops counting once over the limit."""
-        total, stack = 0, [value]
-        while stack and total <= self.max_size:
-            item = stack.pop()
-            if isinstance(item, (str, bytes, bytearray)):
-                total += len(item) + 3
-            elif isinstance(item, int):
-                total += item.bit_length() // 3 + 2
-            elif isinstance(item, (list, tuple, set, frozenset)):
-                total += 2 + 2 * len(item)
-                if total <= self.max_size:
-                    stack.extend(item)
-            elif isinstance(item, dict):
-                total += 2 + 4 * len(item)
-                if total <= self.max_size:
-                    stack.extend(item.keys())
-                    stack.extend(item.values())
-            else:
-                total += 64
-        return total
+        """Upper-bound-ish length of str(value), measured without expanding shared parts;
+        just past the limit once over it."""
+        return self._measure(value, _repr_weight, _repr_overhead)
 
     # -- operators
     def _check_add(self, a: Any, b: Any) -> None:
@@ -794,6 +994,12 @@ class _Guards:
         """Every call in sandboxed code goes through here."""
         kind = type(func)
         receiver = None
+        if id(func) in _WALKING_BUILTINS:  # set(...), sorted(...): they hash or compare
+            args = self._walk_arguments(args, kwargs)
+        elif kind in _METHOD_KINDS and func.__name__ in _WALKING_METHODS:
+            args = self._walk_arguments(args, kwargs)
+            if kind is types.BuiltinMethodType and func.__name__ in _COMPARING_RECEIVER:
+                self.walk(func.__self__)  # lst.index(x), lst.sort(): the list's parts compared
         if func is str or func is round:
             self._precheck_builtin(func, args, kwargs)
         elif kind is types.BuiltinMethodType:  # bound, e.g. 'a'.center(...) or lst.extend(...)
@@ -878,7 +1084,8 @@ class Sandbox:
     def evaluate(self, expression: str, context: Mapping[str, Any]) -> Any:
         """Return the value of ``expression`` with ``context`` as its variables."""
         code = _compile(expression, "eval")
-        return self._run(code, self._namespace(context), "expression")
+        # the value goes where no guard is (a DMN output into task data, a list of candidates)
+        return self._guards.walk(self._run(code, self._namespace(context), "expression"))
 
     def execute(self, script: str, context: dict[str, Any]) -> None:
         """Run ``script`` with ``context`` as its variables, then store its variables back.
@@ -943,9 +1150,23 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.sandbox.execute(script, variables)
         for key in external:
             variables.pop(key, None)
+        self._check_task_data(context, variables)
         context.clear()
         context.update(variables)
         return True
+
+    @staticmethod
+    def _check_task_data(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        """What the script set must be plain JSON data of bounded size, checked before
+        SpiffWorkflow copies, compares or saves it (a `map` object, a list of 2^64 shared
+        parts): the same rule as for form data (engine/forms.py)."""
+        changed = {k: v for k, v in after.items() if k not in before or before[k] is not v}
+        problems = plain_data_problems(changed)
+        if problems:
+            names = ", ".join(sorted(problems))
+            raise SandboxViolation(
+                f"the script left data that is not plain JSON of bounded size in: {names}"
+            )
 
     def check_for_overwrite(self, context: Mapping[str, Any], external: Mapping[str, Any]) -> None:
         """Fail fast when task data would hide a helper function (else: baffling errors)."""

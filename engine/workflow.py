@@ -100,7 +100,13 @@ def _describe(exc: SpiffWorkflowException) -> str:
         spec = task.task_spec
         where = f"{spec.bpmn_name or spec.bpmn_id or spec.name} ({spec.bpmn_id or spec.name}): "
     notes = "; ".join(getattr(exc, "__notes__", []) or [])
-    return f"{where}{exc}" + (f" [{notes}]" if notes else "")
+    text = str(exc)
+    if len(text) > 300:  # SpiffWorkflow quotes the whole expression
+        text = text[:200] + " … " + text[-60:]
+    cause = exc.__cause__ or exc.__context__  # SpiffWorkflow raises its own inside `except`
+    if isinstance(cause, (SandboxViolation, SandboxTimeout)):
+        text += f" Refused by the sandbox: {cause}"
+    return f"{where}{text}" + (f" [{notes}]" if notes else "")
 
 
 # --- messages --------------------------------------------------------------------------------

@@ -26,8 +26,12 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "date": lambda p: _("“%(title)s” must be a date (YYYY-MM-DD)", **p),
     "format": lambda p: _("“%(title)s” must be in %(limit)s format", **p),
     "readonly": lambda p: _("“%(title)s” cannot be filled in on this form", **p),
-    "photo_too_large": lambda p: _("A photo may be at most %(limit)s MB", **p),
-    "not_an_image": lambda p: _("Only JPEG, PNG, GIF or WebP images can be uploaded"),
+    "maxItems": lambda p: _("“%(title)s” takes at most %(limit)s items", **p),
+    "photo_too_large": lambda p: _("“%(title)s”: a photo may be at most %(limit)s MB", **p),
+    "photo_too_many_pixels": lambda p: _(
+        "“%(title)s”: a photo may have at most %(limit)s megapixels", **p
+    ),
+    "not_an_image": lambda p: _("“%(title)s”: only JPEG, PNG, GIF or WebP images", **p),
     "not_a_colleague": lambda p: _("This colleague is not in the group that works this task"),
     "view_name": lambda p: _("Give the view a name"),
     "own_grid": lambda p: _("You can report only within your own grids"),

@@ -31,7 +31,7 @@ from .context import current_engine
 from .errors import render_error, retry_after
 from .form_errors import field_messages
 from .limits import limiter
-from .photos import save_photos
+from .photos import checked_photos, photos_chosen
 from .process_texts import localized_fields
 from .schema_form import parse_submission
 
@@ -132,20 +132,22 @@ def report() -> ResponseReturnValue:
     process_id, schema = _public_schema()
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    notice: str | None = None
     status = 200
     if request.method == "POST":
-        values = parse_submission(schema, request.form)
+        values = parse_submission(schema, request.form)  # shown again without new photos
         try:
-            values = parse_submission(
-                schema, request.form, save_photos(schema, request.files, PUBLIC)
-            )
-            case = engine.start(process_id, values, PUBLIC)
+            uploads = checked_photos(schema, request.files)
+            data = parse_submission(schema, request.form, uploads.ids)
+            case = engine.start(process_id, data, PUBLIC, uploads.photos)
         except FormInvalid as invalid:
             errors, status = field_messages(invalid), 422
+            if photos_chosen(request.files):
+                notice = _("Photos you chose were not kept: please choose them again.")
         else:
-            engine.attach_photos(values, case, PUBLIC)
+            engine.attach_photos(data, case, PUBLIC)
             return redirect(url_for("public.case", instance_id=case, code=lookup_code(case)))
-    return _report_page(schema, values, errors), status
+    return _report_page(schema, values, errors, notice), status
 
 
 @public_blueprint.get("/lookup")

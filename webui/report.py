@@ -13,7 +13,7 @@ from engine import FormInvalid
 
 from .context import current_actor, current_engine
 from .form_errors import field_messages
-from .photos import save_photos
+from .photos import checked_photos, photos_chosen
 from .process_texts import localized_fields, process_text
 from .schema_form import parse_submission
 
@@ -49,15 +49,18 @@ def form(process_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = parse_submission(schema, request.form)
+        typed = parse_submission(schema, request.form)  # shown again without new photos
         try:
-            data = parse_submission(schema, request.form, save_photos(schema, request.files))
-            case = engine.start(process_id, data, actor)
+            uploads = checked_photos(schema, request.files)
+            data = parse_submission(schema, request.form, uploads.ids)
+            case = engine.start(process_id, data, actor, uploads.photos)
         except FormInvalid as invalid:
-            values, errors, status = {**values, **data}, field_messages(invalid), 422
+            values, errors, status = {**values, **typed}, field_messages(invalid), 422
             flash(_("The form has errors: see the marked fields."), "error")
+            if photos_chosen(request.files):
+                flash(_("Photos you chose were not kept: please choose them again."), "error")
         else:
-            engine.attach_photos(data, case, actor)
+            engine.attach_photos(data, case, actor)  # photos kept with an earlier post
             number = engine.case_number(case)
             flash(_("Reported. Your case number is %(case)s.", case=number), "ok")
             return redirect(url_for("cases.case", instance_id=case))

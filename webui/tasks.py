@@ -27,7 +27,7 @@ from engine import (
 from .context import current_actor, current_engine
 from .errors import explain, keep_typed, keep_way_on
 from .form_errors import field_messages
-from .photos import save_photos
+from .photos import checked_photos, photos_chosen
 from .process_texts import localized_fields, process_text
 from .schema_form import Field, parse_submission
 
@@ -164,8 +164,9 @@ def draft(task_id: str) -> ResponseReturnValue:
     found = _task_or_abort(task_id)
     schema = found["form"]
     try:
-        data = parse_submission(schema, request.form, save_photos(schema, request.files))
-        current_engine().save_draft(task_id, current_actor(), data)
+        uploads = checked_photos(schema, request.files)
+        data = parse_submission(schema, request.form, uploads.ids)
+        current_engine().save_draft(task_id, current_actor(), data, uploads.photos)
     except FormInvalid as invalid:
         flash("; ".join(field_messages(invalid).values()), "error")
     else:
@@ -180,21 +181,24 @@ def complete(task_id: str) -> ResponseReturnValue:
     found = _task_or_abort(task_id)
     schema = found["form"]
     comment = (request.form.get("comment") or "").strip()
-    data: dict[str, Any] = parse_submission(schema, request.form)
+    typed: dict[str, Any] = parse_submission(schema, request.form)  # shown again, no new photos
     try:
-        data = parse_submission(schema, request.form, save_photos(schema, request.files))
-        engine.complete(task_id, actor, data, comment or None)
+        uploads = checked_photos(schema, request.files)
+        data = parse_submission(schema, request.form, uploads.ids)
+        engine.complete(task_id, actor, data, comment or None, uploads.photos)
     except FormInvalid as invalid:
-        shown = {**found["data"], **data}
+        shown = {**found["data"], **typed}
         fields = localized_fields(schema, shown, field_messages(invalid))
         flash(_("The form has errors: see the marked fields."), "error")
+        if photos_chosen(request.files):
+            flash(_("Photos you chose were not kept: please choose them again."), "error")
         return _render(found, fields, comment, 422)
     except Conflict:
         flash(_("Someone else completed this task first."), "error")
         return redirect(url_for("queue.queue"))
     except EngineError as exc:
         flash(str(exc), "error")
-        fields = localized_fields(schema, {**found["data"], **data})
+        fields = localized_fields(schema, {**found["data"], **typed})
         return _render(found, fields, comment, 422)
     engine.attach_photos(data, found["instance_id"], actor)
     flash(_("Done: %(title)s.", title=process_text(found["title"])), "ok")

@@ -187,7 +187,9 @@ def test_the_report_photos_are_seen_only_through_the_lookup_code(app, engine):
     assert dispatcher.get(f"/photos/{photo}").status_code == 200  # the dispatcher sees it
 
 
-def test_a_form_shown_again_keeps_its_photo_for_its_uploader_only(app, engine):
+def test_a_form_shown_again_keeps_none_of_its_photos_and_says_so(app, engine):
+    """A refused post writes nothing (tests/security/test_uploads.py): its photos are not
+    stored, so the form shown again has none of them and asks for them again."""
     public = app.test_client()
     form = public.get("/public/report")
     posted = {
@@ -197,14 +199,14 @@ def test_a_form_shown_again_keeps_its_photo_for_its_uploader_only(app, engine):
     }
     again = public.post("/public/report", data=posted, content_type="multipart/form-data")
     assert again.status_code == 422 and "请填写「隐患描述」" in again.text
-    photo = re.search(r'name="photos" value="([^"]+)"', again.text).group(1)
-    src = re.search(r'<img class="thumb" src="([^"]+)"', again.text).group(1).replace("&amp;", "&")
-    assert app.test_client().get(src).status_code == 200  # the thumbnail shows
-    assert app.test_client().get(f"/public/photos/{photo}?t=0123456789").status_code == 404
-    posted = {**REPORT, "photos": photo, "csrf_token": csrf(form.text)}
-    done = public.post("/public/report", data=posted)
+    assert "所选照片未保存，请重新选择。" in again.text
+    assert 'name="photos" value=' not in again.text and 'class="thumb"' not in again.text
+    assert not engine.photo_folder.exists() or not any(engine.photo_folder.rglob("*.*"))
+    posted = {**REPORT, "csrf_token": csrf(form.text), "photos__upload": (_png("blue"), "p.png")}
+    done = public.post("/public/report", data=posted, content_type="multipart/form-data")
     assert done.status_code == 302
-    assert app.test_client().get(src).status_code == 404  # now the case's: the code is the key
+    case = int(re.search(r"/public/cases/(\d+)", done.headers["Location"]).group(1))
+    assert len(engine.instance(case)["data"]["photos"]) == 1
 
 
 @pytest.mark.parametrize(
