@@ -11,7 +11,9 @@ uploaded file could run any command on the server. This module runs them instead
 * with a fresh ``__builtins__`` holding a small set of harmless builtins plus the helper
   functions the application passes in;
 * under a deadline enforced by a per-thread ``sys.settrace`` hook (works in Flask worker
-  threads, where signals cannot be used);
+  threads, where signals cannot be used), counted in the evaluating thread's CPU time: code
+  here cannot wait (no I/O, no sleep), so all it can spend is CPU, while a busy machine or a
+  slow database query of a helper must not make an honest script fail;
 * with size guards: the AST is rewritten so that ``+ * ** << %``, f-strings, comprehensions,
   slice assignment and every call go through internal functions that check the size of the
   result *before* it is built (``10**10**10``, ``'a' * 10**10``, ``range(10**12)``, ...).
@@ -1061,16 +1063,16 @@ class Sandbox:
         return namespace
 
     def _run(self, code: types.CodeType, namespace: dict[str, Any], what: str) -> Any:
-        deadline = time.monotonic() + self.time_limit
+        deadline = time.thread_time() + self.time_limit
         message = f"{what} exceeded {self.time_limit} s"
 
         def tracer(frame: types.FrameType, event: str, arg: Any) -> Any:
             filename = frame.f_code.co_filename
             if filename == FILENAME:
-                if time.monotonic() > deadline:
+                if time.thread_time() > deadline:
                     raise SandboxTimeout(message)
                 return tracer  # keep receiving 'line' events for this frame
-            if filename == _THIS_FILE and time.monotonic() > deadline:
+            if filename == _THIS_FILE and time.thread_time() > deadline:
                 raise SandboxTimeout(message)
             return None  # helpers are trusted code: never interrupted, not traced line by line
 
