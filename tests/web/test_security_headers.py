@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.helpers import MEMBER, report
+from tests.helpers import MEMBER, REPORT
 from tests.web.test_pages import signed_in
 
 
@@ -29,9 +29,11 @@ def test_pages_api_and_errors_carry_the_headers(app):
 
 
 def test_a_cases_photo_is_private_to_the_browser(app, engine):
-    photo = engine.store_photo(_png(), engine.actor(MEMBER))
-    report(engine, photos=[photo])
-    answer = signed_in(app, MEMBER).get(f"/photos/{photo}")
+    upload = engine.check_photo(_png(), "photos")
+    engine.start(
+        "hazard_handling", {**REPORT, "photos": [upload.id]}, engine.actor(MEMBER), [upload]
+    )
+    answer = signed_in(app, MEMBER).get(f"/photos/{upload.id}")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"].startswith("private")
     assert "public" not in answer.headers["Cache-Control"]
