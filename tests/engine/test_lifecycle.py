@@ -134,7 +134,15 @@ def test_extension_approved_moves_the_deadline_and_timers(engine, clock):
         {"action": "extend", "new_deadline": "2026-04-30", "extension_reason": "设备到货延迟"},
     )
     assert open_task_names(engine, case) == ["approve_extension"]
-    assert engine.instance(case)["timers"] == []  # nothing runs while the request is decided
+    # while the request is decided, the rectification deadline's timers keep running and the
+    # review has its own time limit
+    assert {t["task_name"] for t in engine.instance(case)["timers"]} == {
+        "timer_remind",
+        "timer_overdue",
+        "timer_approval_remind",
+        "timer_approval_overdue",
+    }
+    assert open_task(engine, "dispatcher", case, "approve_extension")["due_at"]
     act(engine, "dispatcher", case, "approve_extension", {"approved": True})
     after = engine.instance(case)
     assert after["data"]["deadline"].startswith("2026-04-30")
