@@ -70,6 +70,7 @@ def plain_lifecycles(count: int) -> float:
                 "now": lambda: datetime.now(UTC),
                 "add_working_days": calendar.add_working_days,
                 "leader_of": lambda grid, up=0: f"leader:{grid}",
+                "reporter": lambda: [],
                 "iso": lambda dt: dt.isoformat(),
             }
         )

@@ -65,8 +65,17 @@ T = TypeVar("T")
 
 # The session of the command being run, for helper functions such as leader_of().
 current_session: ContextVar[Session | None] = ContextVar("current_session", default=None)
+# Who reported the case the running command works on (its starter), for reporter().
+current_reporter: ContextVar[str | None] = ContextVar("current_reporter", default=None)
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
+
+
+def reporter() -> list[str]:
+    """For process expressions: the group key of the person who reported (started) the case
+    the running command works on, `["user:<username>"]`; `[]` outside a case command."""
+    username = current_reporter.get()
+    return [f"user:{username}"] if username else []
 
 
 @dataclass
@@ -127,9 +136,11 @@ class Runtime:
         """One writing transaction, visible to the functions scripts call (leader_of)."""
         with self.db.transaction() as session:
             token = current_session.set(session)
+            reporter = current_reporter.set(None)
             try:
                 yield session
             finally:
+                current_reporter.reset(reporter)
                 current_session.reset(token)
 
     def in_session(self, read: Callable[[Session], T]) -> T:
@@ -149,6 +160,7 @@ class Runtime:
             schema = compiled.form(compiled.start_form)
             accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
             now = self.now()
+            current_reporter.set(actor.username)
             workflow = new_workflow(compiled, self.script_engine, accepted)
             before = snapshot(workflow)
             notifier = self._notifier(compiled)
@@ -424,6 +436,7 @@ class Runtime:
             raise NotFound(f"case {instance_id} not found")
         if due_at is not None and not timers.has_due(session, instance_id, due_at):
             return None  # fired by another worker between our list and our lock: no restore
+        current_reporter.set(instance.created_by)
         compiled = self.compiled.by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)
         if live is None:
