@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, deployments, inbox, org, queue_filters, timers
 from .case_index import CaseIndex
+from .case_list import earlier_case_fields
 from .clock import Clock
 from .definitions import CompiledProcess
 from .deployments import CompiledProcesses
@@ -203,6 +204,7 @@ class Runtime:
             task = ready_task(case.workflow, task_id)
             form = case.compiled.form(row.form_key)
             accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
+            accepted = earlier_case_fields(session, form, accepted, case.instance, self.case_index)
             changes = {
                 k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
             }

@@ -74,6 +74,7 @@ def test_happy_path_to_archive_with_history_and_audit(engine):
     ],
 )
 def test_invalid_and_duplicate_reports_close_at_classify(engine, data, end):
+    report(engine)  # case 1, the earlier one a duplicate may join
     case = report(engine)
     act(engine, "dispatcher", case, "classify", {"category": REPORT["category"], **data})
     assert engine.instance(case)["status"] == "completed"
