@@ -25,6 +25,8 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
@@ -147,7 +149,21 @@ class TerminatingEndEvent(EndEvent):
         super()._on_complete_hook(my_task)
 
 
+class OnceCompletedSubprocess(SubWorkflowTask):
+    """An embedded subprocess that continues its parent once, with the data of the end it
+    reached. SpiffWorkflow runs the READY tasks of a step from a list made beforehand: a
+    reminder that became due in the same step still runs after a terminate end cancelled it,
+    and its completion would announce the finished subprocess again, with the reminder's
+    data, putting the parent back to READY."""
+
+    def _on_subworkflow_completed(self, subworkflow: Any, my_task: Any) -> None:
+        if my_task.state == TaskState.STARTED:
+            super()._on_subworkflow_completed(subworkflow, my_task)
+
+
 _END_EVENT = full_tag("endEvent")
+_SUBPROCESS = full_tag("subProcess")
+_SPECS = {_END_EVENT: TerminatingEndEvent, _SUBPROCESS: OnceCompletedSubprocess}
 
 
 class EngineParser(SpiffBpmnParser):
@@ -155,7 +171,7 @@ class EngineParser(SpiffBpmnParser):
     events that pass on their own data."""
 
     OVERRIDE_PARSER_CLASSES = {
-        tag: (_with_clock(parser), TerminatingEndEvent if tag == _END_EVENT else spec)
+        tag: (_with_clock(parser), _SPECS.get(tag, spec))
         for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
     }
 

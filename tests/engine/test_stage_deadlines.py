@@ -152,3 +152,13 @@ def test_an_approved_extension_moves_the_deadline_and_restarts_the_timers(engine
     clock.set(parse_iso(data["deadline"]) + timedelta(minutes=1))
     engine.fire_due_timers()
     assert _leaders_with(engine, case, "supervise") == GRID_CHAIN[:1]  # level 0 from the new one
+
+
+def test_rectifying_while_the_reminder_is_due_goes_on_to_verify(engine, clock):
+    """The reminder due in the same step as the rectification report is cancelled by the
+    round's terminate end; it must not hand its own (older) data to the main process."""
+    case = to_rectify(engine)
+    clock.set(_timers(engine, case)["timer_remind"] + timedelta(minutes=1))
+    act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
+    assert open_task_names(engine, case) == ["verify"]
+    assert engine.instance(case)["data"]["action"] == "report"
