@@ -205,13 +205,20 @@ class Runtime:
             form = case.compiled.form(row.form_key)
             accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
             accepted = earlier_case_fields(session, form, accepted, case.instance, self.case_index)
-            changes = {
-                k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
-            }
+            # What the step did: every submitted field (a proposal confirmed as it stood is
+            # recorded too: the first dispatch's department) and what the scripts that ran
+            # with it derived (the deadline it set).
+            changes: dict[str, Any] = {k: [task.data.get(k), v] for k, v in accepted.items()}
+            before = case.instance.data or {}
             now = self.now()
             notifier = self._notifier(case.compiled)
             run_user_task(task, accepted, row.title or row.task_name)
             run_engine_steps(case.workflow, notifier)
+            case.after = snapshot(case.workflow)
+            derived = case_data(case.workflow, case.after.waiting())
+            for name, value in derived.items():
+                if name not in changes and before.get(name) != value:
+                    changes[name] = [before.get(name), value]
             audit.record(
                 session,
                 case.instance,
@@ -480,7 +487,7 @@ class Runtime:
     ) -> None:
         """State, case data, status, projection, filter fields, notifications."""
         instance, workflow = case.instance, case.workflow
-        after = snapshot(workflow)
+        after = case.after if case.after is not None else snapshot(workflow)
         instance.state = dump_state(workflow)
         old_data, instance.data = instance.data or {}, case_data(workflow, after.waiting())
         instance.updated_at = now

@@ -167,8 +167,8 @@ def test_verify_failed_means_rework_then_archive(engine):
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
     with pytest.raises(FormInvalid) as refused:
         act(engine, "dispatcher", case, "verify", {"passed": False})
-    assert "opinion" in refused.value.fields
-    act(engine, "dispatcher", case, "verify", {"passed": False, "opinion": "隔离墙未封顶"})
+    assert "verify_opinion" in refused.value.fields
+    act(engine, "dispatcher", case, "verify", {"passed": False, "verify_opinion": "隔离墙未封顶"})
     assert open_task_names(engine, case) == ["rectify"]
     assert engine.instance(case)["data"]["rework_count"] == 1
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)

@@ -88,7 +88,7 @@ def test_the_department_hears_extension_decisions_rework_and_instructions(engine
     assert [k for k, _t in _inbox(engine, "dispatcher", case)][0] == "escalation"
 
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
-    act(engine, "dispatcher", case, "verify", {"passed": False, "opinion": "隔离墙未封顶"})
+    act(engine, "dispatcher", case, "verify", {"passed": False, "verify_opinion": "隔离墙未封顶"})
     # the fresh round's reminder, already due, may come in the same step
     texts = [text for kind, text in _inbox(engine, "dept_yjj", case) if kind == "rework"]
     assert texts == ["复查未通过：南门化工仓库 须返工（复查意见：隔离墙未封顶）"]

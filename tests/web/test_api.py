@@ -147,7 +147,7 @@ def test_verify_failed_rework_then_archived(client):
     case.accept_and_dispatch()
     case.complete("dept_yjj", "receive", {"decision": "accept"})
     case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
-    case.complete("dispatcher", "verify", {"passed": False, "opinion": "未整改到位"})
+    case.complete("dispatcher", "verify", {"passed": False, "verify_opinion": "未整改到位"})
     case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
     case.complete("dispatcher", "verify", {"passed": True})
     detail = case.detail()
