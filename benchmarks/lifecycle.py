@@ -60,7 +60,7 @@ def plain_lifecycles(count: int) -> float:
     """Lifecycles per second in plain SpiffWorkflow, in memory, same files."""
     parser = SpiffBpmnParser()
     parser.add_bpmn_files([str(PROCESSES / "hazard.bpmn")])
-    parser.add_dmn_files([str(PROCESSES / "dispatch.dmn")])
+    parser.add_dmn_files([str(PROCESSES / "dispatch.dmn"), str(PROCESSES / "time_limits.dmn")])
     spec = parser.get_spec("hazard_handling")
     subprocess_specs = parser.get_subprocess_specs("hazard_handling")
     calendar = WorkingCalendar()
@@ -70,6 +70,7 @@ def plain_lifecycles(count: int) -> float:
                 "now": lambda: datetime.now(UTC),
                 "add_working_days": calendar.add_working_days,
                 "leader_of": lambda grid, up=0: f"leader:{grid}",
+                "reporter": lambda: [],
                 "iso": lambda dt: dt.isoformat(),
             }
         )

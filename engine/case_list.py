@@ -6,8 +6,9 @@ Nothing here writes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, exists, func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, defer
 from .case_index import CaseIndex, matching, ref_condition
 from .cases import summaries_of, with_stages
 from .deployments import CompiledById
+from .errors import FieldError, FormInvalid
 from .models import Instance, InstanceField
 from .org import Actor
 from .records import CasePage
@@ -135,6 +137,49 @@ def case_page(
         "limit": limit,
         "offset": offset,
     }
+
+
+def earlier_case_fields(
+    session: Session,
+    schema: Mapping[str, Any] | None,
+    accepted: Mapping[str, Any],
+    instance: Instance,
+    index: CaseIndex,
+) -> dict[str, Any]:
+    """A form field declared `"x-case": "earlier"` (the duplicate's 重复的案件编号) must name a
+    case that exists and was reported before `instance`; its value is then stored as that
+    case's number. Raises FormInvalid naming each field that does not."""
+    out = dict(accepted)
+    refused: dict[str, FieldError] = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        value = accepted.get(name)
+        if (
+            (prop or {}).get("x-case") != "earlier"
+            or not isinstance(value, str)
+            or not value.strip()
+        ):
+            continue
+        title = prop.get("title") or name
+        ref = index.ref(value)
+        row = None
+        if ref is not None:
+            stmt = select(Instance.id, Instance.created_at, Instance.number)
+            row = session.execute(stmt.where(ref_condition(ref))).first()
+        if row is None:
+            text = f"「{title}」不是已有案件的编号"
+            refused[name] = FieldError("case_unknown", text, {"title": title})
+        elif (_aware(row.created_at), row.id) >= (_aware(instance.created_at), instance.id):
+            text = f"「{title}」须是比本案更早上报的案件"
+            refused[name] = FieldError("case_not_earlier", text, {"title": title})
+        else:
+            out[name] = row.number or str(row.id)
+    if refused:
+        raise FormInvalid("表单有误，请按提示修改 (the form has errors)", refused)
+    return out
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def named(session: Session, typed: str, index: CaseIndex) -> int | None:

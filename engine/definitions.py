@@ -22,8 +22,12 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
@@ -131,11 +135,44 @@ def _with_clock(parser_class: type) -> type:
     return parser_class
 
 
+class TerminatingEndEvent(EndEvent):
+    """An end event whose terminate hands its own branch's data to the parent process.
+
+    SpiffWorkflow 3.2 completes an embedded subprocess from inside the terminate end's
+    completion hook, before it records the end as the subworkflow's last task: the parent
+    then continues with the data of whatever task completed just before it, which may be a
+    parallel branch (a reminder that fired in the same step) instead of the branch that ended
+    the subprocess."""
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        if isinstance(self.event_definition, TerminateEventDefinition):
+            my_task.workflow.last_task = my_task
+        super()._on_complete_hook(my_task)
+
+
+class OnceCompletedSubprocess(SubWorkflowTask):
+    """An embedded subprocess that continues its parent once, with the data of the end it
+    reached. SpiffWorkflow runs the READY tasks of a step from a list made beforehand: a
+    reminder that became due in the same step still runs after a terminate end cancelled it,
+    and its completion would announce the finished subprocess again, with the reminder's
+    data, putting the parent back to READY."""
+
+    def _on_subworkflow_completed(self, subworkflow: Any, my_task: Any) -> None:
+        if my_task.state == TaskState.STARTED:
+            super()._on_subworkflow_completed(subworkflow, my_task)
+
+
+_END_EVENT = full_tag("endEvent")
+_SUBPROCESS = full_tag("subProcess")
+_SPECS = {_END_EVENT: TerminatingEndEvent, _SUBPROCESS: OnceCompletedSubprocess}
+
+
 class EngineParser(SpiffBpmnParser):
-    """SpiffWorkflow's parser, with timer events that read the engine clock."""
+    """SpiffWorkflow's parser, with timer events that read the engine clock and terminate end
+    events that pass on their own data."""
 
     OVERRIDE_PARSER_CLASSES = {
-        tag: (_with_clock(parser), spec)
+        tag: (_with_clock(parser), _SPECS.get(tag, spec))
         for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
     }
 

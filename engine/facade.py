@@ -68,7 +68,7 @@ from .records import (
     UserRecord,
     WaitingTimer,
 )
-from .runtime import Runtime
+from .runtime import Runtime, reporter
 from .store import Database, new_revision
 from .tasks import TaskQuery
 from .texts import TRANSLATIONS_DIR, parse_translations
@@ -94,6 +94,7 @@ class Engine:
                 "now": self.now,
                 "add_working_days": self._add_working_days,
                 "leader_of": self._leader_of,
+                "reporter": reporter,
                 "iso": _iso,
             },
             time_limit=self.config.sandbox_time_limit,

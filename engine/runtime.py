@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit, deployments, inbox, org, queue_filters, timers
 from .attachments import PhotoBatch, photos_in_use
 from .case_index import CaseIndex
+from .case_list import earlier_case_fields
 from .clock import Clock
 from .definitions import CompiledProcess
 from .deployments import CompiledProcesses
@@ -67,8 +68,17 @@ T = TypeVar("T")
 
 # The session of the command being run, for helper functions such as leader_of().
 current_session: ContextVar[Session | None] = ContextVar("current_session", default=None)
+# Who reported the case the running command works on (its starter), for reporter().
+current_reporter: ContextVar[str | None] = ContextVar("current_reporter", default=None)
 # Set while firing timers "as of" a given time, in this thread only.
 _now_override: ContextVar[datetime | None] = ContextVar("now_override", default=None)
+
+
+def reporter() -> list[str]:
+    """For process expressions: the group key of the person who reported (started) the case
+    the running command works on, `["user:<username>"]`; `[]` outside a case command."""
+    username = current_reporter.get()
+    return [f"user:{username}"] if username else []
 
 
 @dataclass
@@ -129,9 +139,11 @@ class Runtime:
         """One writing transaction, visible to the functions scripts call (leader_of)."""
         with self.db.transaction() as session:
             token = current_session.set(session)
+            reporter = current_reporter.set(None)
             try:
                 yield session
             finally:
+                current_reporter.reset(reporter)
                 current_session.reset(token)
 
     def photos_in_use(self, ids: list[str]) -> set[str]:
@@ -158,6 +170,7 @@ class Runtime:
             schema = compiled.form(compiled.start_form)
             accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
             now = self.now()
+            current_reporter.set(actor.username)
             workflow = new_workflow(compiled, self.script_engine, accepted)
             before = snapshot(workflow)
             notifier = self._notifier(compiled)
@@ -207,13 +220,21 @@ class Runtime:
             task = ready_task(case.workflow, task_id)
             form = case.compiled.form(row.form_key)
             accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
-            changes = {
-                k: [task.data.get(k), v] for k, v in accepted.items() if task.data.get(k) != v
-            }
+            accepted = earlier_case_fields(session, form, accepted, case.instance, self.case_index)
+            # What the step did: every submitted field (a proposal confirmed as it stood is
+            # recorded too: the first dispatch's department) and what the scripts that ran
+            # with it derived (the deadline it set).
+            changes: dict[str, Any] = {k: [task.data.get(k), v] for k, v in accepted.items()}
+            before = case.instance.data or {}
             now = self.now()
             notifier = self._notifier(case.compiled)
             run_user_task(task, accepted, row.title or row.task_name)
             run_engine_steps(case.workflow, notifier)
+            case.after = snapshot(case.workflow)
+            derived = case_data(case.workflow, case.after.waiting())
+            for name, value in derived.items():
+                if name not in changes and before.get(name) != value:
+                    changes[name] = [before.get(name), value]
             audit.record(
                 session,
                 case.instance,
@@ -441,6 +462,7 @@ class Runtime:
             raise NotFound(f"case {instance_id} not found")
         if due_at is not None and not timers.has_due(session, instance_id, due_at):
             return None  # fired by another worker between our list and our lock: no restore
+        current_reporter.set(instance.created_by)
         compiled = self.compiled.by_id(session, instance.process_version_id)
         live = self.live.checkout(instance_id, instance.version)
         if live is None:
@@ -482,7 +504,7 @@ class Runtime:
     ) -> None:
         """State, case data, status, projection, filter fields, notifications."""
         instance, workflow = case.instance, case.workflow
-        after = snapshot(workflow)
+        after = case.after if case.after is not None else snapshot(workflow)
         try:
             instance.state = dump_state(workflow)
         except (TypeError, ValueError, RecursionError) as exc:  # e.g. a DMN output of map(...)

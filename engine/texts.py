@@ -46,11 +46,21 @@ def form_texts(schema: Any) -> Iterator[str]:
         for key, value in schema.items():
             if key in _READ_KEYS and isinstance(value, str):
                 yield value
+            elif key == "x-done":
+                yield from _strings(value)
             else:
                 yield from form_texts(value)
     elif isinstance(schema, list):
         for item in schema:
             yield from form_texts(item)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
 
 
 def bpmn_texts(tree: Any) -> Iterator[str]:

@@ -36,6 +36,8 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "view_name": lambda p: _("Give the view a name"),
     "own_grid": lambda p: _("You can report only within your own grids"),
     "too_large": lambda p: _("This is too much data for one field"),
+    "case_unknown": lambda p: _("“%(title)s” is not the number of an existing case", **p),
+    "case_not_earlier": lambda p: _("“%(title)s” must be a case reported before this one", **p),
     "wrong_password": lambda p: _("This is not your current password"),
     "password_too_short": lambda p: _("The new password needs at least %(limit)s characters", **p),
 }

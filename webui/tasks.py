@@ -5,6 +5,7 @@ its own `action` field) can turn one into another."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -96,7 +97,8 @@ def _render(
     engine, actor = current_engine(), current_actor()
     case = engine.instance(task["instance_id"])
     colleagues = engine.display_names(engine.colleagues(task["id"], actor))
-    claimant = engine.display_names([task["assignee"]]) if task["assignee"] else {}
+    assignee = task["assignee"]
+    claimant = engine.display_names([assignee]).get(assignee, assignee) if assignee else None
     case_fields = localized_fields(engine.case_schema(task["instance_id"]), {})
     return render_template(
         "tasks/task.html",
@@ -106,7 +108,7 @@ def _render(
         comment=comment,
         draft=draft,
         colleagues=colleagues,
-        claimant=claimant.get(task["assignee"], task["assignee"]),
+        claimant=claimant,
         field_index={f.name: f for f in case_fields},
         description=process_text((task["form"] or {}).get("description")),
     ), status
@@ -174,6 +176,17 @@ def draft(task_id: str) -> ResponseReturnValue:
     return _back(task_id)
 
 
+def done_text(schema: dict[str, Any] | None, data: dict[str, Any]) -> str | None:
+    """What the chosen answer did, as the form declares it (`x-done`: field -> value -> text,
+    a boolean's value written `true`/`false`); None when the form does not say."""
+    for name, texts in ((schema or {}).get("x-done") or {}).items():
+        value = data.get(name)
+        key = json.dumps(value) if isinstance(value, bool) else str(value)
+        if isinstance(texts, dict) and isinstance(texts.get(key), str):
+            return str(texts[key])
+    return None
+
+
 @tasks_blueprint.post("/<task_id>/complete")
 @login_required
 def complete(task_id: str) -> ResponseReturnValue:
@@ -201,5 +214,9 @@ def complete(task_id: str) -> ResponseReturnValue:
         fields = localized_fields(schema, {**found["data"], **typed})
         return _render(found, fields, comment, 422)
     engine.attach_photos(data, found["instance_id"], actor)
-    flash(_("Done: %(title)s.", title=process_text(found["title"])), "ok")
+    done = done_text(schema, data)
+    if done:
+        flash(process_text(done), "ok")
+    else:
+        flash(_("Done: %(title)s.", title=process_text(found["title"])), "ok")
     return redirect(url_for("queue.queue"))

@@ -72,4 +72,6 @@ def test_a_draft_changes_nothing_and_comes_back_whole(browser, server, shots, en
     # submitting the restored draft sends what it holds: the extension request
     again.click("form[action$='/complete'] button.primary")
     again.wait_for_load_state()
-    assert open_task_names(engine, case) == ["approve_extension"]
+    # (a supervise task of an overdue case stays open through the request)
+    names = [n for n in open_task_names(engine, case) if n != "supervise"]
+    assert names == ["approve_extension"]

@@ -101,7 +101,7 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     rectify()
     dispatcher.open_task(case, "复查核查")
     d.check("input[name=passed][value=false]")
-    d.fill("textarea[name=opinion]", "仓库未取得许可，需重新整改")
+    d.fill("textarea[name=verify_opinion]", "仓库未取得许可，需重新整改")
     dispatcher.shot("verify-failed")
     dispatcher.submit()
     rectify()

@@ -154,7 +154,7 @@ def test_hazard_rework_and_escalation_loops_finish(hazard):
         engine.live.clear()
         act(engine, "dept_yjj", case, "rectify", rectified)
         engine.live.clear()
-        act(engine, "dispatcher", case, "verify", {"passed": False, "opinion": "未整改到位"})
+        act(engine, "dispatcher", case, "verify", {"passed": False, "verify_opinion": "未整改到位"})
         assert "rectify" in open_task_names(engine, case)
     _fire_until_quiet(engine, clock, case)
     engine.live.clear()
@@ -186,7 +186,7 @@ def test_hazard_rework_past_the_ceiling_stops_with_a_clear_error(hazard):
     rounds, state = 0, engine.instance(case)
     while state["status"] == "running" and rounds < 400:
         act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
-        act(engine, "dispatcher", case, "verify", {"passed": False, "opinion": "返工"})
+        act(engine, "dispatcher", case, "verify", {"passed": False, "verify_opinion": "返工"})
         rounds, state = rounds + 1, engine.instance(case)
     assert state["status"] == "error" and state["end_event"] is None
     assert "cannot continue" in state["error"]

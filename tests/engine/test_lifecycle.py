@@ -74,6 +74,7 @@ def test_happy_path_to_archive_with_history_and_audit(engine):
     ],
 )
 def test_invalid_and_duplicate_reports_close_at_classify(engine, data, end):
+    report(engine)  # case 1, the earlier one a duplicate may join
     case = report(engine)
     act(engine, "dispatcher", case, "classify", {"category": REPORT["category"], **data})
     assert engine.instance(case)["status"] == "completed"
@@ -134,7 +135,15 @@ def test_extension_approved_moves_the_deadline_and_timers(engine, clock):
         {"action": "extend", "new_deadline": "2026-04-30", "extension_reason": "设备到货延迟"},
     )
     assert open_task_names(engine, case) == ["approve_extension"]
-    assert engine.instance(case)["timers"] == []  # nothing runs while the request is decided
+    # while the request is decided, the rectification deadline's timers keep running and the
+    # review has its own time limit
+    assert {t["task_name"] for t in engine.instance(case)["timers"]} == {
+        "timer_remind",
+        "timer_overdue",
+        "timer_approval_remind",
+        "timer_approval_overdue",
+    }
+    assert open_task(engine, "dispatcher", case, "approve_extension")["due_at"]
     act(engine, "dispatcher", case, "approve_extension", {"approved": True})
     after = engine.instance(case)
     assert after["data"]["deadline"].startswith("2026-04-30")
@@ -158,8 +167,8 @@ def test_verify_failed_means_rework_then_archive(engine):
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
     with pytest.raises(FormInvalid) as refused:
         act(engine, "dispatcher", case, "verify", {"passed": False})
-    assert "opinion" in refused.value.fields
-    act(engine, "dispatcher", case, "verify", {"passed": False, "opinion": "隔离墙未封顶"})
+    assert "verify_opinion" in refused.value.fields
+    act(engine, "dispatcher", case, "verify", {"passed": False, "verify_opinion": "隔离墙未封顶"})
     assert open_task_names(engine, case) == ["rectify"]
     assert engine.instance(case)["data"]["rework_count"] == 1
     act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)

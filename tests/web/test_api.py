@@ -81,10 +81,11 @@ def test_happy_path_with_history(client):
     ("data", "end"),
     [
         ({"outcome": "invalid", "reason": "无此隐患"}, "end_invalid"),
-        ({"outcome": "duplicate", "reason": "重复", "duplicate_of": "7"}, "end_duplicate"),
+        ({"outcome": "duplicate", "reason": "重复", "duplicate_of": "1"}, "end_duplicate"),
     ],
 )
 def test_invalid_and_duplicate(client, data, end):
+    Case(client)  # case 1, the earlier one a duplicate may join
     case = Case(client)
     case.complete("dispatcher", "classify", {"category": REPORT["category"], **data})
     assert case.detail()["end_event"] == end
@@ -146,7 +147,7 @@ def test_verify_failed_rework_then_archived(client):
     case.accept_and_dispatch()
     case.complete("dept_yjj", "receive", {"decision": "accept"})
     case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
-    case.complete("dispatcher", "verify", {"passed": False, "opinion": "未整改到位"})
+    case.complete("dispatcher", "verify", {"passed": False, "verify_opinion": "未整改到位"})
     case.complete("dept_yjj", "rectify", RECTIFY_REPORT)
     case.complete("dispatcher", "verify", {"passed": True})
     detail = case.detail()

@@ -104,6 +104,7 @@ def test_validate_and_refused_deploy_name_file_and_element(run, tmp_path, databa
         "validate",
         str(PROCESSES / "hazard.bpmn"),
         str(PROCESSES / "dispatch.dmn"),
+        str(PROCESSES / "time_limits.dmn"),
         *map(str, (PROCESSES / "forms").glob("*.json")),
     )
     assert ok.returncode == 0, ok.stderr

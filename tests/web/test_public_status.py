@@ -69,7 +69,8 @@ def test_a_duplicate_says_which_case_it_was_merged_into(app, engine):
     page, _code = _status(english, case)
     text = _main(page)
     assert "Closed" in text and "Duplicate" in text
-    assert f"Merged into case {earlier}" in text  # the title x-public-status gives it
+    # the title x-public-status gives it, and the number the duplicate field was stored as
+    assert f"Merged into case {engine.instance(earlier)['number']}" in text
     assert "Reason 与较早的举报为同一隐患" in text
 
 
