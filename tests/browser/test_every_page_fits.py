@@ -78,6 +78,20 @@ def same_site_paths(page, base: str) -> list[str]:
     return paths
 
 
+STICKING_OUT = """() => [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > innerWidth + 1
+        && ![...e.children].some((c) => c.getBoundingClientRect().right > innerWidth + 1))
+    .slice(0, 3)
+    .map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
+        + " '" + e.textContent.trim().slice(0, 30) + "'")
+    .join("; ")"""
+
+
+def _sticking_out(page) -> str:
+    """The innermost elements past the screen's right edge, to say what to fix."""
+    return page.evaluate(STICKING_OUT)
+
+
 def page_kind(path: str) -> str:
     """Pages that differ only in ids or query values are one kind."""
     path = re.sub(r"/[0-9a-f-]{36}", "/T", path.split("?")[0])
@@ -123,7 +137,7 @@ def test_every_page_of_every_role_fits_a_phone(browser, server, engine, clock, s
             if width > WIDTH:
                 name = re.sub(r"\W+", "_", f"{who}{path}")[:80]
                 page.screenshot(path=str(shots / f"{language}-{name}.png"), full_page=True)
-                too_wide.append(f"{who} {path}: {width} px")
+                too_wide.append(f"{who} {path}: {width} px, {_sticking_out(page)}")
             todo.extend(same_site_paths(page, server.url))
         visited[username or "anonymous"] = set(seen)
         context.close()
