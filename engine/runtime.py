@@ -232,9 +232,15 @@ class Runtime:
             run_engine_steps(case.workflow, notifier)
             case.after = snapshot(case.workflow)
             derived = case_data(case.workflow, case.after.waiting())
+            submitted = list(accepted.values())
             for name, value in derived.items():
-                if name not in changes and before.get(name) != value:
-                    changes[name] = [before.get(name), value]
+                if name in changes or before.get(name) == value:
+                    continue
+                if name not in before and not value:
+                    continue  # a counter or flag a script starts (0, no) is not news
+                if value in submitted:
+                    continue  # a copy of what was submitted (the return reason) says it twice
+                changes[name] = [before.get(name), value]
             audit.record(
                 session,
                 case.instance,

@@ -59,3 +59,17 @@ def test_the_first_dispatch_records_department_and_deadline(engine):
     assert entry["changes"]["department"][1] == "yjj"  # the table's proposal, confirmed
     assert entry["changes"]["deadline_days"][1] == 10
     assert entry["changes"]["deadline"][1] == deadline  # what set_deadline made of it
+
+
+def test_a_step_records_news_not_counters_starting_or_copies(engine):
+    """Classification starts the counters at 0 and a return copies its reason: neither is
+    listed again in the timeline."""
+    case = _dispatched(engine)
+    classified = [e for e in engine.history(case) if e["task_name"] == "classify"][0]
+    assert classified["changes"]["outcome"][1] == "accept"
+    assert "returns_count" not in classified["changes"]
+    act(engine, "dept_yjj", case, "receive", {"decision": "return", "reason": "不归我局管"})
+    returned = [e for e in engine.history(case) if e["task_name"] == "receive"][0]
+    assert returned["changes"]["reason"][1] == "不归我局管"
+    assert "return_reason" not in returned["changes"]
+    assert returned["changes"]["returns_count"] == [0, 1]  # a counter that moved is news
