@@ -76,10 +76,22 @@ def close_invalid(engine: Engine, case: int, reason: str = "无此单位") -> No
     act(engine, "dispatcher", case, "classify", data)
 
 
-def to_rectify(engine: Engine, grade: str = "general", category: str | None = None) -> int:
-    """A case reported, classified, dispatched as the table says and accepted by the dept."""
-    case = report(engine, **({"category": category} if category else {}))
-    accept(engine, case, grade, category)
+def merge_duplicate(
+    engine: Engine, case: int, earlier: int, reason: str = "与较早的举报为同一隐患"
+) -> None:
+    """The dispatcher merges the report into an earlier case (重复合并)."""
+    data = {
+        "outcome": "duplicate",
+        "duplicate_of": str(earlier),
+        "reason": reason,
+        "category": REPORT["category"],
+    }
+    act(engine, "dispatcher", case, "classify", data)
+
+
+def dispatch_as_proposed(engine: Engine, case: int) -> str:
+    """The dispatcher dispatches an accepted case as the table says and the department signs
+    for it (签收); the department's user name."""
     data = engine.instance(case)["data"]
     act(
         engine,
@@ -88,8 +100,16 @@ def to_rectify(engine: Engine, grade: str = "general", category: str | None = No
         "dispatch",
         {"department": data["department"], "deadline_days": data["deadline_days"]},
     )
-    dept = "dept_" + engine.instance(case)["data"]["department"]
+    dept = "dept_" + data["department"]
     act(engine, dept, case, "receive", {"decision": "accept"})
+    return dept
+
+
+def to_rectify(engine: Engine, grade: str = "general", category: str | None = None) -> int:
+    """A case reported, classified, dispatched as the table says and accepted by the dept."""
+    case = report(engine, **({"category": category} if category else {}))
+    accept(engine, case, grade, category)
+    dispatch_as_proposed(engine, case)
     return case
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from engine import PUBLIC
 from tests.browser.people import photo
-from tests.helpers import REPORT, act, close_invalid
+from tests.helpers import REPORT, close_invalid, merge_duplicate
 from webui import create_app
 from webui.public import lookup_code
 
@@ -117,13 +117,7 @@ def test_a_passer_by_reports_with_a_photo_and_follows_the_case(
 
     earlier = engine.start("hazard_handling", REPORT, PUBLIC)
     duplicate = engine.start("hazard_handling", REPORT, PUBLIC)
-    data = {
-        "outcome": "duplicate",
-        "duplicate_of": str(earlier),
-        "reason": "与较早的举报为同一隐患",
-        "category": REPORT["category"],
-    }
-    act(engine, "dispatcher", duplicate, "classify", data)
+    merge_duplicate(engine, duplicate, earlier)
     with create_app(engine).test_request_context():  # the server's secret, in its data folder
         duplicate_code = lookup_code(duplicate)
     other.goto(server.url + "/public/lookup")

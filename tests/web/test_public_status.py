@@ -11,7 +11,15 @@ import pytest
 from PIL import Image
 
 from engine import PUBLIC
-from tests.helpers import REPORT, accept, act, close_invalid, edit_json
+from tests.helpers import (
+    REPORT,
+    accept,
+    act,
+    close_invalid,
+    dispatch_as_proposed,
+    edit_json,
+    merge_duplicate,
+)
 from tests.web.test_pages import csrf, signed_in
 from webui.public import lookup_code
 
@@ -57,13 +65,7 @@ def test_an_invalid_report_says_the_dispatchers_reason_and_no_names(app, engine)
 def test_a_duplicate_says_which_case_it_was_merged_into(app, engine):
     earlier = _public_case(engine)
     case = _public_case(engine)
-    data = {
-        "outcome": "duplicate",
-        "duplicate_of": str(earlier),
-        "reason": "与较早的举报为同一隐患",
-        "category": REPORT["category"],
-    }
-    act(engine, "dispatcher", case, "classify", data)
+    merge_duplicate(engine, case, earlier)
     english = app.test_client()
     english.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     page, _code = _status(english, case)
@@ -88,16 +90,8 @@ def test_an_accepted_case_shows_no_reason_and_an_archived_one_says_so(app, engin
         row.data = {**row.data, "reason": "内部备注"}
     page, _code = _status(app.test_client(), case)
     assert "受理" in _main(page) and "内部备注" not in page.text
-    data = engine.instance(case)["data"]
-    act(
-        engine,
-        "dispatcher",
-        case,
-        "dispatch",
-        {"department": data["department"], "deadline_days": data["deadline_days"]},
-    )
-    act(engine, "dept_" + data["department"], case, "receive", {"decision": "accept"})
-    act(engine, "dept_" + data["department"], case, "rectify", RECTIFY_REPORT)
+    dept = dispatch_as_proposed(engine, case)
+    act(engine, dept, case, "rectify", RECTIFY_REPORT)
     act(engine, "dispatcher", case, "verify", {"passed": True})
     page, _code = _status(app.test_client(), case)
     text = _main(page)
