@@ -39,6 +39,7 @@ from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerPa
 from .texts import (
     TRANSLATIONS_DIR,
     collect_texts,
+    lane_title,
     locale_of,
     parse_translations,
     translation_warnings,
@@ -232,12 +233,18 @@ def parse_xml(src: SourceFile) -> etree._ElementTree:
     return tree
 
 
-def translate_names(xml: str, table: dict[str, str]) -> str:
-    """The BPMN with each element's name in another language (`table`: text -> translation),
-    for a diagram shown to a reader of that language."""
-    if not table or not xml:
+def readable_diagram(xml: str, table: dict[str, str]) -> str:
+    """The BPMN as a reader sees it: each lane named by its documentation (a lane's `name` is
+    the role key that works its tasks, e.g. `dispatcher`; its documentation is what people
+    call that role, e.g. 牵头部门调度员), then every name in another language where `table`
+    (text -> translation) has one."""
+    if not xml:
         return xml
     tree = parse_xml(SourceFile("diagram.bpmn", "bpmn", xml))  # the hardened parser
+    for lane in tree.iter(f"{{{BPMN_NS}}}lane"):
+        title = lane_title(lane)
+        if title:
+            lane.set("name", title)
     for element in tree.iter():
         name = element.get("name") if isinstance(element.tag, str) else None
         if name is not None and name in table:

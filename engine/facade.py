@@ -6,6 +6,7 @@ runs a step), reads open a session and call one module of the read side. No Spif
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from .case_index import CaseIndex
 from .case_list import CaseQuery
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
+from .definitions import CompiledProcess, compile_sources, read_sources, readable_diagram
 from .deployments import CompiledProcesses, DeployResult
 from .errors import Conflict, EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
 from .newest_files import NewestDeployedFile
@@ -114,6 +115,7 @@ class Engine:
         )
         self.calendar = self._newest_file(parse_calendar, WorkingCalendar, "calendar")
         self._translations: dict[str, NewestDeployedFile[dict[str, str]]] = {}
+        self._diagrams: dict[tuple[str, str | None, int], tuple[dict[str, str], str]] = {}
 
     # --- basics ------------------------------------------------------------------------------
 
@@ -527,13 +529,25 @@ class Engine:
             return cases.one_summary(session, instance_id, self.compiled.by_id)
 
     def diagram(self, instance_id: int, language: str | None = None) -> Diagram:
-        """The case's BPMN with what it has completed and where it is now; with `language`,
-        its element names as the process's translations give them."""
+        """The case's BPMN with what it has completed and where it is now, its lanes by the
+        names people use; with `language`, every name as the process's translations give it."""
         with self.db.reading() as session:
             found = cases.diagram(session, instance_id, self.compiled.by_id)
-        if language and found["xml"]:
-            found["xml"] = translate_names(found["xml"], self.process_texts(language))
+        if found["xml"]:
+            found["xml"] = self._readable_diagram(found["xml"], language)
         return found
+
+    def _readable_diagram(self, xml: str, language: str | None) -> str:
+        """`readable_diagram`, parsed once per process version, language and translation file
+        (a case page asks for its diagram on every view)."""
+        table = self.process_texts(language) if language else {}
+        key = (hashlib.sha256(xml.encode()).hexdigest(), language, id(table))
+        kept = self._diagrams.get(key)
+        if kept is None or kept[0] is not table:  # the table is kept so its id is not reused
+            if len(self._diagrams) >= 64:
+                self._diagrams.clear()
+            kept = self._diagrams[key] = (table, readable_diagram(xml, table))
+        return kept[1]
 
     def case_sections(self, instance_id: int) -> list[CaseSection]:
         """The case's fields grouped by the step that fills them in, in process order."""

@@ -63,8 +63,22 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def lane_title(lane: Any) -> str | None:
+    """What people call a lane's role: the first line of its documentation (its `name` is the
+    role key that works its tasks, e.g. `dispatcher`, for 牵头部门调度员)."""
+    lines = (lane.findtext(f"{_BPMN}documentation") or "").strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
 def bpmn_texts(tree: Any) -> Iterator[str]:
     """The names of the elements of a BPMN file (what the diagram and the timeline show)."""
+    for lane in tree.iter(f"{_BPMN}lane"):
+        title = lane_title(lane)
+        if title:
+            yield title
     for element in tree.iter():
         if (
             isinstance(element.tag, str)

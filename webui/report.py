@@ -66,9 +66,8 @@ def form(process_id: str) -> ResponseReturnValue:
             return redirect(url_for("cases.case", instance_id=case))
     own = engine.own_grids(actor) if actor.grids else None  # a grid member: their grids only
     fields = localized_fields(schema, values, errors, grid_choices=own)
-    return render_template(
-        "report/form.html", heading=process_text(process["name"]), fields=fields, uploads=True
-    ), status
+    heading = process_text((schema or {}).get("title") or process["name"])  # 上报隐患, say
+    return render_template("report/form.html", heading=heading, fields=fields, uploads=True), status
 
 
 @report_blueprint.get("/my-reports")

@@ -17,7 +17,11 @@ SCALE = "document.querySelector('#diagram .viewport').transform.baseVal.consolid
 
 def _lane_names(page, base: str, case: int) -> list[str]:
     """The lanes' names in the diagram the page shows (in the reader's language)."""
-    xml = page.request.get(f"{base}/cases/{case}/diagram.json").json()["xml"]
+    # fetched by the page itself, so it asks in the page's language (page.request would not)
+    xml = page.evaluate(
+        "url => fetch(url).then(r => r.json()).then(d => d.xml)",
+        f"{base}/cases/{case}/diagram.json",
+    )
     return [lane.get("name") for lane in ET.fromstring(xml).iter(f"{BPMN}lane")]
 
 
@@ -58,6 +62,9 @@ def test_the_buttons_zoom_and_fit_and_the_lanes_say_their_names(
 
     names = _lane_names(page, server.url, case)
     assert len(names) >= 4 and all(names)
+    # the names people use, never the role keys the lanes' `name` attributes hold
+    assert not {"grid_member", "dispatcher", "department", "leader"} & set(names)
+    assert ("网格员" if locale == "zh-CN" else "Grid member") in names
     labels = page.locator(".lane-name")
     assert labels.all_inner_texts() == names
     for label in labels.all():
