@@ -29,7 +29,14 @@
     const zoomScroll = viewer.get("zoomScroll");
     for (const id of data.completed) if (registry.get(id)) canvas.addMarker(id, "hf-done");
     for (const id of data.active) if (registry.get(id)) canvas.addMarker(id, "hf-now");
-    const now = data.active.map((id) => registry.get(id)).filter((e) => e && !e.waypoints);
+    const active = data.active.map((id) => registry.get(id)).filter((e) => e && !e.waypoints);
+    // The steps themselves: a stage subprocess is active while a step inside it is, and
+    // framing the whole stage would show it too small to read on a phone.
+    const within = (element, outer) => {
+      for (let up = element.parent; up; up = up.parent) if (up === outer) return true;
+      return false;
+    };
+    const now = active.filter((e) => !active.some((other) => within(other, e)));
 
     const fit = () => canvas.zoom("fit-viewport", "auto");
     const toNow = () => {
