@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.browser.people import Person
-from tests.helpers import MEMBER, accept, report
+from tests.helpers import MEMBER, accept, report, to_rectify
 
 pytestmark = pytest.mark.slow
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -120,3 +120,17 @@ def test_on_a_phone_it_opens_at_the_current_step_and_two_fingers_zoom(
     page.click("[data-diagram-action=fit]")
     assert _scale(page) < before  # the whole process fits the phone
     member.shot("diagram-phone-fit")
+
+
+def test_on_a_phone_a_step_inside_a_stage_opens_readable(browser, server, shots, engine):
+    """At 整改 the case is inside the rectification stage (a subprocess, also active): the
+    phone frames the step, not the whole stage around it."""
+    case = to_rectify(engine)
+    dispatcher = Person(browser, server, "dispatcher", shots, width=375)
+    page = dispatcher.page
+    _open(dispatcher, case)
+    assert _scale(page) > 0.8
+    box = page.locator("#diagram").bounding_box()
+    step = page.locator('[data-element-id="rectify"]').bounding_box()
+    assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"]
+    assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"]
