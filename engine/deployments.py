@@ -205,6 +205,35 @@ def latest_version(session: Session, process_id: str) -> ProcessVersion:
     return version
 
 
+def version_of(session: Session, process_id: str, version: int | None) -> ProcessVersion:
+    """A process's version by its number; the newest without one."""
+    if version is None:
+        return latest_version(session, process_id)
+    found = session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_id == process_id, ProcessVersion.version == version
+        )
+    )
+    if found is None:
+        raise NotFound(f"process '{process_id}' has no version {version}")
+    return found
+
+
+def running_elsewhere(session: Session, version: ProcessVersion) -> list[int]:
+    """The running cases of the version's process that are on another version."""
+    return list(
+        session.scalars(
+            select(Instance.id)
+            .where(
+                Instance.process_id == version.process_id,
+                Instance.status == "running",
+                Instance.process_version_id != version.id,
+            )
+            .order_by(Instance.id)
+        )
+    )
+
+
 def newest_versions(session: Session) -> list[ProcessVersion]:
     """The newest version of every deployed process, by process id."""
     newest = (

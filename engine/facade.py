@@ -58,6 +58,7 @@ from .records import (
     GridRecord,
     HistoryEvent,
     Inbox,
+    MigrationRecord,
     ProcessRecord,
     PublicStatus,
     SavedFilter,
@@ -203,6 +204,46 @@ class Engine:
             for texts in self._translations.values():
                 texts.expire()
         return result
+
+    def migrate_cases(
+        self,
+        process_id: str,
+        actor: Actor | None,
+        *,
+        to_version: int | None = None,
+        instance_ids: Iterable[int] | None = None,
+        comment: str | None = None,
+        dry_run: bool = True,
+    ) -> list[MigrationRecord]:
+        """Move running cases (the given ones, else every running case on another version)
+        to a version of their process (the newest without one): each case on its own, moved
+        where the spec diff says it is safe, refused with the step named where not; with
+        `dry_run` (the default) only what each would change. Moving needs the actor, who is
+        recorded in each case's timeline."""
+        if actor is None and not dry_run:
+            raise Forbidden("moving cases needs the administrator who moves them")
+        with self.db.reading() as session:
+            target = deployments.version_of(session, process_id, to_version)
+            ids = (
+                list(instance_ids)
+                if instance_ids is not None
+                else deployments.running_elsewhere(session, target)
+            )
+        records: list[MigrationRecord] = []
+        for instance_id in ids:
+            plan = self.runtime.migrate(instance_id, target.id, actor, comment, dry_run)
+            records.append(
+                {
+                    "instance_id": instance_id,
+                    "from_version": plan.from_version,
+                    "to_version": plan.to_version,
+                    "safe": plan.safe,
+                    "migrated": plan.safe and not dry_run,
+                    "refusals": plan.refusals,
+                    "changes": plan.changes,
+                }
+            )
+        return records
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, newest first: files, versions and the cases on each."""

@@ -194,6 +194,18 @@ class VersionRecord(TypedDict):
     running: int
 
 
+class MigrationRecord(TypedDict):
+    """Moving one case to another version of its process: what changes, or why it may not."""
+
+    instance_id: int
+    from_version: int
+    to_version: int
+    safe: bool
+    migrated: bool
+    refusals: list[str]  # each naming the step (BPMN element) that stops it
+    changes: list[str]  # what the case will notice
+
+
 class DeploymentRecord(TypedDict):
     """A deployment: its files, who deployed them when, the process versions it made."""
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, deployments, inbox, org, queue_filters, timers
+from . import audit, deployments, inbox, migration, org, queue_filters, timers
 from .attachments import PhotoBatch, photos_in_use
 from .case_index import CaseIndex
 from .case_list import earlier_case_fields
@@ -41,7 +41,8 @@ from .errors import (
 )
 from .forms import validate_submission
 from .live import LiveWorkflows
-from .models import Instance, OpenTask
+from .migration import MigrationPlan
+from .models import Instance, OpenTask, ProcessVersion
 from .notify import Notifier, members
 from .org import Actor
 from .projection import ProjectionWriter, Snapshot, snapshot
@@ -436,6 +437,56 @@ class Runtime:
                 )
             self._save(session, case, None, now, notifier)
             return len(due)
+
+    def migrate(
+        self,
+        instance_id: int,
+        version_id: int,
+        actor: Actor | None,
+        comment: str | None,
+        dry_run: bool,
+    ) -> MigrationPlan:
+        """Move a running case to another version of its process where that is safe (see
+        engine/migration.py); with `dry_run`, or when it is not safe, only the plan."""
+        with self.command() as session:
+            case = self._checkout(session, instance_id)
+            target = session.get(ProcessVersion, version_id)
+            if target is None:
+                raise NotFound(f"process version {version_id} not found")
+            current = session.get(ProcessVersion, case.instance.process_version_id)
+            new = self.compiled.by_id(session, version_id)
+            found = migration.plan(
+                case.workflow,
+                case.instance,
+                case.compiled,
+                new,
+                current.version if current else 0,
+                target.version,
+            )
+            if case.instance.status != "running":
+                found.refusals.insert(0, "the case is closed")
+            if version_id == case.instance.process_version_id:
+                found.refusals.insert(0, f"the case is on version {target.version} already")
+            if dry_run or not found.safe:
+                return found
+            now = self.now()
+            migration.apply(case.workflow, new, found)
+            case.instance.process_version_id = version_id
+            case.compiled = new
+            audit.record(
+                session,
+                case.instance,
+                _name(actor),
+                now,
+                "migrate",
+                changes={"process_version": [found.from_version, found.to_version]},
+                comment=comment or None,
+            )
+            case.after = snapshot(case.workflow)
+            self._save(session, case, actor, now, None)
+            writer = ProjectionWriter(session, case.instance, new, self._evaluate_on_task, now)
+            migration.rewrite_projection(session, writer, case.instance, case.workflow)
+            return found
 
     # --- the steps every command shares -----------------------------------------------------
 

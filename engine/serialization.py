@@ -9,9 +9,12 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
 
+from .definitions import OnceCompletedSubprocess, TerminatingEndEvent
 from .spiff_timers import CLOCK_TIMER_CLASSES
 
 
@@ -47,6 +50,15 @@ del _config[BpmnWorkflow]  # ours, registered below, as spiff/serializer/config.
 _registry = BpmnWorkflowSerializer.configure(_config)
 # A converter registers itself with the registry it is made for (BpmnConverter.__init__).
 CONVERTER = StateConverter(BpmnWorkflow, _registry)
+
+# Specs as dictionaries, to compare two versions' steps (engine/migration.py): our spec
+# classes are converted as the SpiffWorkflow classes they extend.
+_spec_config = dict(SPIFF_CONFIG)
+_spec_config[TerminatingEndEvent] = SPIFF_CONFIG[EndEvent]
+_spec_config[OnceCompletedSubprocess] = SPIFF_CONFIG[SubWorkflowTask]
+for stock, ours in CLOCK_TIMER_CLASSES.items():
+    _spec_config[ours] = SPIFF_CONFIG[stock]
+SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

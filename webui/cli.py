@@ -88,6 +88,57 @@ def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
         click.echo(f"ok: {process_id} ({process.name})")
 
 
+@main.command()
+@click.argument("process_id")
+@click.option("--to", "to_version", type=int, help="the version to move to (default: newest)")
+@click.option("--case", "cases", type=int, multiple=True, help="a case id (default: all running)")
+@click.option("--apply", is_flag=True, help="move the cases (without it: only the preview)")
+@click.option("--by", "username", help="the administrator recorded in each case's timeline")
+@click.option("--comment", help="why, recorded in each case's timeline")
+@click.pass_context
+def migrate(
+    ctx: click.Context,
+    process_id: str,
+    to_version: int | None,
+    cases: tuple[int, ...],
+    apply: bool,
+    username: str | None,
+    comment: str | None,
+) -> None:
+    """Move running cases to another version of their process, where that is safe; without
+    --apply, what each case would change or why it may not move."""
+    engine = _engine(ctx)
+    if apply and not username:
+        _refuse("--apply needs --by USERNAME: the timeline records who moved the cases")
+    try:
+        actor = engine.actor(username) if username else None
+        if apply and actor is not None and not actor.is_admin:
+            _refuse(f"{username} is not an administrator")
+        records = engine.migrate_cases(
+            process_id,
+            actor,
+            to_version=to_version,
+            instance_ids=list(cases) or None,
+            comment=comment,
+            dry_run=not apply,
+        )
+    except EngineError as exc:
+        _refuse(f"refused: {exc}")
+    for record in records:
+        versions = f"version {record['from_version']} -> {record['to_version']}"
+        head = f"case {record['instance_id']}: {versions}"
+        if not record["safe"]:
+            click.echo(f"{head}: refused: {'; '.join(record['refusals'])}")
+            continue
+        click.echo(f"{head}: {'moved' if record['migrated'] else 'can move'}")
+        for change in record["changes"]:
+            click.echo(f"  {change}")
+    if not records:
+        click.echo("no running case is on another version")
+    if any(not record["safe"] for record in records):
+        sys.exit(1)
+
+
 @main.group()
 def demo() -> None:
     """The demo organisation."""

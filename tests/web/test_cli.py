@@ -143,3 +143,22 @@ def test_timers_list_and_run_due(run, engine):
     fired = run("timers", "run-due", "--now", "2099-01-01T00:00:00+08:00")
     assert fired.returncode == 0 and "fired 2 timer(s)" in fired.stdout
     assert run("timers", "run-due", "--now", "not-a-time").returncode == 2
+
+
+def test_migrate_previews_then_moves_with_who_and_why(run, engine, folder):
+    from tests.helpers import to_rectify
+
+    case = to_rectify(engine)
+    hazard = folder / "hazard.bpmn"
+    hazard.write_text(hazard.read_text().replace('name="整改">', 'name="整改落实">', 1))
+    assert run("deploy", str(folder)).returncode == 0
+    preview = run("migrate", "hazard_handling")
+    assert preview.returncode == 0, preview.stderr
+    assert f"case {case}: version 1 -> 2: can move" in preview.stdout
+    assert "rectify (整改)" in preview.stdout
+    refused = run("migrate", "hazard_handling", "--apply")
+    assert refused.returncode == 1 and "--by" in refused.stderr
+    moved = run("migrate", "hazard_handling", "--apply", "--by", "admin", "--comment", "新版")
+    assert moved.returncode == 0 and f"case {case}: version 1 -> 2: moved" in moved.stdout
+    assert engine.instance(case)["version"] == 2
+    assert "no running case" in run("migrate", "hazard_handling").stdout
