@@ -185,6 +185,10 @@ def files(session: Session, deployment_id: int) -> list[SourceFile]:
     return [SourceFile(f.name, f.kind, f.content) for f in rows]
 
 
+def newest_deployment_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(Deployment.id)))
+
+
 def newest_file(session: Session, kind: str, name: str | None = None) -> str | None:
     """The text of a file of this kind (and name) in the newest deployment that has one."""
     stmt = select(DeploymentFile.content).where(DeploymentFile.kind == kind)

@@ -74,6 +74,7 @@ from .runtime import Runtime, reporter
 from .store import Database, new_revision
 from .tasks import TaskQuery
 from .texts import TRANSLATIONS_DIR, parse_translations
+from .version_diff import FileDiff, diff_files
 from .visibility import Visibility
 
 T = TypeVar("T")
@@ -244,6 +245,17 @@ class Engine:
                 }
             )
         return records
+
+    def draft_diff(
+        self, paths: Iterable[str | Path], deployment_id: int | None = None
+    ) -> list[FileDiff]:
+        """What the files at `paths` change against a deployment (the newest without one):
+        BPMN elements and DMN rules by id, form fields by path, other files by lines."""
+        draft = read_sources(paths)
+        with self.db.reading() as session:
+            found = deployment_id or deployments.newest_deployment_id(session)
+            deployed = deployments.files(session, found) if found else []
+        return diff_files(deployed, draft)
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, newest first: files, versions and the cases on each."""

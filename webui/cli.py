@@ -89,6 +89,24 @@ def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--deployment", type=int, help="compare with this deployment (default: newest)")
+@click.pass_context
+def diff(ctx: click.Context, paths: tuple[str, ...], deployment: int | None) -> None:
+    """What process files change against a deployment: elements, rules, fields, lines."""
+    engine = _engine(ctx)
+    files = engine.draft_diff(list(paths) or [engine.config.processes_dir], deployment)
+    for found in files:
+        click.echo(f"{found['name']}: {found['status']}")
+        for change in found["changes"]:
+            label = f" ({change['name']})" if change["name"] else ""
+            head = f"  {change['change']} {change['kind']} {change['id']}{label}".rstrip()
+            click.echo(f"{head}: {'; '.join(change['details'])}" if change["details"] else head)
+    if not files:
+        click.echo("no changes")
+
+
+@main.command()
 @click.argument("process_id")
 @click.option("--to", "to_version", type=int, help="the version to move to (default: newest)")
 @click.option("--case", "cases", type=int, multiple=True, help="a case id (default: all running)")
