@@ -22,6 +22,8 @@ from . import (
     drafts,
     inbox,
     org,
+    org_edit,
+    org_import,
     public_status,
     queue_filters,
     sandbox,
@@ -42,6 +44,7 @@ from .deployments import CompiledProcesses, DeployResult
 from .errors import Conflict, EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
+from .org_import import ImportReport
 from .passwords import Passwords
 from .records import (
     CaseDetail,
@@ -78,6 +81,18 @@ from .version_diff import FileDiff, diff_files
 from .visibility import Visibility
 
 T = TypeVar("T")
+ORG_CHANGES: dict[str, Callable[..., Any]] = {
+    name: getattr(org_edit, name)
+    for name in (
+        "add_department",
+        "rename_department",
+        "add_grid",
+        "rename_grid",
+        "move_grid",
+        "set_leader",
+        "set_level",
+    )
+}
 
 
 class Engine:
@@ -613,6 +628,30 @@ class Engine:
             return cases.case_schema(session, instance_id, self.compiled.by_id)
 
     # --- organisation, timers, inbox, audit -------------------------------------------------
+
+    def import_organisation(
+        self, filename: str, content: bytes, *, confirm: bool = False
+    ) -> ImportReport:
+        """Departments, grids and users from an XLSX or CSV file (engine/org_import.py): every
+        row added, updated or rejected with its reason; without `confirm` nothing is kept.
+        ValueError names what makes the file unreadable."""
+        tables = org_import.read_tables(filename, content)
+        with self.runtime.command() as session:
+            report = org_import.run(session, tables)
+            if not confirm:
+                session.rollback()  # a dry run: what it lists is what the import would do
+                return report
+        report["applied"] = True
+        return report
+
+    def change_organisation(self, change: str, *args: Any, **kwargs: Any) -> None:
+        """One change of engine/org_edit.py (add_department, rename_department, add_grid,
+        rename_grid, move_grid, set_leader, set_level); ValueError names the wrong field."""
+        edit = ORG_CHANGES.get(change)
+        if edit is None:
+            raise ValueError(f"unknown change '{change}'")
+        with self.runtime.command() as session:
+            edit(session, *args, **kwargs)
 
     def grids(self) -> list[GridRecord]:
         with self.db.reading() as session:
