@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -347,6 +348,28 @@ def grids_list(ctx: click.Context, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(f"{r['code']:<20} {r['parent'] or '-':<16} {r['leader'] or '-':<22} {r['name']}")
+
+
+@main.command("import-org")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--confirm", is_flag=True, help="keep what goes in (without it: a dry run)")
+@click.pass_context
+def import_org(ctx: click.Context, file: str, confirm: bool) -> None:
+    """Departments, grids and users from an XLSX workbook (sheets 部门, 网格, 用户) or a CSV
+    file: each row added, updated or rejected with its reason."""
+    path = Path(file)
+    try:
+        report = _engine(ctx).import_organisation(path.name, path.read_bytes(), confirm=confirm)
+    except ValueError as exc:
+        _refuse(f"refused: {exc}")
+    for row in report["rows"]:
+        if row["action"] == "rejected":
+            click.echo(f"rejected: {row['sheet']} row {row['row']} ({row['key']}): {row['reason']}")
+    done = "imported" if report["applied"] else "dry run, nothing kept"
+    click.echo(
+        f"{done}: {report['added']} added, {report['updated']} updated,"
+        f" {report['rejected']} rejected"
+    )
 
 
 @main.group()

@@ -162,3 +162,15 @@ def test_migrate_previews_then_moves_with_who_and_why(run, engine, folder):
     assert moved.returncode == 0 and f"case {case}: version 1 -> 2: moved" in moved.stdout
     assert engine.instance(case)["version"] == 2
     assert "no running case" in run("migrate", "hazard_handling").stdout
+
+
+def test_import_org_is_a_dry_run_until_confirmed(run, engine, tmp_path):
+    sheet = tmp_path / "departments.csv"
+    sheet.write_text("编码,名称\nsjj,市场监督管理局\nbad!,坏编码\n", encoding="utf-8")
+    dry = run("import-org", str(sheet))
+    assert dry.returncode == 0, dry.stderr
+    assert "rejected: departments row 3 (bad!): code:" in dry.stdout
+    assert "dry run, nothing kept: 1 added, 0 updated, 1 rejected" in dry.stdout
+    done = run("import-org", str(sheet), "--confirm")
+    assert "imported: 1 added" in done.stdout
+    assert run("import-org", str(tmp_path)).returncode == 2  # a folder: usage error
