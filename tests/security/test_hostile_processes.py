@@ -169,10 +169,8 @@ def test_the_same_process_with_plain_data_runs(engine, api, tmp_path):
 def test_the_sandbox_measures_shared_parts_in_time_of_the_distinct_ones():
     sandbox = Sandbox(time_limit=1.0)
     for source in (HASH_BOMB, f"{SHARED} == {OTHER}", f"set([{SHARED}])", f"str({SHARED})"):
-        began = time.monotonic()
-        with pytest.raises(SandboxViolation):
+        with pytest.raises(SandboxViolation):  # a hang instead: pytest-timeout fails the test
             sandbox.evaluate(source, {})
-        assert time.monotonic() - began < 2, source  # not a hang (a loaded CI)
     with pytest.raises(SandboxViolation):  # the value of an expression goes on unguarded
         sandbox.evaluate(SHARED, {})
     shared: tuple = (0,)
@@ -187,10 +185,8 @@ def test_the_sandbox_measures_shared_parts_in_time_of_the_distinct_ones():
 
 
 def _refused(engine, paths) -> list:
-    began = time.monotonic()
-    with pytest.raises(DeployRefused) as refused:
+    with pytest.raises(DeployRefused) as refused:  # a hang instead: pytest-timeout fails it
         engine.deploy(paths)
-    assert time.monotonic() - began < 5
     return refused.value.problems
 
 
@@ -310,7 +306,5 @@ def test_the_size_bound_is_configured(make_engine):
     ids=["generator", "iterator", "dict-views", "map"],
 )
 def test_what_an_iterator_or_a_view_brings_is_measured_too(source):
-    began = time.monotonic()
-    with pytest.raises(SandboxViolation):
+    with pytest.raises(SandboxViolation):  # a hang instead: pytest-timeout fails the test
         Sandbox(time_limit=1.0).evaluate(source, {})
-    assert time.monotonic() - began < 2  # not a hang (a loaded CI)
