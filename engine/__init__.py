@@ -50,6 +50,7 @@ from .records import (
     TaskRecord,
     TimerRecord,
     TokenRecord,
+    UserAccount,
     VersionRecord,
     WaitingTimer,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "TaskRecord",
     "TimerRecord",
     "TokenRecord",
+    "UserAccount",
     "VersionRecord",
     "WaitingTimer",
     "WorkflowFailed",

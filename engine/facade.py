@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import (
+    accounts,
     attachments,
     audit,
     case_list,
@@ -65,6 +66,7 @@ from .records import (
     TaskDetail,
     TaskRecord,
     TokenRecord,
+    UserAccount,
     UserRecord,
     WaitingTimer,
 )
@@ -675,14 +677,46 @@ class Engine:
         with self.runtime.command() as session:
             web_sessions.end(session, token)
 
-    def deactivate_user(self, username: str, by: str = "system") -> None:
-        """The user can no longer sign in: every session and API token of theirs ends now.
-        Recorded on their audit chain. NotFound for no such user."""
+    def deactivate_user(self, username: str, by: str = "system") -> int:
+        """The user can no longer sign in: every session and API token of theirs ends now,
+        and every task they had claimed goes back to its groups (recorded on its case, which
+        keeps everything). Recorded on their audit chain. NotFound for no such user. Returns
+        how many claimed tasks went back."""
         with self.runtime.command() as session:
             org.deactivate(session, username)
             web_sessions.end_all(session, username)
             org.delete_tokens(session, username)
+            by_actor = Actor(by, frozenset({f"user:{by}"}), frozenset())
+            released = self.runtime.give_back_claims(session, username, by_actor)
             self._user_event(session, username, "deactivated", by)
+            return released
+
+    def reactivate_user(self, username: str, by: str) -> None:
+        """A deactivated user may sign in again (their API tokens stay revoked). Recorded
+        on their audit chain. NotFound for no such user."""
+        with self.runtime.command() as session:
+            accounts.reactivate(session, username)
+            self._user_event(session, username, "reactivated", by)
+
+    def reset_password(self, username: str, new: str, by: str) -> None:
+        """An administrator sets a user's password: at least `security.password_min_length`
+        characters (else FormInvalid on `new_password`); every session of the user ends.
+        Recorded on the user's audit chain (no hash). NotFound for no such user."""
+        if len(new) < self.config.password_min_length:
+            limit = self.config.password_min_length
+            text = f"新密码至少需要 {limit} 个字符"
+            reason = FieldError("password_too_short", text, {"limit": limit})
+            raise FormInvalid("password not set", {"new_password": reason})
+        renewed = self.passwords.hash(new)  # outside the transaction, as in sign_in
+        with self.runtime.command() as session:
+            org.set_password_hash(session, username, renewed)
+            web_sessions.end_all(session, username)
+            self._user_event(session, username, "password_reset", by)
+
+    def user_accounts(self) -> list[UserAccount]:
+        """Every user, active or not, with their live sessions and working API tokens."""
+        with self.db.reading() as session:
+            return accounts.accounts(session, self.now(), *self._session_limits())
 
     def password_is(self, username: str, password: str) -> bool:
         """Whether the user's password is this one, changing nothing (the sign-in page asks

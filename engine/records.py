@@ -274,6 +274,13 @@ class UserRecord(TypedDict):
     active: bool
 
 
+class UserAccount(UserRecord):
+    """A user as an administrator manages them: with their live sessions and working tokens."""
+
+    sessions: int
+    tokens: int
+
+
 class TokenRecord(TypedDict):
     """An API token as its owner lists it (the token itself is shown once, when made)."""
 

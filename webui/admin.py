@@ -25,3 +25,6 @@ def admins_only() -> ResponseReturnValue | None:
 def index() -> ResponseReturnValue:
     """What is deployed: every deployment with its files, versions and the cases on each."""
     return render_template("admin/index.html", deployments=current_engine().deployments())
+
+
+from . import admin_users  # noqa: E402, F401  - its pages join the blueprint (and its check)
