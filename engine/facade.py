@@ -22,6 +22,7 @@ from . import (
     drafts,
     inbox,
     org,
+    process_files,
     public_status,
     queue_filters,
     sandbox,
@@ -37,9 +38,24 @@ from .case_index import CaseIndex
 from .case_list import CaseQuery
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import CompiledProcess, compile_sources, read_sources, translate_names
+from .definitions import (
+    CompiledProcess,
+    SourceFile,
+    compile_sources,
+    read_sources,
+    translate_names,
+)
 from .deployments import CompiledProcesses, DeployResult
-from .errors import Conflict, EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
+from .errors import (
+    Conflict,
+    DeployRefused,
+    EngineError,
+    FieldError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    Problem,
+)
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
 from .passwords import Passwords
@@ -58,6 +74,7 @@ from .records import (
     GridRecord,
     HistoryEvent,
     Inbox,
+    ProblemRecord,
     ProcessRecord,
     PublicStatus,
     SavedFilter,
@@ -188,14 +205,25 @@ class Engine:
         return compile_sources(read_sources(paths), warnings)
 
     def deploy(
-        self, paths: Iterable[str | Path] | None = None, *, actor: Actor | None = None
+        self,
+        paths: Iterable[str | Path] | None = None,
+        *,
+        actor: Actor | None = None,
+        comment: str | None = None,
     ) -> DeployResult:
-        """Store the files as a new immutable deployment, unless identical files exist."""
-        sources = read_sources(paths or [self.config.processes_dir])
+        """Store the files as a new immutable deployment, unless they are what is deployed
+        now; files of an earlier deployment are deployed again (a roll back)."""
+        return self._deploy(read_sources(paths or [self.config.processes_dir]), actor, comment)
+
+    def _deploy(
+        self, sources: list[SourceFile], actor: Actor | None, comment: str | None
+    ) -> DeployResult:
         compiled = compile_sources(sources)  # raises before anything is written
         with self.runtime.command() as session:
             deployed_by = actor.username if actor else None
-            result = deployments.store(session, sources, compiled, deployed_by, self.now())
+            result = deployments.store(
+                session, sources, compiled, deployed_by, self.now(), (comment or "").strip()
+            )
         if result.created:
             self.compiled.put(result.deployment_id, compiled)
             # the deployment may bring a new calendar or new translations
@@ -203,6 +231,70 @@ class Engine:
             for texts in self._translations.values():
                 texts.expire()
         return result
+
+    def _uploaded(
+        self,
+        uploads: Iterable[tuple[str, bytes]],
+        base: int | None,
+        left_out: list[Problem] | None = None,
+    ) -> list[SourceFile]:
+        sources = process_files.uploaded_sources(uploads, left_out)
+        if base is None:
+            return sources
+        with self.db.reading() as session:
+            return process_files.overlaid(deployments.files(session, base), sources)
+
+    def check_files(
+        self, uploads: Iterable[tuple[str, bytes]], base: int | None = None
+    ) -> list[ProblemRecord]:
+        """Validate uploaded files (name, content; a zip is unpacked), on top of deployment
+        `base`'s files if given, storing nothing: every error and warning, by file and
+        element; none means they would deploy."""
+        warnings: list[Problem] = []
+        try:
+            compile_sources(self._uploaded(uploads, base, warnings), warnings)
+        except DeployRefused as refused:
+            return [p.record() for p in refused.problems]
+        return [p.record() for p in warnings]
+
+    def deploy_files(
+        self,
+        uploads: Iterable[tuple[str, bytes]],
+        actor: Actor,
+        comment: str | None = None,
+        base: int | None = None,
+    ) -> DeployResult:
+        """Deploy uploaded files (on top of deployment `base`'s), all or nothing, recorded in
+        the audit log with the comment; DeployRefused names every problem."""
+        return self._deploy(self._uploaded(uploads, base), actor, comment)
+
+    def redeploy(
+        self, deployment_id: int, actor: Actor, comment: str | None = None
+    ) -> DeployResult:
+        """Deploy an earlier deployment's files again (a roll back): new versions of its
+        processes, on which new cases start; running cases stay on theirs."""
+        with self.db.reading() as session:
+            sources = deployments.files(session, deployment_id)
+        return self._deploy(sources, actor, comment)
+
+    def deployment_zip(self, deployment_id: int) -> bytes:
+        """A deployment's files as a zip, named as deployed (uploading it deploys them)."""
+        with self.db.reading() as session:
+            return process_files.zip_of(deployments.files(session, deployment_id))
+
+    def deployment_of(self, process_id: str, version: int) -> int:
+        """The deployment a process version came with."""
+        with self.db.reading() as session:
+            return deployments.deployment_of(session, process_id, version)
+
+    def export(self, folder: Path, deployment_id: int | None = None) -> tuple[int, list[str]]:
+        """Write a deployment's files (default: the newest) into a folder, as deployed:
+        (the deployment, process files in the folder that are not among them)."""
+        with self.db.reading() as session:
+            if deployment_id is None:
+                deployment_id = deployments.newest_deployment(session)
+            sources = deployments.files(session, deployment_id)
+        return deployment_id, process_files.write_folder(sources, folder)
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, newest first: files, versions and the cases on each."""
