@@ -194,14 +194,15 @@ def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
             rel = Path(path.parent.name, path.name) if in_folder else path
             candidates = [(path, Path(*rel.parts[-2:]) if rel is not path else Path(path.name))]
         for file, rel in candidates:
-            kind = _kind_of(rel)
+            kind = kind_of(rel)
             if kind:
                 name = rel.as_posix()
                 found[name] = SourceFile(name, kind, file.read_text(encoding="utf-8"))
     return list(found.values())
 
 
-def _kind_of(rel: Path) -> str | None:
+def kind_of(rel: Path) -> str | None:
+    """What kind of process file a name is in a deployment; None: not one."""
     if rel.suffix == ".bpmn" or rel.name.endswith(".bpmn20.xml"):
         return "bpmn"
     if rel.suffix == ".dmn":

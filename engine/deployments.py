@@ -71,6 +71,7 @@ class DeployResult:
     deployment_id: int
     created: bool
     versions: dict[str, int]  # process id -> version number now latest
+    same_files_as: int | None = None  # an earlier deployment of the same files (a roll back)
 
 
 def store(
@@ -79,15 +80,26 @@ def store(
     compiled: dict[str, CompiledProcess],
     deployed_by: str | None,
     now: datetime,
+    comment: str | None = None,
 ) -> DeployResult:
-    """Store compiled files as a new deployment, audited on the `system` chain; files
-    identical to an earlier deployment's store nothing and return that deployment."""
+    """Store compiled files as a new deployment, audited on the `system` chain (with the
+    comment). Files that are what is deployed now (every process's newest version and every
+    calendar and translation file in force come from them) store nothing and return the
+    deployment they are; files of an earlier deployment that is no longer in force are
+    deployed again as a new one, with new versions (a roll back)."""
     digest = content_hash(sources)
-    existing = session.scalar(select(Deployment).where(Deployment.content_hash == digest))
     latest = _version_numbers(session, compiled)
-    if existing is not None:
-        return DeployResult(existing.id, False, latest)
-    deployment = Deployment(content_hash=digest, deployed_at=now, deployed_by=deployed_by)
+    earlier = session.scalar(
+        select(Deployment.id)
+        .where(Deployment.content_hash == digest)
+        .order_by(Deployment.id.desc())
+        .limit(1)
+    )
+    if earlier is not None and _in_force(session, sources, compiled, digest):
+        return DeployResult(earlier, False, latest, earlier)
+    deployment = Deployment(
+        content_hash=digest, deployed_at=now, deployed_by=deployed_by, comment=comment or None
+    )
     session.add(deployment)
     session.flush()
     session.add_all(
@@ -108,6 +120,9 @@ def store(
             )
         )
         versions[process_id] = version
+    changes: dict[str, object] = {"deployment": deployment.id, "versions": versions, "hash": digest}
+    if earlier is not None:
+        changes["same_files_as"] = earlier
     head = audit.chain_head(session, "system")
     head = audit.append(
         session,
@@ -116,10 +131,27 @@ def store(
         at=now,
         actor=deployed_by,
         action="deploy",
-        changes={"deployment": deployment.id, "versions": versions, "hash": digest},
+        changes=changes,
+        comment=comment or None,
     )
     audit.store_head(session, "system", head)
-    return DeployResult(deployment.id, True, versions)
+    return DeployResult(deployment.id, True, versions, earlier)
+
+
+def _in_force(
+    session: Session, sources: list[SourceFile], compiled: dict[str, CompiledProcess], digest: str
+) -> bool:
+    """Whether deploying these files would change nothing: each of their processes' newest
+    version comes from files with this hash, and each calendar or translation file among
+    them is the newest deployed one of its name."""
+    newest = {v.process_id: v.content_hash for v in newest_versions(session)}
+    if any(newest.get(process_id) != digest for process_id in compiled):
+        return False
+    return all(
+        newest_file(session, s.kind, s.name) == s.content
+        for s in sources
+        if s.kind in ("calendar", "translations")
+    )
 
 
 def _version_numbers(session: Session, process_ids: Iterable[str]) -> dict[str, int]:
@@ -135,7 +167,7 @@ def _version_numbers(session: Session, process_ids: Iterable[str]) -> dict[str, 
 
 def deployment_list(session: Session) -> list[DeploymentRecord]:
     """Every deployment, newest first, with its file names and process versions and the
-    number of cases on each version (three queries, whatever the number of deployments)."""
+    number of cases on each version (four queries, whatever the number of deployments)."""
     cases_on = (
         select(
             Instance.process_version_id,
@@ -145,6 +177,7 @@ def deployment_list(session: Session) -> list[DeploymentRecord]:
         .group_by(Instance.process_version_id)
         .subquery()
     )
+    current = {v.id for v in newest_versions(session)}
     versions: dict[int, list[VersionRecord]] = {}
     for version, count, running in session.execute(
         select(ProcessVersion, cases_on.c.cases, cases_on.c.running)
@@ -158,6 +191,7 @@ def deployment_list(session: Session) -> list[DeploymentRecord]:
                 "name": version.name,
                 "cases": count or 0,
                 "running": running or 0,
+                "current": version.id in current,
             }
         )
     names: dict[int, list[str]] = {}
@@ -171,6 +205,7 @@ def deployment_list(session: Session) -> list[DeploymentRecord]:
             "content_hash": d.content_hash,
             "deployed_at": d.deployed_at.isoformat(),
             "deployed_by": d.deployed_by,
+            "comment": d.comment,
             "files": names.get(d.id, []),
             "versions": versions.get(d.id, []),
         }
@@ -179,14 +214,32 @@ def deployment_list(session: Session) -> list[DeploymentRecord]:
 
 
 def files(session: Session, deployment_id: int) -> list[SourceFile]:
+    """A deployment's files; NotFound for no such deployment."""
+    if session.get(Deployment, deployment_id) is None:
+        raise NotFound(f"deployment {deployment_id} not found")
     rows = session.scalars(
         select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id)
     )
     return [SourceFile(f.name, f.kind, f.content) for f in rows]
 
 
-def newest_deployment_id(session: Session) -> int | None:
-    return session.scalar(select(func.max(Deployment.id)))
+def newest_deployment(session: Session) -> int:
+    found = session.scalar(select(func.max(Deployment.id)))
+    if found is None:
+        raise NotFound("nothing is deployed yet")
+    return int(found)
+
+
+def deployment_of(session: Session, process_id: str, version: int) -> int:
+    """The deployment a process version came with; NotFound for no such version."""
+    found = session.scalar(
+        select(ProcessVersion.deployment_id).where(
+            ProcessVersion.process_id == process_id, ProcessVersion.version == version
+        )
+    )
+    if found is None:
+        raise NotFound(f"process '{process_id}' has no version {version}")
+    return int(found)
 
 
 def newest_file(session: Session, kind: str, name: str | None = None) -> str | None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .records import ProblemRecord
+
 
 class EngineError(Exception):
     """Base class. `code` is stable for API clients; the message is for people."""
@@ -88,6 +90,14 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}: {self.element}" if self.element else self.file
         return f"{where}: {self.message}"
+
+    def record(self) -> ProblemRecord:
+        return {
+            "file": self.file,
+            "element": self.element,
+            "message": self.message,
+            "severity": "warning" if self.severity == "warning" else "error",
+        }
 
 
 class DeployRefused(EngineError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import (
+    accounts,
     attachments,
     audit,
     case_list,
@@ -24,6 +25,7 @@ from . import (
     org,
     org_edit,
     org_import,
+    process_files,
     public_status,
     queue_filters,
     sandbox,
@@ -39,9 +41,24 @@ from .case_index import CaseIndex
 from .case_list import CaseQuery
 from .clock import Clock
 from .config import Config, load_config
-from .definitions import CompiledProcess, compile_sources, read_sources, readable_diagram
+from .definitions import (
+    CompiledProcess,
+    SourceFile,
+    compile_sources,
+    read_sources,
+    readable_diagram,
+)
 from .deployments import CompiledProcesses, DeployResult
-from .errors import Conflict, EngineError, FieldError, Forbidden, FormInvalid, NotFound, Problem
+from .errors import (
+    Conflict,
+    DeployRefused,
+    EngineError,
+    FieldError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    Problem,
+)
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
 from .org_import import ImportReport
@@ -62,6 +79,7 @@ from .records import (
     HistoryEvent,
     Inbox,
     MigrationRecord,
+    ProblemRecord,
     ProcessRecord,
     PublicStatus,
     SavedFilter,
@@ -70,6 +88,7 @@ from .records import (
     TaskDetail,
     TaskRecord,
     TokenRecord,
+    UserAccount,
     UserRecord,
     WaitingTimer,
 )
@@ -205,14 +224,25 @@ class Engine:
         return compile_sources(read_sources(paths), warnings)
 
     def deploy(
-        self, paths: Iterable[str | Path] | None = None, *, actor: Actor | None = None
+        self,
+        paths: Iterable[str | Path] | None = None,
+        *,
+        actor: Actor | None = None,
+        comment: str | None = None,
     ) -> DeployResult:
-        """Store the files as a new immutable deployment, unless identical files exist."""
-        sources = read_sources(paths or [self.config.processes_dir])
+        """Store the files as a new immutable deployment, unless they are what is deployed
+        now; files of an earlier deployment are deployed again (a roll back)."""
+        return self._deploy(read_sources(paths or [self.config.processes_dir]), actor, comment)
+
+    def _deploy(
+        self, sources: list[SourceFile], actor: Actor | None, comment: str | None
+    ) -> DeployResult:
         compiled = compile_sources(sources)  # raises before anything is written
         with self.runtime.command() as session:
             deployed_by = actor.username if actor else None
-            result = deployments.store(session, sources, compiled, deployed_by, self.now())
+            result = deployments.store(
+                session, sources, compiled, deployed_by, self.now(), (comment or "").strip()
+            )
         if result.created:
             self.compiled.put(result.deployment_id, compiled)
             # the deployment may bring a new calendar or new translations
@@ -268,9 +298,76 @@ class Engine:
         BPMN elements and DMN rules by id, form fields by path, other files by lines."""
         draft = read_sources(paths)
         with self.db.reading() as session:
-            found = deployment_id or deployments.newest_deployment_id(session)
-            deployed = deployments.files(session, found) if found else []
+            try:
+                found = deployment_id or deployments.newest_deployment(session)
+            except NotFound:
+                return diff_files([], draft)  # nothing deployed yet: every file is new
+            deployed = deployments.files(session, found)
         return diff_files(deployed, draft)
+
+    def _uploaded(
+        self,
+        uploads: Iterable[tuple[str, bytes]],
+        base: int | None,
+        left_out: list[Problem] | None = None,
+    ) -> list[SourceFile]:
+        sources = process_files.uploaded_sources(uploads, left_out)
+        if base is None:
+            return sources
+        with self.db.reading() as session:
+            return process_files.overlaid(deployments.files(session, base), sources)
+
+    def check_files(
+        self, uploads: Iterable[tuple[str, bytes]], base: int | None = None
+    ) -> list[ProblemRecord]:
+        """Validate uploaded files (name, content; a zip is unpacked), on top of deployment
+        `base`'s files if given, storing nothing: every error and warning, by file and
+        element; none means they would deploy."""
+        warnings: list[Problem] = []
+        try:
+            compile_sources(self._uploaded(uploads, base, warnings), warnings)
+        except DeployRefused as refused:
+            return [p.record() for p in refused.problems]
+        return [p.record() for p in warnings]
+
+    def deploy_files(
+        self,
+        uploads: Iterable[tuple[str, bytes]],
+        actor: Actor,
+        comment: str | None = None,
+        base: int | None = None,
+    ) -> DeployResult:
+        """Deploy uploaded files (on top of deployment `base`'s), all or nothing, recorded in
+        the audit log with the comment; DeployRefused names every problem."""
+        return self._deploy(self._uploaded(uploads, base), actor, comment)
+
+    def redeploy(
+        self, deployment_id: int, actor: Actor, comment: str | None = None
+    ) -> DeployResult:
+        """Deploy an earlier deployment's files again (a roll back): new versions of its
+        processes, on which new cases start; running cases stay on theirs."""
+        with self.db.reading() as session:
+            sources = deployments.files(session, deployment_id)
+        return self._deploy(sources, actor, comment)
+
+    def deployment_zip(self, deployment_id: int) -> bytes:
+        """A deployment's files as a zip, named as deployed (uploading it deploys them)."""
+        with self.db.reading() as session:
+            return process_files.zip_of(deployments.files(session, deployment_id))
+
+    def deployment_of(self, process_id: str, version: int) -> int:
+        """The deployment a process version came with."""
+        with self.db.reading() as session:
+            return deployments.deployment_of(session, process_id, version)
+
+    def export(self, folder: Path, deployment_id: int | None = None) -> tuple[int, list[str]]:
+        """Write a deployment's files (default: the newest) into a folder, as deployed:
+        (the deployment, process files in the folder that are not among them)."""
+        with self.db.reading() as session:
+            if deployment_id is None:
+                deployment_id = deployments.newest_deployment(session)
+            sources = deployments.files(session, deployment_id)
+        return deployment_id, process_files.write_folder(sources, folder)
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, newest first: files, versions and the cases on each."""
@@ -781,14 +878,46 @@ class Engine:
         with self.runtime.command() as session:
             web_sessions.end(session, token)
 
-    def deactivate_user(self, username: str, by: str = "system") -> None:
-        """The user can no longer sign in: every session and API token of theirs ends now.
-        Recorded on their audit chain. NotFound for no such user."""
+    def deactivate_user(self, username: str, by: str = "system") -> int:
+        """The user can no longer sign in: every session and API token of theirs ends now,
+        and every task they had claimed goes back to its groups (recorded on its case, which
+        keeps everything). Recorded on their audit chain. NotFound for no such user. Returns
+        how many claimed tasks went back."""
         with self.runtime.command() as session:
             org.deactivate(session, username)
             web_sessions.end_all(session, username)
             org.delete_tokens(session, username)
+            by_actor = Actor(by, frozenset({f"user:{by}"}), frozenset())
+            released = self.runtime.give_back_claims(session, username, by_actor)
             self._user_event(session, username, "deactivated", by)
+            return released
+
+    def reactivate_user(self, username: str, by: str) -> None:
+        """A deactivated user may sign in again (their API tokens stay revoked). Recorded
+        on their audit chain. NotFound for no such user."""
+        with self.runtime.command() as session:
+            accounts.reactivate(session, username)
+            self._user_event(session, username, "reactivated", by)
+
+    def reset_password(self, username: str, new: str, by: str) -> None:
+        """An administrator sets a user's password: at least `security.password_min_length`
+        characters (else FormInvalid on `new_password`); every session of the user ends.
+        Recorded on the user's audit chain (no hash). NotFound for no such user."""
+        if len(new) < self.config.password_min_length:
+            limit = self.config.password_min_length
+            text = f"新密码至少需要 {limit} 个字符"
+            reason = FieldError("password_too_short", text, {"limit": limit})
+            raise FormInvalid("password not set", {"new_password": reason})
+        renewed = self.passwords.hash(new)  # outside the transaction, as in sign_in
+        with self.runtime.command() as session:
+            org.set_password_hash(session, username, renewed)
+            web_sessions.end_all(session, username)
+            self._user_event(session, username, "password_reset", by)
+
+    def user_accounts(self) -> list[UserAccount]:
+        """Every user, active or not, with their live sessions and working API tokens."""
+        with self.db.reading() as session:
+            return accounts.accounts(session, self.now(), *self._session_limits())
 
     def password_is(self, username: str, password: str) -> bool:
         """Whether the user's password is this one, changing nothing (the sign-in page asks

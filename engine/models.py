@@ -48,13 +48,16 @@ class Base(DeclarativeBase):
 
 
 class Deployment(Base):
-    """An immutable set of process files, keyed by the hash of their content."""
+    """An immutable set of process files, deployed at one time, with the hash of their
+    content."""
 
     __tablename__ = "deployments"
     id: Mapped[int] = mapped_column(primary_key=True)
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # files deployed again (a roll back) are a deployment of their own, with the same hash
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str | None] = mapped_column(String(80))
+    comment: Mapped[str | None] = mapped_column(Text)  # why, as the deployer said
 
 
 class DeploymentFile(Base):

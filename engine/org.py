@@ -207,6 +207,14 @@ def replace_password_hash(session: Session, username: str, old: str, new: str) -
     return bool(getattr(result, "rowcount", 0))
 
 
+def set_password_hash(session: Session, username: str, password_hash: str) -> None:
+    """Store a new password hash whatever the old one was; NotFound for no such user."""
+    user = session.get(User, username)
+    if user is None:
+        raise NotFound(f"user '{username}' not found")
+    user.password_hash = password_hash
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -2,7 +2,7 @@
 API read. The API's documented models are generated from these (webui/api_models.py), so the
 two cannot drift apart. Times are ISO 8601 strings with their offset."""
 
-from typing import Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 # typing_extensions: pydantic reads these on Python 3.11 only in its TypedDict (webui/api_models.py)
 from typing_extensions import TypedDict
@@ -192,6 +192,7 @@ class VersionRecord(TypedDict):
     name: str | None
     cases: int
     running: int
+    current: bool  # the process's newest version: new cases start on it
 
 
 class MigrationRecord(TypedDict):
@@ -213,8 +214,19 @@ class DeploymentRecord(TypedDict):
     content_hash: str
     deployed_at: str
     deployed_by: str | None
+    comment: str | None
     files: list[str]
     versions: list[VersionRecord]
+
+
+class ProblemRecord(TypedDict):
+    """A finding in process files: the file, the BPMN/DMN element (or form field) it is
+    about, what is wrong in plain words; an error stops a deployment, a warning does not."""
+
+    file: str
+    element: str | None
+    message: str
+    severity: Literal["error", "warning"]
 
 
 class ProcessRecord(TypedDict):
@@ -284,6 +296,13 @@ class UserRecord(TypedDict):
     grids: list[str]
     email: str | None
     active: bool
+
+
+class UserAccount(UserRecord):
+    """A user as an administrator manages them: with their live sessions and working tokens."""
+
+    sessions: int
+    tokens: int
 
 
 class TokenRecord(TypedDict):

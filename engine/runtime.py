@@ -328,6 +328,16 @@ class Runtime:
             self._record_on_task(session, row, actor, "release")
             return task_view(row, self.now())
 
+    def give_back_claims(self, session: Session, username: str, by: Actor) -> int:
+        """Every task `username` has claimed goes back to its groups (someone leaving): a
+        release by `by` on each case's timeline. How many."""
+        rows = session.scalars(select(OpenTask).where(OpenTask.assignee == username)).all()
+        for row in rows:
+            self._set_assignee(session, row, expected=(username,), to=None)
+            changes = {"assignee": [username, None]}
+            self._record_on_task(session, row, by, "release", changes=changes)
+        return len(rows)
+
     def hand_over(self, task_id: str, actor: Actor, to_username: str, comment: str | None) -> None:
         with self.command() as session:
             row = authorized_task(session, task_id, actor)

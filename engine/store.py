@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,12 +82,33 @@ class Database:
         cfg = _alembic_config(self.url)
         if number_prefix:
             cfg.attributes["case_number_prefix"] = number_prefix
-        with self.sa.begin() as conn:
+        with self.sa.connect() as conn, _foreign_keys_checked_at_the_end(conn):
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:
         self.sa.dispose()
+
+
+@contextmanager
+def _foreign_keys_checked_at_the_end(conn: Connection) -> Iterator[None]:
+    """One transaction for the migrations. SQLite changes a table's constraints by copying
+    it, which its foreign keys would refuse: as SQLite's manual says, they are off meanwhile
+    (switched outside any transaction) and every reference is checked before the commit."""
+    sqlite = conn.dialect.name == "sqlite"
+    raw = conn.connection.driver_connection if sqlite else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with conn.begin():
+            yield
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration broke references: {broken[:5]}")
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _alembic_config(url: str) -> AlembicConfig:

@@ -1,16 +1,23 @@
 """The administrators' pages. One role check covers the whole blueprint, so a page added
-here can never be left open to other roles."""
+here can never be left open to other roles. This module: the process files, their versions,
+validating and deploying uploaded files, a roll back; `admin_users`: the users."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound as PageNotFound
 
-from .context import current_engine
+from engine import DeployRefused, DeployResult, NotFound, ProblemRecord
+
+from .context import current_actor, current_engine
+from .errors import render_error
 
 admin_blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN_ROLE = "admin"
+MAX_COMMENT = 2000
 
 
 @admin_blueprint.before_request
@@ -21,7 +28,100 @@ def admins_only() -> ResponseReturnValue | None:
     return None
 
 
+@admin_blueprint.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> ResponseReturnValue:
+    return render_error(PageNotFound(str(exc)))
+
+
+def _page(problems: list[ProblemRecord] | None = None, checked: bool = False) -> str:
+    engine = current_engine()
+    return render_template(
+        "admin/index.html",
+        deployments=engine.deployments(),
+        problems=problems or [],
+        checked=checked,
+        comment=request.form.get("comment", ""),
+        waiting=engine.task_counts(current_actor())["all"],
+    )
+
+
 @admin_blueprint.get("/")
 def index() -> ResponseReturnValue:
-    """What is deployed: every deployment with its files, versions and the cases on each."""
-    return render_template("admin/index.html", deployments=current_engine().deployments())
+    """What is deployed: every deployment with its files, versions and the cases on each,
+    and the form to validate and deploy new files."""
+    return _page()
+
+
+def _uploads() -> list[tuple[str, bytes]]:
+    return [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+
+
+def _base() -> int | None:
+    """The deployment whose files the uploaded ones replace, if the form says so."""
+    raw = request.form.get("base", "")
+    return int(raw) if raw.isdigit() and request.form.get("on_top") else None
+
+
+def _comment() -> str:
+    return request.form.get("comment", "").strip()[:MAX_COMMENT]
+
+
+@admin_blueprint.post("/deployments/check")
+def check() -> ResponseReturnValue:
+    """Validate the uploaded files without deploying: every problem by file and element."""
+    problems = current_engine().check_files(_uploads(), _base())
+    refused = any(p["severity"] == "error" for p in problems)
+    return _page(problems, checked=True), 422 if refused else 200
+
+
+def _deployed(result: DeployResult) -> None:
+    if not result.created:
+        flash(_("Nothing changed: these files are deployed now."), "ok")
+        return
+    versions = "，".join(f"{p} v{v}" for p, v in sorted(result.versions.items()))
+    flash(
+        _(
+            "Deployed as deployment %(id)s: %(versions)s.",
+            id=result.deployment_id,
+            versions=versions,
+        ),
+        "ok",
+    )
+
+
+@admin_blueprint.post("/deployments")
+def deploy() -> ResponseReturnValue:
+    """Deploy the uploaded files, all or nothing, with the comment."""
+    engine = current_engine()
+    try:
+        result = engine.deploy_files(_uploads(), current_actor(), _comment(), _base())
+    except DeployRefused as refused:
+        flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
+        return _page([p.record() for p in refused.problems]), 422
+    _deployed(result)
+    return redirect(url_for("admin.index"))
+
+
+@admin_blueprint.post("/deployments/<int:deployment_id>/redeploy")
+def redeploy(deployment_id: int) -> ResponseReturnValue:
+    """Roll back: deploy an earlier deployment's files again as new versions."""
+    comment = _comment() or _("Roll back to deployment %(id)s", id=deployment_id)
+    try:
+        result = current_engine().redeploy(deployment_id, current_actor(), comment)
+    except DeployRefused as refused:
+        flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
+        return _page([p.record() for p in refused.problems]), 422
+    _deployed(result)
+    return redirect(url_for("admin.index"))
+
+
+@admin_blueprint.get("/deployments/<int:deployment_id>/files.zip")
+def download(deployment_id: int) -> ResponseReturnValue:
+    """A deployment's files as a zip, named as deployed (uploading it deploys them again)."""
+    data = current_engine().deployment_zip(deployment_id)
+    name = f"deployment-{deployment_id}.zip"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(data, mimetype="application/zip", headers=headers)
+
+
+from . import admin_users  # noqa: E402, F401  - its pages join the blueprint (and its check)

@@ -423,3 +423,6 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     404 for a token that is not the caller's."""
     current_engine().revoke_token(g.actor.username, token_id)
     return "", 204
+
+
+from . import api_deployments  # noqa: E402, F401  - the administrators' endpoints join the API

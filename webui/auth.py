@@ -75,6 +75,12 @@ class WebUser(UserMixin):
         """A leader and nothing else: their menu is what they supervise, not a work queue."""
         return self.is_leader and self.actor.roles <= {"leader"}
 
+    @property
+    def only_administers(self) -> bool:
+        """An administrator and nothing else: their menu is the administration (process
+        files, users), not a work queue, and they land there."""
+        return not self.is_leader and self.actor.roles == {"admin"}
+
 
 @login_manager.user_loader
 def load_user(session_token: str) -> WebUser | None:

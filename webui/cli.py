@@ -54,20 +54,52 @@ def db_revision(message: str) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--comment", "-m", default=None, help="why: kept with the deployment and audited")
 @click.pass_context
-def deploy(ctx: click.Context, paths: tuple[str, ...]) -> None:
-    """Validate and deploy process files (default: the processes folder of config.yaml)."""
+def deploy(ctx: click.Context, paths: tuple[str, ...], comment: str | None) -> None:
+    """Validate and deploy process files (default: the processes folder of config.yaml).
+    Files of an earlier deployment are deployed again as new versions (a roll back)."""
     engine = _engine(ctx)
     try:
-        result = engine.deploy(list(paths) or None)
+        result = engine.deploy(list(paths) or None, comment=comment)
     except DeployRefused as refused:
         for problem in refused.problems:
             click.echo(f"refused: {problem}", err=True)
         sys.exit(1)
     if not result.created:
         click.echo(f"unchanged: identical to deployment {result.deployment_id}")
+    elif result.same_files_as is not None:
+        click.echo(f"deployment {result.deployment_id}: the files of {result.same_files_as}")
     for process_id, version in sorted(result.versions.items()):
         click.echo(f"{process_id}: version {version}")
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--deployment", "deployment_id", type=int, default=None, help="default: newest")
+@click.option("--version", "version", default=None, help="PROCESS:N, the deployment it came with")
+@click.pass_context
+def export(ctx: click.Context, dest: str, deployment_id: int | None, version: str | None) -> None:
+    """Write a deployed version's files into DEST exactly as deployed (files of the same
+    names are replaced), so that the folder and what is deployed tell one story."""
+    engine = _engine(ctx)
+    try:
+        if version is not None:
+            process_id, _, number = version.rpartition(":")
+            if not process_id or not number.isdigit():
+                raise click.BadParameter(
+                    "give PROCESS:N, e.g. hazard_handling:3", param_hint="--version"
+                )
+            deployment_id = engine.deployment_of(process_id, int(number))
+        exported, strays = engine.export(Path(dest), deployment_id)
+    except EngineError as exc:
+        _refuse(str(exc))
+    click.echo(f"wrote the files of deployment {exported} to {dest}")
+    for name in strays:
+        click.echo(
+            f"warning: {name} is not in deployment {exported}; deploying {dest} would add it",
+            err=True,
+        )
 
 
 @main.command()

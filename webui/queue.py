@@ -28,12 +28,15 @@ MAX_PAGE = 10_000
 @login_required
 def home() -> ResponseReturnValue:
     """Each person lands where their work is: a supervising leader on what waits for them
-    (escalations, the cases they supervise), a grid member with nothing to work on the
-    report form, an administrator with nothing to work on the administration, everyone
-    else on the work queue."""
+    (escalations, the cases they supervise), an administrator and nothing else on the
+    administration, a grid member with nothing to work on the report form, someone with
+    the admin role besides others and nothing to work on the administration, everyone else
+    on the work queue."""
     engine, actor = current_engine(), current_actor()
     if current_user.is_leader:
         return redirect(url_for("supervise.escalated"))
+    if current_user.only_administers:
+        return redirect(url_for("admin.index"))
     if engine.task_counts(actor)["all"]:
         return redirect(url_for("queue.queue"))
     if current_user.has_role("grid_member"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -119,3 +120,47 @@ class Client:
 @pytest.fixture
 def client(server: Server, token_for) -> Callable[[str], Client]:
     return lambda username: Client(server, token_for(username))
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class WebUser:
+    """A person's browser over real HTTP: signed in with the demo password, sends the page's
+    CSRF token with every form."""
+
+    def __init__(self, server: Server, username: str, language: str = "zh-CN") -> None:
+        self.base = server.url
+        self.session = requests.Session()
+        self.session.headers["Accept-Language"] = language
+        page = self.get("/login")
+        self.landed = self.post(
+            "/login",
+            {"username": username, "password": "hazard2026"},
+            page=page,
+            allow_redirects=True,
+        )
+        assert self.landed.history and self.landed.status_code == 200, self.landed.text
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("allow_redirects", False)
+        return self.session.get(self.base + path, timeout=30, **kwargs)
+
+    def post(
+        self,
+        path: str,
+        data: dict | None = None,
+        page: requests.Response | None = None,
+        **kwargs,
+    ) -> requests.Response:
+        """A form sent from `page` (default: the form's own page, `path`), with its token."""
+        page = page or self.session.get(self.base + path, timeout=30)
+        token = CSRF_FIELD.search(page.text)
+        fields = {**(data or {}), "csrf_token": token.group(1) if token else ""}
+        kwargs.setdefault("allow_redirects", False)
+        return self.session.post(self.base + path, data=fields, timeout=30, **kwargs)
+
+
+@pytest.fixture
+def web_user(server: Server) -> Callable[..., WebUser]:
+    return lambda username, language="zh-CN": WebUser(server, username, language)
