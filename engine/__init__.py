@@ -26,6 +26,7 @@ from .errors import (
 )
 from .facade import Engine
 from .org import PUBLIC, Actor
+from .org_import import ImportReport
 from .records import (
     CaseCounts,
     CaseDetail,
@@ -40,6 +41,7 @@ from .records import (
     FilterField,
     HistoryEvent,
     Inbox,
+    MigrationRecord,
     NotificationRecord,
     ProblemRecord,
     ProcessRecord,
@@ -57,6 +59,7 @@ from .records import (
 )
 from .tasks import TaskQuery
 from .texts import translate_schema
+from .version_diff import FileDiff
 
 __all__ = [
     "CHINA",
@@ -90,6 +93,9 @@ __all__ = [
     "NotificationRecord",
     "Problem",
     "ProblemRecord",
+    "MigrationRecord",
+    "FileDiff",
+    "ImportReport",
     "ProcessRecord",
     "PublicStatus",
     "SavedFilter",

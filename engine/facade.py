@@ -260,12 +260,13 @@ class Engine:
         instance_ids: Iterable[int] | None = None,
         comment: str | None = None,
         dry_run: bool = True,
+        limit: int | None = None,
     ) -> list[MigrationRecord]:
         """Move running cases (the given ones, else every running case on another version)
         to a version of their process (the newest without one): each case on its own, moved
         where the spec diff says it is safe, refused with the step named where not; with
         `dry_run` (the default) only what each would change. Moving needs the actor, who is
-        recorded in each case's timeline."""
+        recorded in each case's timeline. `limit`: at most this many cases (the oldest)."""
         if actor is None and not dry_run:
             raise Forbidden("moving cases needs the administrator who moves them")
         with self.db.reading() as session:
@@ -274,7 +275,7 @@ class Engine:
                 list(instance_ids)
                 if instance_ids is not None
                 else deployments.running_elsewhere(session, target)
-            )
+            )[:limit]
         records: list[MigrationRecord] = []
         for instance_id in ids:
             plan = self.runtime.migrate(instance_id, target.id, actor, comment, dry_run)
@@ -296,7 +297,16 @@ class Engine:
     ) -> list[FileDiff]:
         """What the files at `paths` change against a deployment (the newest without one):
         BPMN elements and DMN rules by id, form fields by path, other files by lines."""
-        draft = read_sources(paths)
+        return self._diff(read_sources(paths), deployment_id)
+
+    def upload_diff(
+        self, uploads: Iterable[tuple[str, bytes]], base: int | None = None
+    ) -> list[FileDiff]:
+        """What uploaded files (on top of deployment `base`'s) change against the newest
+        deployment, as `draft_diff`."""
+        return self._diff(self._uploaded(uploads, base), None)
+
+    def _diff(self, draft: list[SourceFile], deployment_id: int | None) -> list[FileDiff]:
         with self.db.reading() as session:
             try:
                 found = deployment_id or deployments.newest_deployment(session)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound as PageNotFound
 
-from engine import DeployRefused, DeployResult, NotFound, ProblemRecord
+from engine import DeployRefused, DeployResult, FileDiff, NotFound, ProblemRecord
 
 from .context import current_actor, current_engine
 from .errors import render_error
@@ -33,13 +33,18 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
     return render_error(PageNotFound(str(exc)))
 
 
-def _page(problems: list[ProblemRecord] | None = None, checked: bool = False) -> str:
+def _page(
+    problems: list[ProblemRecord] | None = None,
+    checked: bool = False,
+    changes: list[FileDiff] | None = None,
+) -> str:
     engine = current_engine()
     return render_template(
         "admin/index.html",
         deployments=engine.deployments(),
         problems=problems or [],
         checked=checked,
+        changes=changes,
         comment=request.form.get("comment", ""),
         waiting=engine.task_counts(current_actor())["all"],
     )
@@ -68,10 +73,13 @@ def _comment() -> str:
 
 @admin_blueprint.post("/deployments/check")
 def check() -> ResponseReturnValue:
-    """Validate the uploaded files without deploying: every problem by file and element."""
-    problems = current_engine().check_files(_uploads(), _base())
+    """Validate the uploaded files without deploying: every problem by file and element,
+    and, when they would deploy, what they change against the deployed files."""
+    engine, uploads = current_engine(), _uploads()
+    problems = engine.check_files(uploads, _base())
     refused = any(p["severity"] == "error" for p in problems)
-    return _page(problems, checked=True), 422 if refused else 200
+    changes = None if refused else engine.upload_diff(uploads, _base())
+    return _page(problems, checked=True, changes=changes), 422 if refused else 200
 
 
 def _deployed(result: DeployResult) -> None:
@@ -124,4 +132,4 @@ def download(deployment_id: int) -> ResponseReturnValue:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
-from . import admin_users  # noqa: E402, F401  - its pages join the blueprint (and its check)
+from . import admin_migration, admin_users  # noqa: E402, F401  - their pages join the blueprint
