@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import RECTIFY_REPORT
-from tests.security.world import ROLES, World, build, fingerprint
+from tests.security.world import ROLES, World, build, fingerprint, form_data, png
 
 ROLE_ORDER = list(ROLES)  # the columns of the table
 OBJECTS = set("yzxo")
@@ -162,7 +162,10 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         ),
         "tasks.complete": lambda c, k: Target(
             f"/tasks/{c.task}/complete",
-            form={k2: str(v) for k2, v in RECTIFY_REPORT.items() if k2 != "rectify_photos"},
+            form={
+                **{k2: str(v) for k2, v in RECTIFY_REPORT.items() if k2 != "rectify_photos"},
+                "rectify_photos__upload": png("green"),
+            },
             harmless={"action": "report"},  # a field missing: reached the form, changed nothing
         ),
         "queue.claim_selected": lambda c, k: Target("/queue/claim", form={"task": c.task}),
@@ -274,7 +277,7 @@ def send(w: World, route: str, role: str, target: Target, allowed: bool):
         return client.get(target.path)
     form = dict(body if body is not None else target.form or {})
     form["csrf_token"] = w.csrf_token(role, client)
-    return client.open(target.path, method=method, data=form)
+    return client.open(target.path, method=method, data=form_data(form))
 
 
 def verdict(answer, route: str) -> str:

@@ -9,6 +9,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -71,8 +72,8 @@ class World:
         """A browser of its own, for a request that ends its session (sign-out). Each role
         comes from an address of its own, so that per-address limits count each apart."""
         client = self.app.test_client()
-        client.environ_base["REMOTE_ADDR"] = f"127.0.0.{10 + list(ROLES).index(role)}"
-        user = ROLES[role]
+        client.environ_base["REMOTE_ADDR"] = f"127.0.0.{_address(role)}"
+        user = ROLES.get(role, role)  # a role, or a user who plays none here (a colleague)
         return signed_in(self.app, user, client=client) if user else client
 
     def token(self, role: str) -> str | None:
@@ -85,7 +86,7 @@ class World:
 
     def api(self, role: str) -> FlaskClient:
         client = self.app.test_client()
-        client.environ_base["REMOTE_ADDR"] = f"127.0.1.{10 + list(ROLES).index(role)}"
+        client.environ_base["REMOTE_ADDR"] = f"127.0.1.{_address(role)}"
         token = self.token(role)
         if token:
             client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -96,7 +97,7 @@ class World:
         per session, as Flask-WTF keeps it."""
         client = client or self.browser(role)
         if not hasattr(client, "csrf_token"):
-            page = "/account/password" if ROLES[role] else "/login"
+            page = "/account/password" if ROLES.get(role, role) else "/login"
             client.csrf_token = csrf(client.get(page).text)  # type: ignore[attr-defined]
         return client.csrf_token  # type: ignore[attr-defined]
 
@@ -115,6 +116,15 @@ class World:
             )
         assert found is not None, f"{username} has no notification"
         return found
+
+
+def form_data(form: dict[str, Any]) -> dict[str, Any]:
+    """A form to post: a value of bytes is a file chosen for upload (new for each post)."""
+    return {k: (io.BytesIO(v), "photo.png") if isinstance(v, bytes) else v for k, v in form.items()}
+
+
+def _address(role: str) -> int:
+    return 10 + list(ROLES).index(role) if role in ROLES else 99
 
 
 def build(app: Flask, engine: Engine) -> World:
@@ -142,16 +152,18 @@ def build(app: Flask, engine: Engine) -> World:
     return World(app, engine, cases, bystander)
 
 
-def fingerprint(engine: Engine) -> dict[str, str]:
-    """A digest of every table's rows (sessions aside: signing in makes them) and of the
-    photo folder's files: equal before and after a request, the request changed nothing (a
-    difference names the tables it changed)."""
+def fingerprint(engine: Engine, sessions: bool = False) -> dict[str, str]:
+    """A digest of every table's rows (the sign-in sessions only if asked: signing in makes
+    them) and of the photo folder's files: equal before and after a request, the request
+    changed nothing (a difference names the tables it changed)."""
     found: dict[str, str] = {}
     with engine.db.reading() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name == "web_sessions":
+            if table.name == "web_sessions" and not sessions:
                 continue
-            rows = sorted(repr(tuple(row)) for row in session.execute(select(table)).all())
+            # a session's last use is renewed by any request: which sessions exist is the state
+            columns = [c for c in table.columns if c.name != "last_seen_at"]
+            rows = sorted(repr(tuple(row)) for row in session.execute(select(*columns)).all())
             found[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     folder = Path(engine.config.data_dir) / "photos"
     files = sorted(str(p) for p in folder.rglob("*")) if folder.exists() else []
