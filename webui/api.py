@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -29,10 +29,12 @@ from engine import (
 from .api_models import Done, Inbox, InstanceDetail, Task, TaskDetail
 from .case_filters import case_query
 from .context import current_engine
+from .converters import BIGGEST_ID
 from .json_guard import MAX_JSON_BYTES, MAX_JSON_DEPTH, too_deep
 
 api_blueprint = Blueprint("api", __name__)
 MAX_OFFSET = 1_000_000  # paging deeper than this is a mistake or a probe, not a reader
+MAX_IDS = 1000  # notifications marked read in one request
 
 
 # --- documented shapes -------------------------------------------------------------------------
@@ -126,8 +128,13 @@ class InboxQuery(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
+NotificationId = Annotated[int, Field(ge=1, le=BIGGEST_ID)]
+
+
 class MarkRead(BaseModel):
-    ids: list[int] | None = Field(None, description="the notifications to mark read")
+    ids: list[NotificationId] | None = Field(
+        None, max_length=MAX_IDS, description="the notifications to mark read"
+    )
     all: bool = Field(False, description="true: mark every notification read")
 
 
@@ -169,7 +176,9 @@ spec = SpecTree(
     security={"bearer": []},
 )
 
-ERRORS = {f"HTTP_{code}": ErrorBody for code in (401, 403, 404, 409, 422)}
+# 400 and 413: a JSON body nested too deep or too large, refused before anything parses it
+# (whatever the operation: the check comes before the route's own)
+ERRORS = {f"HTTP_{code}": ErrorBody for code in (400, 401, 403, 404, 409, 413, 422)}
 
 
 def register_openapi(app: Flask) -> None:

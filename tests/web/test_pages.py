@@ -20,8 +20,11 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def signed_in(app: Flask, username: str, language: str = "zh-CN") -> FlaskClient:
-    browser = app.test_client()
+def signed_in(
+    app: Flask, username: str, language: str = "zh-CN", client: FlaskClient | None = None
+) -> FlaskClient:
+    """A browser signed in as `username` (`client`: that browser, e.g. from another address)."""
+    browser = client or app.test_client()
     browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     page = browser.get("/login")
     done = browser.post(
