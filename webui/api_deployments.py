@@ -110,7 +110,6 @@ def deployment_files(deployment_id: int) -> ResponseReturnValue:
         HTTP_201=Deployed,
         HTTP_422=Refused,
         **{k: v for k, v in ERRORS.items() if k != "HTTP_422"},
-        HTTP_413=ErrorBody,
     ),
     tags=["deployments"],
 )

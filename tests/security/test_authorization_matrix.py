@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.test_deployment_versions import shorter_deadline
 from tests.helpers import RECTIFY_REPORT
 from tests.security.world import ROLES, World, build, fingerprint, form_data, png
 
@@ -91,6 +92,23 @@ MATRIX = {
     "POST api.read_notifications":          "login     ok     ok       ok       ok     ok   ok",
     "GET api.list_tokens":                  "login     ok     ok       ok       ok     ok   ok",
     "DELETE api.revoke_token":              "login     -      -        -        -      -    -",
+    # the administrators' pages last: what the admin does there (a deploy, a migration, a
+    # colleague deactivated) comes after every other row has been tried
+    "GET admin.download":                   "login     deny   deny     deny     deny   deny ok",
+    "GET admin.migration":                  "login     deny   deny     deny     deny   deny ok",
+    "GET admin.users":                      "login     deny   deny     deny     deny   deny ok",
+    "GET admin.user":                       "login     deny   deny     deny     deny   deny ok",
+    "POST admin.check":                     "login     deny   deny     deny     deny   deny ok",
+    "POST admin.deploy":                    "login     deny   deny     deny     deny   deny ok",
+    "POST admin.migrate":                   "login     deny   deny     deny     deny   deny ok",
+    "POST admin.redeploy":                  "login     deny   deny     deny     deny   deny ok",
+    "POST admin.deactivate":                "login     deny   deny     deny     deny   deny ok",
+    "POST admin.reactivate":                "login     deny   deny     deny     deny   deny ok",
+    "POST admin.reset_password":            "login     deny   deny     deny     deny   deny ok",
+    "POST admin.revoke_token":              "login     deny   deny     deny     deny   deny ok",
+    "GET api.list_deployments":             "login     deny   deny     deny     deny   deny ok",
+    "GET api.deployment_files":             "login     deny   deny     deny     deny   deny ok",
+    "POST api.deploy":                      "login     deny   deny     deny     deny   deny ok",
 }
 # fmt: on
 # Routes answering a list of items with one redirect and a message for the ones not done.
@@ -248,6 +266,37 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         ),
         "GET api.list_tokens": Target("/api/v1/tokens"),
         "DELETE api.revoke_token": Target(f"/api/v1/tokens/{w.bystander_token}"),
+        "GET admin.download": Target("/admin/deployments/1/files.zip"),
+        "GET admin.migration": Target("/admin/processes/hazard_handling/migrate"),
+        "GET admin.users": Target("/admin/users"),
+        "GET admin.user": Target("/admin/users/dept_zjj2"),
+        "POST admin.check": Target(
+            "/admin/deployments/check",
+            form={"files": shorter_deadline(), "base": "1", "on_top": "1"},
+        ),
+        "POST admin.deploy": Target(
+            "/admin/deployments",
+            form={"files": shorter_deadline(), "base": "1", "on_top": "1", "comment": "期限"},
+        ),
+        "POST admin.migrate": Target(
+            "/admin/processes/hazard_handling/migrate", form={"case": str(y.id)}
+        ),
+        "POST admin.redeploy": Target("/admin/deployments/1/redeploy", form={}),
+        "POST admin.deactivate": Target("/admin/users/dept_zjj2/deactivate", form={}),
+        "POST admin.reactivate": Target("/admin/users/dept_zjj2/reactivate", form={}),
+        "POST admin.reset_password": Target(
+            "/admin/users/dept_zjj2/password",
+            form={
+                "new_password": "another-long-one-2026",
+                "new_password_again": "another-long-one-2026",
+            },
+        ),
+        "POST admin.revoke_token": Target(
+            f"/admin/users/dispatcher2/tokens/{w.bystander_token}/revoke", form={}
+        ),
+        "GET api.list_deployments": Target("/api/v1/deployments"),
+        "GET api.deployment_files": Target("/api/v1/deployments/1/files"),
+        "POST api.deploy": Target("/api/v1/deployments?dry_run=1", json={}),
     }
     found = {"": plain[route]}
     searches = {
@@ -334,7 +383,7 @@ def test_every_role_gets_what_the_table_says_and_sees_no_case_it_may_not(world: 
                     if got != expected:
                         wrong.append(f"{route} as {role} on {key or target.path}: {got}")
                     if got == "ok" and key not in OBJECTS:
-                        shown = answer.get_data(as_text=True)
+                        shown = answer.get_data().decode("utf-8", "replace")  # a zip too
                         leaks += [
                             f"{route} as {role} on {target.path} shows {t}"
                             for t in hidden(world, role)

@@ -34,7 +34,16 @@ FORMS = {
     "POST auth.set_language": ("member", ""),
     "POST auth.logout": ("member", ""),
     "POST auth.password": ("member", ""),
+    "POST admin.check": ("admin", ""),  # validating changes nothing: refused all the same
+    "POST admin.deploy": ("admin", ""),  # a new version of the dispatch table ...
+    "POST admin.migrate": ("admin", ""),  # ... the case yjj moved to it ...
+    "POST admin.redeploy": ("admin", ""),  # ... and the first deployment again
+    "POST admin.deactivate": ("admin", ""),
+    "POST admin.reactivate": ("admin", ""),
+    "POST admin.reset_password": ("admin", ""),
+    "POST admin.revoke_token": ("admin", ""),
 }
+CHANGE_NOTHING = {"POST admin.check"}  # done with the token, though nothing is stored
 
 
 def _forms(app) -> set[str]:
@@ -95,7 +104,8 @@ def test_every_form_refuses_a_missing_or_wrong_token_and_changes_nothing(app, en
                 wrong.append(f"{route} with {name} changed something")
         before = _state(w, client)
         done = _post(client, target, w.csrf_token(role, client))
-        if done.status_code not in (200, 302) or _state(w, client) == before:
+        unchanged = _state(w, client) == before and route not in CHANGE_NOTHING
+        if done.status_code not in (200, 302) or unchanged:
             wrong.append(f"{route} with its token did nothing: {done.status_code}")
     print(f"CSRF: {len(FORMS)} forms, {tried} refused posts")
     assert wrong == [], "\n".join(wrong)

@@ -119,8 +119,17 @@ class World:
 
 
 def form_data(form: dict[str, Any]) -> dict[str, Any]:
-    """A form to post: a value of bytes is a file chosen for upload (new for each post)."""
-    return {k: (io.BytesIO(v), "photo.png") if isinstance(v, bytes) else v for k, v in form.items()}
+    """A form to post: a value of bytes is a photo chosen for upload, a (name, bytes) pair a
+    file of that name (new for each post)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, bytes):
+            return (io.BytesIO(v), "photo.png")
+        if isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], bytes):
+            return (io.BytesIO(v[1]), v[0])
+        return v
+
+    return {k: value(v) for k, v in form.items()}
 
 
 def _address(role: str) -> int:
