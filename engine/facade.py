@@ -282,6 +282,7 @@ class Engine:
             records.append(
                 {
                     "instance_id": instance_id,
+                    "number": plan.number,
                     "from_version": plan.from_version,
                     "to_version": plan.to_version,
                     "safe": plan.safe,

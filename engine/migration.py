@@ -36,6 +36,7 @@ class MigrationPlan:
     """What moving one case to `to_version` would change, or why it may not move."""
 
     instance_id: int
+    number: str  # the case number people know it by
     from_version: int
     to_version: int
     refusals: list[str] = field(default_factory=list)
@@ -101,7 +102,7 @@ def plan(
     to_version: int,
 ) -> MigrationPlan:
     """The plan of moving `workflow` (the case's live workflow) from `old` to `new`."""
-    result = MigrationPlan(instance.id, from_version, to_version)
+    result = MigrationPlan(instance.id, instance.number or "", from_version, to_version)
     if old.process_id != new.process_id:
         result.refusals.append(f"version {to_version} is of another process ({new.process_id})")
         return result
@@ -145,7 +146,7 @@ def rewrite_projection(
     }
     conn = session.connection()
     for tid, task in now.tasks.items():
-        row, groups = writer._task_row(tid, task)
+        row, groups = writer.task_row(tid, task)
         assignee, created_at = kept.get(tid, (None, writer.now))
         row.update(assignee=assignee, created_at=created_at)
         row.pop("id")

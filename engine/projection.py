@@ -86,7 +86,7 @@ class ProjectionWriter:
             rows: list[dict[str, Any]] = []
             candidates: list[dict[str, str]] = []
             for tid, task in new:
-                row, groups = self._task_row(tid, task)
+                row, groups = self.task_row(tid, task)
                 if self.notifier is not None:
                     self.notifier.task_opened(task, groups)
                 rows.append(row)
@@ -119,7 +119,7 @@ class ProjectionWriter:
         if fresh:
             conn.execute(insert(TIMERS), fresh)
 
-    def _task_row(self, tid: str, task: Any) -> tuple[dict[str, Any], list[str]]:
+    def task_row(self, tid: str, task: Any) -> tuple[dict[str, Any], list[str]]:
         spec = task.task_spec
         info = self.compiled.human_tasks.get(spec.name)
         lane = info.lane if info else spec.lane

@@ -199,6 +199,7 @@ class MigrationRecord(TypedDict):
     """Moving one case to another version of its process: what changes, or why it may not."""
 
     instance_id: int
+    number: str  # what people call the case (YH-2026-000123)
     from_version: int
     to_version: int
     safe: bool

@@ -4,6 +4,8 @@ validating and deploying uploaded files, a roll back; `admin_users`: the users."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -82,6 +84,17 @@ def check() -> ResponseReturnValue:
     return _page(problems, checked=True, changes=changes), 422 if refused else 200
 
 
+def _deploy_answer(deploy: Callable[[], DeployResult]) -> ResponseReturnValue:
+    """Deploy; back to the page with what was deployed, or with every problem (422)."""
+    try:
+        result = deploy()
+    except DeployRefused as refused:
+        flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
+        return _page([p.record() for p in refused.problems]), 422
+    _deployed(result)
+    return redirect(url_for("admin.index"))
+
+
 def _deployed(result: DeployResult) -> None:
     if not result.created:
         flash(_("Nothing changed: these files are deployed now."), "ok")
@@ -101,26 +114,18 @@ def _deployed(result: DeployResult) -> None:
 def deploy() -> ResponseReturnValue:
     """Deploy the uploaded files, all or nothing, with the comment."""
     engine = current_engine()
-    try:
-        result = engine.deploy_files(_uploads(), current_actor(), _comment(), _base())
-    except DeployRefused as refused:
-        flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
-        return _page([p.record() for p in refused.problems]), 422
-    _deployed(result)
-    return redirect(url_for("admin.index"))
+    return _deploy_answer(
+        lambda: engine.deploy_files(_uploads(), current_actor(), _comment(), _base())
+    )
 
 
 @admin_blueprint.post("/deployments/<int:deployment_id>/redeploy")
 def redeploy(deployment_id: int) -> ResponseReturnValue:
     """Roll back: deploy an earlier deployment's files again as new versions."""
     comment = _comment() or _("Roll back to deployment %(id)s", id=deployment_id)
-    try:
-        result = current_engine().redeploy(deployment_id, current_actor(), comment)
-    except DeployRefused as refused:
-        flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
-        return _page([p.record() for p in refused.problems]), 422
-    _deployed(result)
-    return redirect(url_for("admin.index"))
+    return _deploy_answer(
+        lambda: current_engine().redeploy(deployment_id, current_actor(), comment)
+    )
 
 
 @admin_blueprint.get("/deployments/<int:deployment_id>/files.zip")

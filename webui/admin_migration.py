@@ -19,13 +19,11 @@ PREVIEW_LIMIT = 200  # each preview restores the case's workflow: a page of them
 def migration(process_id: str) -> ResponseReturnValue:
     engine = current_engine()
     plans = engine.migrate_cases(process_id, None, limit=PREVIEW_LIMIT + 1)
-    numbers = {p["instance_id"]: engine.case_number(p["instance_id"]) for p in plans}
     return render_template(
         "admin/migrate.html",
         process_id=process_id,
         plans=plans[:PREVIEW_LIMIT],
         more=len(plans) > PREVIEW_LIMIT,
-        numbers=numbers,
     )
 
 
