@@ -75,7 +75,11 @@ class CheckedOrUnchanged(RootModel[Checked | Deployed]):
 
 
 class Refused(ErrorBody):
-    problems: list[ProblemRecord]
+    """422: parameters that do not parse (`fields`), or files refused (`problems`)."""
+
+    problems: list[ProblemRecord] = Field(
+        default_factory=list, description="deploy_refused: every problem that refused the files"
+    )
 
 
 @api_blueprint.get("/deployments")
