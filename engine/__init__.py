@@ -26,7 +26,8 @@ from .errors import (
 )
 from .facade import Engine
 from .org import PUBLIC, Actor
-from .org_import import ImportReport
+from .org_edit import LEVELS, OrgRefused
+from .org_import import ImportReport, ImportRow
 from .records import (
     CaseCounts,
     CaseDetail,
@@ -34,11 +35,13 @@ from .records import (
     CaseSection,
     CaseSummary,
     DemoAccounts,
+    DepartmentRecord,
     DeploymentRecord,
     Diagram,
     DraftRecord,
     EscalatedTask,
     FilterField,
+    GridRecord,
     HistoryEvent,
     Inbox,
     MigrationRecord,
@@ -54,6 +57,7 @@ from .records import (
     TimerRecord,
     TokenRecord,
     UserAccount,
+    UserRecord,
     VersionRecord,
     WaitingTimer,
 )
@@ -96,6 +100,11 @@ __all__ = [
     "MigrationRecord",
     "FileDiff",
     "ImportReport",
+    "ImportRow",
+    "LEVELS",
+    "OrgRefused",
+    "DepartmentRecord",
+    "GridRecord",
     "ProcessRecord",
     "PublicStatus",
     "SavedFilter",
@@ -109,6 +118,7 @@ __all__ = [
     "TimerRecord",
     "TokenRecord",
     "UserAccount",
+    "UserRecord",
     "VersionRecord",
     "WaitingTimer",
     "WorkflowFailed",

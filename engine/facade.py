@@ -70,6 +70,7 @@ from .records import (
     CaseSummary,
     DemoAccounts,
     DemoLoadRecord,
+    DepartmentRecord,
     DeploymentRecord,
     Diagram,
     DraftRecord,
@@ -110,6 +111,7 @@ ORG_CHANGES: dict[str, Callable[..., Any]] = {
         "move_grid",
         "set_leader",
         "set_level",
+        "update_grid",
     )
 }
 
@@ -752,14 +754,56 @@ class Engine:
         report["applied"] = True
         return report
 
-    def change_organisation(self, change: str, *args: Any, **kwargs: Any) -> None:
+    def change_organisation(
+        self, change: str, *args: Any, by: str = "system", **kwargs: Any
+    ) -> None:
         """One change of engine/org_edit.py (add_department, rename_department, add_grid,
-        rename_grid, move_grid, set_leader, set_level); ValueError names the wrong field."""
+        rename_grid, move_grid, set_leader, set_level, update_grid), recorded on the
+        organisation's audit chain; OrgRefused (a ValueError) names the wrong field."""
         edit = ORG_CHANGES.get(change)
         if edit is None:
             raise ValueError(f"unknown change '{change}'")
         with self.runtime.command() as session:
             edit(session, *args, **kwargs)
+            self._audit_event(
+                session, "organisation", change, by, changes={"args": list(args), **kwargs}
+            )
+
+    def save_user(
+        self,
+        username: str,
+        by: str,
+        *,
+        roles: list[str],
+        display_name: str | None = None,
+        department: str | None = None,
+        grids: list[str] | None = None,
+        email: str | None = None,
+    ) -> str:
+        """Add a user (without a password: an administrator sets one) or change one's name,
+        roles, department, grids and e-mail; the tasks they had claimed and may no longer
+        work go back to their groups. Recorded on the user's audit chain. "added" or
+        "updated"; OrgRefused names the wrong field."""
+        with self.runtime.command() as session:
+            action = org_edit.save_user(
+                session,
+                username,
+                roles=roles,
+                display_name=display_name,
+                department=department,
+                grids=grids,
+                email=email,
+            )
+            actor = org.load_actor(session, username)
+            by_actor = Actor(by, frozenset({f"user:{by}"}), frozenset())
+            self.runtime.give_back_claims(session, username, by_actor, keep=actor.groups)
+            changes = {"roles": roles, "department": department, "grids": grids or []}
+            self._audit_event(session, f"user:{username}", action, by, changes=changes)
+            return action
+
+    def departments(self) -> list[DepartmentRecord]:
+        with self.db.reading() as session:
+            return org.departments(session)
 
     def grids(self) -> list[GridRecord]:
         with self.db.reading() as session:
@@ -837,7 +881,19 @@ class Engine:
         self, session: Any, username: str, action: str, by: str, comment: str | None = None
     ) -> None:
         """An event on the user's audit chain (`user:<username>`)."""
-        chain = f"user:{username}"
+        self._audit_event(session, f"user:{username}", action, by, comment=comment)
+
+    def _audit_event(
+        self,
+        session: Any,
+        chain: str,
+        action: str,
+        by: str,
+        *,
+        comment: str | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        """An event on an audit chain that is not a case's (a user's, the organisation's)."""
         head = audit.append(
             session,
             chain,
@@ -846,6 +902,7 @@ class Engine:
             actor=by,
             action=action,
             comment=comment,
+            changes=changes,
         )
         audit.store_head(session, chain, head)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
 from .models import ApiToken, Department, Grid, User, UserGrid, UserRole
-from .records import GridRecord, TokenRecord, UserRecord
+from .records import DepartmentRecord, GridRecord, TokenRecord, UserRecord
 
 
 @dataclass(frozen=True)
@@ -137,34 +136,44 @@ def add_user(
     grids: list[str] | None = None,
     email: str | None = None,
 ) -> User:
-    """A new user; `password_hash` comes from `passwords.Passwords` (None: cannot sign in)."""
+    """A new user; `password_hash` comes from `passwords.Passwords` (None: cannot sign in).
+    OrgRefused names what is wrong."""
+    from .org_edit import OrgRefused, save_user
+
     if session.get(User, username) is not None:
-        raise ValueError(f"user '{username}' already exists")
-    if department and session.get(Department, department) is None:
-        raise ValueError(f"unknown department '{department}'")
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
-        raise ValueError(f"not an e-mail address: '{email}'")
-    for code in grids or []:
-        if session.get(Grid, code) is None:
-            raise ValueError(f"unknown grid '{code}'")
-    user = User(
-        username=username,
-        display_name=display_name or username,
-        password_hash=password_hash,
+        raise OrgRefused("username", "org_user_exists", f"user '{username}' already exists")
+    save_user(
+        session,
+        username,
+        roles=roles,
+        display_name=display_name,
         department=department,
-        email=email or None,
-        active=True,
-        created_at=datetime.now(UTC),
+        grids=grids,
+        email=email,
     )
-    session.add(user)
-    session.flush()
-    session.add_all(UserRole(username=username, role=r) for r in dict.fromkeys(roles))
-    session.add_all(UserGrid(username=username, grid_code=g) for g in dict.fromkeys(grids or []))
+    user = session.get(User, username)
+    assert user is not None
+    user.password_hash = password_hash
     return user
 
 
 def has_users(session: Session) -> bool:
     return session.scalar(select(User.username).limit(1)) is not None
+
+
+def departments(session: Session) -> list[DepartmentRecord]:
+    """Every department with how many users work in it (two queries)."""
+    counts = dict(
+        session.execute(
+            select(User.department, func.count())
+            .where(User.department.is_not(None))
+            .group_by(User.department)
+        ).all()
+    )
+    return [
+        DepartmentRecord(code=d.code, name=d.name, users=counts.get(d.code, 0))
+        for d in session.scalars(select(Department).order_by(Department.code))
+    ]
 
 
 def users(session: Session) -> list[UserRecord]:

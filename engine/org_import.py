@@ -18,14 +18,13 @@ import zipfile
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from . import org_edit
-from .models import Department, Grid, User, UserGrid, UserRole
-from .org import add_user
+from .models import Department, Grid
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_MB = 5
+MAX_BYTES = MAX_MB * 1024 * 1024
 MAX_UNPACKED = 50 * 1024 * 1024  # an XLSX is a zip: its inflated size, before it is opened
 MAX_ROWS = 10_000
 
@@ -45,12 +44,20 @@ COLUMNS = {
 KINDS = ("departments", "grids", "users")
 
 
+def _refused(code: str, text: str, **params: Any) -> org_edit.OrgRefused:
+    """The file as a whole cannot be imported."""
+    return org_edit.OrgRefused("file", code, text, **params)
+
+
 class ImportRow(TypedDict):
     sheet: str  # departments | grids | users
     row: int  # the row number in the file (the header is row 1)
     key: str  # the code or username
     action: str  # added | updated | rejected
-    reason: str | None
+    reason: str | None  # why rejected, in English (the CLI's words)
+    field: str | None  # the column that was wrong
+    code: str | None  # the reason as a code (org_edit.OrgRefused), for pages to phrase
+    params: dict[str, Any]
 
 
 class ImportReport(TypedDict):
@@ -62,14 +69,14 @@ class ImportReport(TypedDict):
 
 
 def read_tables(filename: str, content: bytes) -> dict[str, list[tuple[int, dict[str, str]]]]:
-    """kind -> [(row number, column -> text)]; ValueError for a file that cannot be read."""
+    """kind -> [(row number, column -> text)]; OrgRefused for a file that cannot be read."""
     if len(content) > MAX_BYTES:
-        raise ValueError(f"file: larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise _refused("org_file_too_large", f"larger than {MAX_MB} MB", limit=MAX_MB)
     if filename.lower().endswith(".xlsx"):
         return _read_xlsx(content)
     if filename.lower().endswith(".csv"):
         return _read_csv(content)
-    raise ValueError("file: an .xlsx workbook or a .csv file is needed")
+    raise _refused("org_file_kind", "an .xlsx workbook or a .csv file is needed")
 
 
 def _columns(header: list[Any]) -> list[str]:
@@ -89,7 +96,7 @@ def _rows(rows: list[list[Any]]) -> list[tuple[int, dict[str, str]]]:
         if any(record.values()):
             found.append((number, record))
     if len(found) > MAX_ROWS:
-        raise ValueError(f"file: more than {MAX_ROWS} rows")
+        raise _refused("org_file_too_many_rows", f"more than {MAX_ROWS} rows", limit=MAX_ROWS)
     return found
 
 
@@ -99,10 +106,12 @@ def _read_xlsx(content: bytes) -> dict[str, list[tuple[int, dict[str, str]]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as packed:
             if sum(info.file_size for info in packed.infolist()) > MAX_UNPACKED:
-                raise ValueError("file: the workbook unpacks to more than 50 MB")
+                raise _refused(
+                    "org_file_unpacks_too_large", "the workbook unpacks to more than 50 MB"
+                )
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ValueError(f"file: not a readable XLSX workbook ({exc})") from None
+        raise _refused("org_file_unreadable", f"not a readable XLSX workbook ({exc})") from None
     tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for sheet in book.worksheets:
         kind = SHEETS.get(sheet.title.strip().lower()) or SHEETS.get(sheet.title.strip())
@@ -112,11 +121,15 @@ def _read_xlsx(content: bytes) -> dict[str, list[tuple[int, dict[str, str]]]]:
         for values in sheet.iter_rows(values_only=True):
             rows.append(list(values))
             if len(rows) > MAX_ROWS + 1:
-                raise ValueError(f"file: more than {MAX_ROWS} rows")
+                raise _refused(
+                    "org_file_too_many_rows", f"more than {MAX_ROWS} rows", limit=MAX_ROWS
+                )
         tables[kind] = _rows(rows)
     book.close()
     if not tables:
-        raise ValueError("file: no sheet named 部门/departments, 网格/grids or 用户/users")
+        raise _refused(
+            "org_file_no_sheet", "no sheet named 部门/departments, 网格/grids or 用户/users"
+        )
     return tables
 
 
@@ -124,14 +137,14 @@ def _read_csv(content: bytes) -> dict[str, list[tuple[int, dict[str, str]]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("file: a CSV file must be UTF-8") from None
+        raise _refused("org_file_not_utf8", "a CSV file must be UTF-8") from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise ValueError("file: the CSV file is empty")
+        raise _refused("org_file_empty", "the CSV file is empty")
     columns = _columns(rows[0])
     kind = "users" if "username" in columns else "grids" if "parent" in columns else "departments"
     if "code" not in columns and kind != "users":
-        raise ValueError("file: the header row needs a code (编码) column")
+        raise _refused("org_file_no_code_column", "the header row needs a code (编码) column")
     return {kind: _rows(rows)}
 
 
@@ -158,47 +171,20 @@ def _grid(session: Session, row: dict[str, str]) -> str:
     if session.get(Grid, code) is None:
         org_edit.add_grid(session, code, row.get("name", ""), parent, level, leader)
         return "added"
-    org_edit.rename_grid(session, code, row.get("name", ""))
-    org_edit.move_grid(session, code, parent)
-    org_edit.set_level(session, code, level)
-    org_edit.set_leader(session, code, leader)
+    org_edit.update_grid(session, code, row.get("name", ""), parent, level, leader)
     return "updated"
 
 
 def _user(session: Session, row: dict[str, str]) -> str:
-    username = row.get("username", "")
-    org_edit.check_code("username", username)
-    roles = _names(row.get("roles"))
-    if not roles:
-        raise ValueError("roles: at least one role is needed (e.g. grid_member, department)")
-    grids = _names(row.get("grids"))
-    user = session.get(User, username)
-    if user is None:
-        add_user(
-            session,
-            username,
-            roles=roles,
-            display_name=row.get("display_name") or None,
-            department=row.get("department") or None,
-            grids=grids,
-            email=row.get("email") or None,
-        )
-        return "added"
-    department = row.get("department") or None
-    if department and session.get(Department, department) is None:
-        raise ValueError(f"department: unknown department '{department}'")
-    for code in grids:
-        if session.get(Grid, code) is None:
-            raise ValueError(f"grids: unknown grid '{code}'")
-    user.display_name = row.get("display_name") or user.display_name
-    user.department = department
-    user.email = row.get("email") or None
-    session.execute(delete(UserRole).where(UserRole.username == username))
-    session.execute(delete(UserGrid).where(UserGrid.username == username))
-    session.add_all(UserRole(username=username, role=r) for r in dict.fromkeys(roles))
-    session.add_all(UserGrid(username=username, grid_code=g) for g in dict.fromkeys(grids))
-    session.flush()
-    return "updated"
+    return org_edit.save_user(
+        session,
+        row.get("username", ""),
+        roles=_names(row.get("roles")),
+        display_name=row.get("display_name") or None,
+        department=row.get("department") or None,
+        grids=_names(row.get("grids")),
+        email=row.get("email") or None,
+    )
 
 
 IMPORTERS: dict[str, Callable[[Session, dict[str, str]], str]] = {
@@ -212,7 +198,7 @@ def run(session: Session, tables: dict[str, list[tuple[int, dict[str, str]]]]) -
     """Import every row that can go in (each in a savepoint), in rounds while rows go in."""
     pending = [(kind, number, row) for kind in KINDS for number, row in tables.get(kind, [])]
     done: dict[tuple[str, int], ImportRow] = {}
-    last_error: dict[tuple[str, int], str] = {}
+    last_error: dict[tuple[str, int], ValueError] = {}
     progress = True
     while pending and progress:
         progress, retry = False, []
@@ -221,19 +207,35 @@ def run(session: Session, tables: dict[str, list[tuple[int, dict[str, str]]]]) -
                 with session.begin_nested():
                     action = IMPORTERS[kind](session, row)
             except ValueError as exc:
-                last_error[(kind, number)] = str(exc)
+                last_error[(kind, number)] = exc
                 retry.append((kind, number, row))
                 continue
             key = row.get("username" if kind == "users" else "code", "")
             done[(kind, number)] = ImportRow(
-                sheet=kind, row=number, key=key, action=action, reason=None
+                sheet=kind,
+                row=number,
+                key=key,
+                action=action,
+                reason=None,
+                field=None,
+                code=None,
+                params={},
             )
             progress = True
         pending = retry
     for kind, number, row in pending:
         key = row.get("username" if kind == "users" else "code", "")
+        error = last_error[(kind, number)]
+        refused = error if isinstance(error, org_edit.OrgRefused) else None
         done[(kind, number)] = ImportRow(
-            sheet=kind, row=number, key=key, action="rejected", reason=last_error[(kind, number)]
+            sheet=kind,
+            row=number,
+            key=key,
+            action="rejected",
+            reason=str(error),
+            field=refused.field if refused else None,
+            code=refused.reason.code if refused else None,
+            params=dict(refused.reason.params) if refused else {},
         )
     rows = [done[key] for key in sorted(done, key=lambda k: (KINDS.index(k[0]), k[1]))]
     return ImportReport(

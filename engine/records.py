@@ -287,6 +287,14 @@ class GridRecord(TypedDict):
     leader_group: str  # the group key a task for this grid's leader is given to
 
 
+class DepartmentRecord(TypedDict):
+    """A department (配合部门) and how many users work in it."""
+
+    code: str
+    name: str
+    users: int
+
+
 class UserRecord(TypedDict):
     """A user as an operator lists them."""
 

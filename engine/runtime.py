@@ -328,10 +328,14 @@ class Runtime:
             self._record_on_task(session, row, actor, "release")
             return task_view(row, self.now())
 
-    def give_back_claims(self, session: Session, username: str, by: Actor) -> int:
-        """Every task `username` has claimed goes back to its groups (someone leaving): a
-        release by `by` on each case's timeline. How many."""
+    def give_back_claims(
+        self, session: Session, username: str, by: Actor, keep: frozenset[str] = frozenset()
+    ) -> int:
+        """Every task `username` has claimed goes back to its groups (someone leaving), but
+        those one of the groups `keep` may still work (someone moving): a release by `by` on
+        each case's timeline. How many."""
         rows = session.scalars(select(OpenTask).where(OpenTask.assignee == username)).all()
+        rows = [row for row in rows if not (keep and candidate_groups(session, row.id) & keep)]
         for row in rows:
             self._set_assignee(session, row, expected=(username,), to=None)
             changes = {"assignee": [username, None]}

@@ -137,4 +137,4 @@ def download(deployment_id: int) -> ResponseReturnValue:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
-from . import admin_migration, admin_users  # noqa: E402, F401  - their pages join the blueprint
+from . import admin_migration, admin_org, admin_users  # noqa: E402, F401  - their pages join

@@ -1,11 +1,14 @@
 """The administrators' users pages: every account with its roles, department, grids, state,
-live sessions and working API tokens; deactivating (their sessions and tokens end, their
-claimed tasks go back to the groups), reactivating, setting a new password (their sessions
-end), revoking a token. Under the admin blueprint, so its role check holds."""
+live sessions and working API tokens; adding one and changing its roles, department and grids
+(the tasks they may no longer work go back to their groups); deactivating (their sessions and
+tokens end, their claimed tasks go back to the groups), reactivating, setting a new password
+(their sessions end), revoking a token. Under the admin blueprint, so its role check holds."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,11 +18,13 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from engine import FormInvalid, UserAccount
+from engine import FormInvalid, OrgRefused, UserAccount
 
 from .admin import admin_blueprint
+from .admin_org import grid_rows, refused_messages
 from .context import current_actor, current_engine
 from .form_errors import field_messages
+from .roles import known_roles
 
 
 class NewPasswordForm(FlaskForm):
@@ -33,6 +38,66 @@ def users() -> ResponseReturnValue:
     return render_template("admin/users.html", users=current_engine().user_accounts())
 
 
+def _choices() -> dict[str, Any]:
+    """What the user form offers: roles, departments, grids (as a tree)."""
+    engine = current_engine()
+    return {
+        "roles": known_roles([u["roles"] for u in engine.users()]),
+        "departments": engine.departments(),
+        "grid_rows": grid_rows(engine.grids()),
+    }
+
+
+def _submitted() -> dict[str, Any]:
+    """The user form as sent: what save_user takes."""
+    return {
+        "roles": request.form.getlist("roles"),
+        "display_name": (request.form.get("display_name") or "").strip() or None,
+        "department": request.form.get("department") or None,
+        "grids": request.form.getlist("grids"),
+        "email": (request.form.get("email") or "").strip() or None,
+    }
+
+
+@admin_blueprint.get("/users/new")
+def new_user() -> ResponseReturnValue:
+    return render_template("admin/user_new.html", values=None, errors={}, **_choices())
+
+
+@admin_blueprint.post("/users/new")
+def add_user() -> ResponseReturnValue:
+    """A new account, without a password: the administrator sets one on its page next."""
+    username = (request.form.get("username") or "").strip()
+    errors: dict[str, str] = {}
+    if any(u["name"] == username for u in current_engine().users()):
+        errors["username"] = _("There is already a user %(name)s.", name=username)
+    else:
+        try:
+            current_engine().save_user(username, current_actor().username, **_submitted())
+        except OrgRefused as refused:
+            errors = refused_messages(refused)
+    if errors:
+        page = render_template(
+            "admin/user_new.html", values=request.form, errors=errors, **_choices()
+        )
+        return page, 422
+    flash(_("%(name)s is added: set their password below.", name=username), "ok")
+    return _back(username)
+
+
+@admin_blueprint.post("/users/<username>/edit")
+def edit_user(username: str) -> ResponseReturnValue:
+    """Roles, department, grids, name and e-mail; claimed tasks they may no longer work go
+    back to their groups."""
+    _account(username)
+    try:
+        current_engine().save_user(username, current_actor().username, **_submitted())
+    except OrgRefused as refused:
+        return _user_page(username, NewPasswordForm(), refused_messages(refused), True), 422
+    flash(_("The account of %(name)s is saved.", name=username), "ok")
+    return _back(username)
+
+
 def _account(username: str) -> UserAccount:
     for account in current_engine().user_accounts():
         if account["name"] == username:
@@ -40,10 +105,14 @@ def _account(username: str) -> UserAccount:
     abort(404)
 
 
-def _user_page(username: str, form: NewPasswordForm, errors: dict[str, str]) -> str:
+def _user_page(
+    username: str, form: NewPasswordForm, errors: dict[str, str], edited: bool = False
+) -> str:
     return render_template(
         "admin/user.html",
         user=_account(username),
+        values=request.form if edited else None,
+        **_choices(),
         tokens=current_engine().tokens(username),
         form=form,
         errors=errors,

@@ -40,6 +40,37 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "case_not_earlier": lambda p: _("“%(title)s” must be a case reported before this one", **p),
     "wrong_password": lambda p: _("This is not your current password"),
     "password_too_short": lambda p: _("The new password needs at least %(limit)s characters", **p),
+    # the organisation (engine/org_edit.py, engine/org_import.py)
+    "org_not_a_code": lambda p: _(
+        "“%(value)s” is not a code: use letters, digits, “-”, “_” or “.” (up to 64)", **p
+    ),
+    "org_name_needed": lambda p: _("A name of 1 to %(limit)s characters is needed", **p),
+    "org_department_exists": lambda p: _("There is already a department %(value)s", **p),
+    "org_grid_exists": lambda p: _("There is already a grid %(value)s", **p),
+    "org_user_exists": lambda p: _("There is already a user %(value)s", **p),
+    "org_unknown_department": lambda p: _("There is no department %(value)s", **p),
+    "org_unknown_grid": lambda p: _("There is no grid %(value)s", **p),
+    "org_unknown_user": lambda p: _("There is no user %(value)s", **p),
+    "org_not_a_leader": lambda p: _(
+        "%(value)s does not have the role “Supervising leader”: give it on their page first", **p
+    ),
+    "org_grid_under_itself": lambda p: _(
+        "A grid cannot be put under itself or a grid below it (%(value)s)", **p
+    ),
+    "org_unknown_level": lambda p: _("“%(value)s” is not a level: one of %(limit)s", **p),
+    "org_roles_needed": lambda p: _("Choose at least one role"),
+    "org_not_an_email": lambda p: _("This is not an e-mail address"),
+    "org_file_too_large": lambda p: _("The file is larger than %(limit)s MB", **p),
+    "org_file_kind": lambda p: _("Choose an XLSX workbook or a CSV file"),
+    "org_file_too_many_rows": lambda p: _("The file has more than %(limit)s rows", **p),
+    "org_file_unpacks_too_large": lambda p: _("The workbook unpacks to more than 50 MB"),
+    "org_file_unreadable": lambda p: _("This is not a readable XLSX workbook"),
+    "org_file_no_sheet": lambda p: _(
+        "The workbook has no sheet named 部门, 网格 or 用户 (departments, grids, users)"
+    ),
+    "org_file_not_utf8": lambda p: _("A CSV file must be saved as UTF-8"),
+    "org_file_empty": lambda p: _("The CSV file is empty"),
+    "org_file_no_code_column": lambda p: _("The header row needs a code (编码) column"),
 }
 
 

@@ -54,6 +54,8 @@ def _write_everything(engine, clock) -> dict[str, int]:
     engine.add_user(
         "dept_yjj3", roles=["department"], department="yjj", display_name=p("displayname")
     )
+    engine.change_organisation("add_department", "xss", p("departmentname"))
+    engine.change_organisation("add_grid", "ap-xss", p("gridname"), "ap")
     location = {"lat": 30.1, "lng": 120.2, "address": p("address") + " " + LINK}
     major = report(
         engine,
@@ -254,7 +256,15 @@ def test_no_payload_runs_on_any_page(browser, engine, clock, database_url, tmp_p
             "dept_ajb": ["/queue", f"/tasks/{receive}", f"/cases/{ids['elsewhere']}", "/inbox"],
             MEMBER: ["/my-reports", f"/cases/{ids['invalid']}", *everyone],
             "leader_ap_d1_t1_v1": ["/supervision", *everyone],
-            "admin": ["/admin/", *everyone],
+            "admin": [
+                "/admin/",
+                "/admin/organisation",
+                "/admin/organisation/grids/ap-xss",
+                "/admin/users",
+                "/admin/users/dept_yjj3",
+                "/admin/users/new",
+                *everyone,
+            ],
             None: [
                 *(f"/public/cases/{i}?code={codes[i]}" for i in ids.values()),
                 f"/public/lookup?number={evil}&code={evil}",

@@ -106,6 +106,19 @@ MATRIX = {
     "POST admin.reactivate":                "login     deny   deny     deny     deny   deny ok",
     "POST admin.reset_password":            "login     deny   deny     deny     deny   deny ok",
     "POST admin.revoke_token":              "login     deny   deny     deny     deny   deny ok",
+    "GET admin.organisation":               "login     deny   deny     deny     deny   deny ok",
+    "GET admin.grid":                       "login     deny   deny     deny     deny   deny ok",
+    "GET admin.org_import":                 "login     deny   deny     deny     deny   deny ok",
+    "GET admin.import_template":            "login     deny   deny     deny     deny   deny ok",
+    "GET admin.new_user":                   "login     deny   deny     deny     deny   deny ok",
+    "POST admin.add_department":            "login     deny   deny     deny     deny   deny ok",
+    "POST admin.rename_department":         "login     deny   deny     deny     deny   deny ok",
+    "POST admin.add_grid":                  "login     deny   deny     deny     deny   deny ok",
+    "POST admin.update_grid":               "login     deny   deny     deny     deny   deny ok",
+    "POST admin.try_import":                "login     deny   deny     deny     deny   deny ok",
+    "POST admin.confirm_import":            "login     deny   deny     deny     deny   deny ok",
+    "POST admin.add_user":                  "login     deny   deny     deny     deny   deny ok",
+    "POST admin.edit_user":                 "login     deny   deny     deny     deny   deny ok",
     "GET api.list_deployments":             "login     deny   deny     deny     deny   deny ok",
     "GET api.deployment_files":             "login     deny   deny     deny     deny   deny ok",
     "POST api.deploy":                      "login     deny   deny     deny     deny   deny ok",
@@ -293,6 +306,35 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         ),
         "POST admin.revoke_token": Target(
             f"/admin/users/dispatcher2/tokens/{w.bystander_token}/revoke", form={}
+        ),
+        "GET admin.organisation": Target("/admin/organisation"),
+        "GET admin.grid": Target("/admin/organisation/grids/ap-d2"),
+        "GET admin.org_import": Target("/admin/organisation/import"),
+        "GET admin.import_template": Target("/admin/organisation/import/template.xlsx"),
+        "GET admin.new_user": Target("/admin/users/new"),
+        "POST admin.add_department": Target(
+            "/admin/organisation/departments", form={"code": "sjj", "name": "市场监管局"}
+        ),
+        "POST admin.rename_department": Target(
+            "/admin/organisation/departments/zjj", form={"name": "住房和城乡建设局"}
+        ),
+        "POST admin.add_grid": Target(
+            "/admin/organisation/grids", form={"code": "ap-d9", "name": "新区", "parent": "ap"}
+        ),
+        "POST admin.update_grid": Target(
+            "/admin/organisation/grids/ap-d2", form={"name": "二区（新）", "parent": "ap"}
+        ),
+        "POST admin.try_import": Target(
+            "/admin/organisation/import",
+            form={"file": ("org.csv", "编码,名称\nsjj,市场监管局\n".encode())},
+        ),
+        "POST admin.confirm_import": Target("/admin/organisation/import/confirm", form={}),
+        "POST admin.add_user": Target(
+            "/admin/users/new", form={"username": "newcomer", "roles": "grid_member"}
+        ),
+        "POST admin.edit_user": Target(
+            "/admin/users/dept_zjj2/edit",
+            form={"roles": "department", "department": "zjj", "display_name": "经办人（改）"},
         ),
         "GET api.list_deployments": Target("/api/v1/deployments"),
         "GET api.deployment_files": Target("/api/v1/deployments/1/files"),

@@ -42,8 +42,20 @@ FORMS = {
     "POST admin.reactivate": ("admin", ""),
     "POST admin.reset_password": ("admin", ""),
     "POST admin.revoke_token": ("admin", ""),
+    "POST admin.add_department": ("admin", ""),
+    "POST admin.rename_department": ("admin", ""),
+    "POST admin.add_grid": ("admin", ""),
+    "POST admin.update_grid": ("admin", ""),
+    "POST admin.try_import": ("admin", ""),
+    "POST admin.confirm_import": ("admin", ""),
+    "POST admin.add_user": ("admin", ""),
+    "POST admin.edit_user": ("admin", ""),
 }
-CHANGE_NOTHING = {"POST admin.check"}  # done with the token, though nothing is stored
+CHANGE_NOTHING = {
+    "POST admin.check",  # validating changes nothing: refused all the same
+    "POST admin.try_import",  # a dry run
+    "POST admin.confirm_import",  # with no import tried in this browser (tests/web: with one)
+}  # done with the token, though nothing is stored
 
 
 def _forms(app) -> set[str]:
