@@ -61,7 +61,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .public import public_blueprint
     from .queue import queue_blueprint
     from .report import report_blueprint
-    from .roles import role_label
+    from .roles import level_label, role_label
     from .schema_form import form_value, local_time, readonly_values
     from .supervise import supervise_blueprint
     from .tasks import tasks_blueprint
@@ -95,6 +95,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["readonly_values"] = readonly_values
     app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["level_label"] = level_label
     app.jinja_env.filters["time_left"] = time_left
     # a text of the process files, in the reader's language
     app.jinja_env.filters["process_text"] = process_text

@@ -35,15 +35,19 @@ class NewPasswordForm(FlaskForm):
 @admin_blueprint.get("/users")
 def users() -> ResponseReturnValue:
     """Every user, active or not."""
-    return render_template("admin/users.html", users=current_engine().user_accounts())
+    engine = current_engine()
+    names = {d["code"]: d["name"] for d in engine.departments()}
+    return render_template("admin/users.html", users=engine.user_accounts(), department_names=names)
 
 
 def _choices() -> dict[str, Any]:
     """What the user form offers: roles, departments, grids (as a tree)."""
     engine = current_engine()
+    departments = engine.departments()
     return {
         "roles": known_roles([u["roles"] for u in engine.users()]),
-        "departments": engine.departments(),
+        "departments": departments,
+        "department_names": {d["code"]: d["name"] for d in departments},
         "grid_rows": grid_rows(engine.grids()),
     }
 
