@@ -33,6 +33,7 @@ from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
 from .dmn_checks import table_warnings
 from .errors import DeployRefused, Problem
+from .form_options import OrganisationOptions, fill, uses_options
 from .form_refs import inline_refs, is_shared, registry_of
 from .notify import NotifyInfo
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
@@ -94,9 +95,27 @@ class CompiledProcess:
     # What the public status page of a case shows (x-public-status): (field, title for the
     # public or None for the form's own title), each once it has a value.
     public_status: tuple[tuple[str, str | None], ...] = ()
+    # Where forms take choices from the organisation (engine/form_options.py); set when the
+    # process is cached for running, not when files are only validated.
+    options: OrganisationOptions | None = None
+    _filled: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _takes_options: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def form(self, key: str | None) -> dict[str, Any] | None:
-        return self.forms.get(key) if key else None
+        """The form's schema as people fill it in now: with the organisation's choices."""
+        schema = self.forms.get(key) if key else None
+        if schema is None or key is None or self.options is None:
+            return schema
+        takes = self._takes_options.get(key)
+        if takes is None:
+            takes = self._takes_options[key] = uses_options(schema)
+        if not takes:
+            return schema
+        version, options = self.options.current()
+        cached = self._filled.get(key)
+        if cached is None or cached[0] != version:
+            cached = self._filled[key] = (version, fill(schema, options))
+        return cached[1]
 
     def case_properties(self) -> dict[str, Any]:
         """Every field the process's forms define (start form first, then the task forms in

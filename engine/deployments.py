@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .definitions import CompiledProcess, SourceFile, compile_sources, content_hash
 from .errors import NotFound
+from .form_options import OrganisationOptions
 from .models import Deployment, DeploymentFile, Instance, ProcessVersion
 from .records import DeploymentRecord, ProcessRecord, VersionRecord
 
@@ -27,12 +28,15 @@ class CompiledProcesses:
     (never per request), and which deployment a version belongs to is remembered too, since
     versions are immutable."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: OrganisationOptions | None = None) -> None:
+        self.options = options  # the organisation's choices, for the forms that take them
         self._by_deployment: dict[int, dict[str, CompiledProcess]] = {}
         self._version_keys: dict[int, tuple[int, str]] = {}
         self._lock = threading.Lock()
 
     def put(self, deployment_id: int, compiled: dict[str, CompiledProcess]) -> None:
+        for process in compiled.values():
+            process.options = self.options
         with self._lock:
             self._by_deployment[deployment_id] = compiled
 

@@ -59,6 +59,7 @@ from .errors import (
     NotFound,
     Problem,
 )
+from .form_options import OrganisationOptions
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
 from .org_import import ImportReport
@@ -122,7 +123,8 @@ class Engine:
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
         self.config = config or load_config()
         self.db = Database(self.config.database_url)
-        self.compiled = CompiledProcesses()
+        self.form_options = OrganisationOptions(self._organisation_choices)
+        self.compiled = CompiledProcesses(self.form_options)
         self.passwords = Passwords(
             self.config.password_time_cost,
             self.config.password_memory_cost,
@@ -752,6 +754,7 @@ class Engine:
                 session.rollback()  # a dry run: what it lists is what the import would do
                 return report
         report["applied"] = True
+        self.form_options.changed()
         return report
 
     def change_organisation(
@@ -768,6 +771,7 @@ class Engine:
             self._audit_event(
                 session, "organisation", change, by, changes={"args": list(args), **kwargs}
             )
+        self.form_options.changed()
 
     def save_user(
         self,
@@ -800,6 +804,11 @@ class Engine:
             changes = {"roles": roles, "department": department, "grids": grids or []}
             self._audit_event(session, f"user:{username}", action, by, changes=changes)
             return action
+
+    def _organisation_choices(self) -> dict[str, list[dict[str, str]]]:
+        """What forms with `x-options` offer (engine/form_options.py)."""
+        departments = [{"const": d["code"], "title": d["name"]} for d in self.departments()]
+        return {"departments": departments}
 
     def departments(self) -> list[DepartmentRecord]:
         with self.db.reading() as session:
@@ -1056,7 +1065,9 @@ class Engine:
         """Load the demo organisation (default: config.yaml `demo_file`) into an empty one;
         ValueError if anyone exists already."""
         with self.runtime.command() as session:
-            return demo.load_demo(session, self.passwords, path or self.config.demo_file)
+            loaded = demo.load_demo(session, self.passwords, path or self.config.demo_file)
+        self.form_options.changed()
+        return loaded
 
     def demo_accounts(self) -> DemoAccounts | None:
         """The demo organisation file's password and users by role (None without the file),

@@ -20,6 +20,7 @@ from .errors import FieldError
 from .models import Department, Grid, User, UserGrid, UserRole
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}")  # users.username is 80 long
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 LEVELS = ("市", "区县", "镇街", "村社区", "单位")
 LEADER_ROLE = "leader"
@@ -206,7 +207,14 @@ def save_user(
 ) -> str:
     """Add the user, or replace an existing one's name, roles, department, grids and e-mail
     (their password, state and history stay). Returns "added" or "updated"."""
-    username = check_code("username", username)
+    username = (username or "").strip()
+    if not USERNAME.fullmatch(username):
+        raise OrgRefused(
+            "username",
+            "org_not_a_username",
+            f"'{username}' is not a user name (letters, digits, '-', '_', '.' or '@', up to 80)",
+            value=username,
+        )
     roles = list(dict.fromkeys(r.strip() for r in roles if r.strip()))
     if not roles:
         raise OrgRefused(

@@ -44,6 +44,10 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "org_not_a_code": lambda p: _(
         "“%(value)s” is not a code: use letters, digits, “-”, “_” or “.” (up to 64)", **p
     ),
+    "org_not_a_username": lambda p: _(
+        "“%(value)s” is not a user name: use letters, digits, “-”, “_”, “.” or “@” (up to 80)",
+        **p,
+    ),
     "org_name_needed": lambda p: _("A name of 1 to %(limit)s characters is needed", **p),
     "org_department_exists": lambda p: _("There is already a department %(value)s", **p),
     "org_grid_exists": lambda p: _("There is already a grid %(value)s", **p),

@@ -12,7 +12,8 @@ import re
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.helpers import open_task, to_rectify
+from tests.conftest import PROCESSES
+from tests.helpers import accept, dispatch_as_proposed, open_task, report, to_rectify
 
 pytestmark = pytest.mark.slow
 
@@ -202,3 +203,46 @@ def test_an_import_is_tried_then_confirmed(web_user, engine):
         timeout=30,
     )
     assert not_a_sheet.status_code == 422 and "XLSX" in field_error(not_a_sheet.text, "file")
+
+
+def test_a_department_added_and_routed_to_gets_the_new_cases(web_user, engine, server):
+    """A newcomer's path without a shell: add the department and its officer on the pages,
+    route a category to it in the dispatch table (uploaded on the process files page), and
+    a new case of that category reaches that officer."""
+    admin = web_user("admin")
+    page = admin.get("/admin/organisation")
+    admin.post("/admin/organisation/departments", {"code": "ycj", "name": "烟草专卖局"}, page=page)
+    form = admin.get("/admin/users/new")
+    added = admin.post(
+        "/admin/users/new",
+        {"username": "dept_ycj", "display_name": "烟草局经办人", "roles": "department",
+         "department": "ycj"},
+        page=form,
+    )  # fmt: skip
+    assert added.status_code == 302
+    user_page = admin.get("/admin/users/dept_ycj")
+    password = {"new_password": "hazard2026", "new_password_again": "hazard2026"}
+    assert admin.post("/admin/users/dept_ycj/password", password, page=user_page).status_code == 302
+
+    table = (PROCESSES / "dispatch.dmn").read_text(encoding="utf-8")
+    rule = '<outputEntry id="rule_fireworks_general_department"><text>"yjj"</text>'
+    assert rule in table
+    routed = table.replace(rule, rule.replace('"yjj"', '"ycj"'))
+    home = admin.get("/admin/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', home.text).group(1)
+    base = re.search(r'name="base" value="(\d+)"', home.text).group(1)
+    deployed = admin.session.post(
+        admin.base + "/admin/deployments",
+        data={"csrf_token": token, "base": base, "on_top": "1", "comment": "烟花爆竹改由烟草局"},
+        files={"files": ("dispatch.dmn", routed.encode())},
+        timeout=30,
+    )
+    assert deployed.status_code in (200, 302), deployed.text[:500]
+
+    case = report(engine, category="fireworks", unit="城南烟花店")
+    accept(engine, case, category="fireworks")
+    assert engine.instance(case)["data"]["department"] == "ycj"
+    dispatch_as_proposed(engine, case)
+    officer = web_user("dept_ycj")
+    queue = officer.get("/queue?tab=all")
+    assert queue.status_code == 200 and "城南烟花店" in queue.text
