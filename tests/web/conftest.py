@@ -1,15 +1,20 @@
-"""A real `hazardflow serve` process on 127.0.0.1 over the test database."""
+"""The web app over real HTTP on 127.0.0.1, on the test database: `server` serves it from a
+thread of the test process (its own Engine, as a server process has); `process_server` starts a
+real `hazardflow serve` process, for the tests that kill it or need its gunicorn."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -82,8 +87,59 @@ class Server:
             process_group.stop(self.process)
 
 
+class LiveServer:
+    """The app as `hazardflow serve` builds it (its own Engine on the database, timer sweeps
+    in the background, the real clock), served over HTTP by werkzeug from a thread: what a
+    browser or a program talks to, without the seconds a new server process costs to start.
+    It cannot be killed like a process: tests of that use `Server`."""
+
+    def __init__(self, database_url: str, data_dir: Path) -> None:
+        self.database_url = database_url
+        self.data_dir = data_dir
+        self.port = 0
+        self.url = ""
+        self._http: Any = None
+        self._scheduler: Any = None
+        self._engine: Any = None
+
+    def start(self) -> None:
+        from werkzeug.serving import make_server
+
+        from engine import Engine, load_config
+        from engine.sweeper import start_background
+        from webui import create_app
+
+        config = load_config(database_url=self.database_url, data_dir=self.data_dir)
+        self._engine = Engine(config)
+        app = create_app(self._engine)
+        if config.sweep_in_web:
+            self._scheduler = start_background(self._engine)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        self._http = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._http.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        if self._engine is not None:
+            self._engine.close()
+
+
 @pytest.fixture
-def server(engine, database_url: str, tmp_path: Path) -> Iterator[Server]:
+def server(engine, database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    srv = LiveServer(database_url, tmp_path / "data")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def process_server(engine, database_url: str, tmp_path: Path) -> Iterator[Server]:
     srv = Server(database_url, tmp_path / "data")
     srv.start()
     yield srv

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from tests.helpers import MAJOR_PLAN, MEMBER, RECTIFY_REPORT, REPORT
+from tests.web.conftest import Client
 
 pytestmark = pytest.mark.slow
 
@@ -188,8 +189,9 @@ def test_concurrent_completions_one_wins(client):
     assert case.open_tasks() == ["dispatch"]
 
 
-def test_sigkill_between_steps_loses_nothing(client, server):
-    case = Case(client)
+def test_sigkill_between_steps_loses_nothing(process_server, token_for):
+    server = process_server
+    case = Case(lambda username: Client(server, token_for(username)))
     case.complete(
         "dispatcher",
         "classify",
