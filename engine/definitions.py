@@ -31,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
 from .calendar import CALENDAR_FILE, parse_calendar
-from .dmn_checks import table_warnings
+from .dmn_checks import form_codes, table_warnings
 from .errors import DeployRefused, Problem
 from .form_options import OrganisationOptions, fill, uses_options
 from .form_refs import inline_refs, is_shared, registry_of
@@ -320,7 +320,7 @@ def compile_sources(
     if problems:
         raise DeployRefused(problems)
     if warnings is not None:
-        warnings.extend(_decision_warnings(parser))
+        warnings.extend(_decision_warnings(parser, form_codes(forms)))
 
     problems.extend(_recursive_calls(parser))
     compiled: dict[str, CompiledProcess] = {}
@@ -473,7 +473,7 @@ def _check_decisions(parser: EngineParser) -> list[Problem]:
     return problems
 
 
-def _decision_warnings(parser: EngineParser) -> list[Problem]:
+def _decision_warnings(parser: EngineParser, codes: dict[str, list[Any]]) -> list[Problem]:
     found = []
     for decision_id, dmn_parser in parser.dmn_parsers.items():
         try:
@@ -483,7 +483,7 @@ def _decision_warnings(parser: EngineParser) -> list[Problem]:
             found.append(Problem(dmn_parser.filename or "?", decision_id, str(exc), "warning"))
             continue
         for table in tables:
-            for message in table_warnings(table):
+            for message in table_warnings(table, codes):
                 found.append(Problem(dmn_parser.filename or "?", decision_id, message, "warning"))
     return found
 

@@ -1,11 +1,15 @@
 """Warnings about decision tables: SpiffWorkflow's UNIQUE hit policy takes the first match and
 says nothing about overlapping rules or inputs no rule covers. We check what can be checked:
-columns whose entries are all literals (or '-', any value)."""
+columns whose entries are all literals (or '-', any value). An input that is a field the
+forms offer codes for (a `oneOf` of consts, an `enum`) must cover every one of those codes:
+a category added to the forms without its rows would otherwise stop every case of it at the
+decision; and a literal that is no such code (a typo) never matches."""
 
 from __future__ import annotations
 
 import ast
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 ANY = object()
@@ -36,13 +40,44 @@ def _rule_values(rule: Any) -> list[Any] | None:
     return values
 
 
-def table_warnings(table: Any) -> list[str]:
-    """Overlaps (under UNIQUE/first hit) and uncovered combinations of the literals used."""
+def form_codes(forms: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Field name -> the codes a form lets people choose for it (every form together)."""
+    codes: dict[str, list[Any]] = {}
+    for schema in forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if not isinstance(prop, Mapping):
+                continue
+            found = [o.get("const") for o in prop.get("oneOf") or [] if isinstance(o, Mapping)]
+            found += list(prop.get("enum") or [])
+            for code in found:
+                if code is not None and code not in codes.setdefault(name, []):
+                    codes[name].append(code)
+    return codes
+
+
+def _input_field(table_input: Any) -> str | None:
+    """The field an input reads, when its expression is just a field's name."""
+    text = (getattr(table_input, "expression", None) or "").strip()
+    return text if text.isidentifier() else None
+
+
+def table_warnings(table: Any, codes: Mapping[str, list[Any]] | None = None) -> list[str]:
+    """Overlaps (under UNIQUE/first hit) and uncovered combinations of the literals used and
+    of the codes the forms allow (`codes`: field -> codes), and literals no form allows."""
     rules = [(rule, _rule_values(rule)) for rule in table.rules]
     checkable = [(rule, values) for rule, values in rules if values is not None]
     if len(checkable) != len(rules) or not rules:
         return []
     warnings = []
+    allowed = [(codes or {}).get(_input_field(i) or "") for i in table.inputs]
+    names = [i.label or i.name or i.expression for i in table.inputs]
+    for rule, values in checkable:
+        for name, value, column in zip(names, values, allowed, strict=True):
+            if column and value is not ANY and value not in column:
+                warnings.append(
+                    f"rule {rule.row_number}: {value!r} is not one of the codes the forms "
+                    f"allow for {name}, so it never matches"
+                )
     unique = str(getattr(table.hit_policy, "value", table.hit_policy)).upper() in ("UNIQUE", "")
     if unique:
         for (a, va), (b, vb) in itertools.combinations(checkable, 2):
@@ -52,7 +87,7 @@ def table_warnings(table: Any) -> list[str]:
                     f"row {b.row_number} is never used where row {a.row_number} matches"
                 )
     columns = [
-        sorted({v[i] for _r, v in checkable if v[i] is not ANY}, key=repr)
+        sorted({v[i] for _r, v in checkable if v[i] is not ANY} | set(allowed[i] or []), key=repr)
         for i in range(len(table.inputs))
     ]
     combos = 1
@@ -65,7 +100,6 @@ def table_warnings(table: Any) -> list[str]:
                 for _r, values in checkable
             )
             if not covered:
-                names = [i.label or i.name or i.expression for i in table.inputs]
                 shown = ", ".join(f"{n}={c!r}" for n, c in zip(names, combo, strict=True))
                 warnings.append(f"no rule matches {shown}")
     return warnings

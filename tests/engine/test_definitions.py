@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def test_validate_warns_about_overlapping_rules_and_gaps(engine, tmp_path):
     ]
     dmn = folder / "self_report_route.dmn"
     dmn.write_text(
-        dmn.read_text(encoding="utf-8").replace("<text>-</text>", '<text>"fireworks"</text>'),
+        dmn.read_text(encoding="utf-8").replace("<text>-</text>", '<text>"industry_trade"</text>'),
         encoding="utf-8",
     )
     warnings.clear()
@@ -153,3 +154,36 @@ def test_validate_warns_about_overlapping_rules_and_gaps(engine, tmp_path):
     warnings.clear()
     engine.validate([PROCESSES], warnings)
     assert warnings == [], f"{table.name} must cover every category x grade once"
+
+
+def test_validate_warns_about_codes_the_forms_allow_that_no_rule_covers(engine, tmp_path):
+    """A category added to the forms without its rows in the dispatch table, and a rule
+    whose category is a typo: each named, with the decision."""
+    folder = tmp_path / "processes"
+    shutil.copytree(PROCESSES, folder)
+    defs = folder / "forms" / "_defs.json"
+    document = json.loads(defs.read_text(encoding="utf-8"))
+    document["$defs"]["category"]["oneOf"].append({"const": "tobacco", "title": "烟草"})
+    defs.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    table = folder / "dispatch.dmn"
+    typo = table.read_text(encoding="utf-8").replace(
+        '<inputEntry id="rule_fireworks_major_category"><text>"fireworks"</text>',
+        '<inputEntry id="rule_fireworks_major_category"><text>"firework"</text>',
+    )
+    table.write_text(typo, encoding="utf-8")
+    warnings: list = []
+    engine.validate([folder], warnings)
+    found = {(w.file, w.element, w.message) for w in warnings if w.file == "dispatch.dmn"}
+    assert (
+        "dispatch.dmn",
+        "dispatch",
+        "no rule matches 行业类别='tobacco', 隐患等级='general'",
+    ) in found
+    assert (
+        "dispatch.dmn",
+        "dispatch",
+        "no rule matches 行业类别='fireworks', 隐患等级='major'",
+    ) in found
+    assert any(
+        "'firework' is not one of the codes the forms allow for 行业类别" in m for *_f, m in found
+    )
