@@ -23,6 +23,7 @@ from . import (
     drafts,
     inbox,
     org,
+    org_checks,
     org_edit,
     org_import,
     process_files,
@@ -339,10 +340,15 @@ class Engine:
         `base`'s files if given, storing nothing: every error and warning, by file and
         element; none means they would deploy."""
         warnings: list[Problem] = []
+        sources = self._uploaded(uploads, base, warnings)
         try:
-            compile_sources(self._uploaded(uploads, base, warnings), warnings)
+            compiled = compile_sources(sources, warnings)
         except DeployRefused as refused:
             return [p.record() for p in refused.problems]
+        roles = {role for user in self.users() if user["active"] for role in user["roles"]}
+        departments = {d["code"] for d in self.departments()}
+        warnings += org_checks.lane_warnings(compiled, roles)
+        warnings += org_checks.department_warnings(sources, compiled, departments)
         return [p.record() for p in warnings]
 
     def deploy_files(
