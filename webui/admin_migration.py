@@ -19,9 +19,11 @@ PREVIEW_LIMIT = 200  # each preview restores the case's workflow: a page of them
 def migration(process_id: str) -> ResponseReturnValue:
     engine = current_engine()
     plans = engine.migrate_cases(process_id, None, limit=PREVIEW_LIMIT + 1)
+    names = {p["process_id"]: p["name"] for p in current_engine().processes()}
     return render_template(
         "admin/migrate.html",
         process_id=process_id,
+        process_name=names.get(process_id) or process_id,
         plans=plans[:PREVIEW_LIMIT],
         more=len(plans) > PREVIEW_LIMIT,
     )

@@ -36,6 +36,7 @@ def test_the_migration_page_moves_the_chosen_cases(web_user, engine, folder):
     index = admin.get("/admin/").text
     assert "/admin/processes/hazard_handling/migrate" in index
     page = admin.get("/admin/processes/hazard_handling/migrate")
+    assert "安全隐患闭环处置" in page.text  # the process by its name, not only its id
     assert page.status_code == 200
     assert "1 → 2" in page.text and "rectify (整改)" in page.text
     numbers = [engine.case_number(first), engine.case_number(second)]
