@@ -292,8 +292,10 @@ class Engine:
                     "to_version": plan.to_version,
                     "safe": plan.safe,
                     "migrated": plan.safe and not dry_run,
-                    "refusals": plan.refusals,
-                    "changes": plan.changes,
+                    "refusals": [str(r) for r in plan.refusals],
+                    "changes": [str(c) for c in plan.changes],
+                    "refusal_codes": [{"code": r.code, **r.params} for r in plan.refusals],
+                    "change_codes": [{"code": c.code, **c.params} for c in plan.changes],
                 }
             )
         return records

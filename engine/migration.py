@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .definitions import CompiledProcess
+from .errors import FieldError
 from .models import Instance, OpenTask
 from .projection import OPEN_TASKS, TASK_CANDIDATES, TIMERS, ProjectionWriter, snapshot
 from .serialization import SPEC_REGISTRY
@@ -39,8 +40,10 @@ class MigrationPlan:
     number: str  # the case number people know it by
     from_version: int
     to_version: int
-    refusals: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)  # what the case will notice
+    # each a code with its params (the step: `element`, its name as `title`, `where` inside a
+    # stage), so that any language can phrase it, and the English text
+    refusals: list[FieldError] = field(default_factory=list)
+    changes: list[FieldError] = field(default_factory=list)  # what the case will notice
     # old spec -> new spec, for every spec of the case's workflow and its subworkflows
     alignment: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -55,6 +58,16 @@ def _step(spec: Any) -> str:
     return f"{element} ({name})" if name else element
 
 
+def _note(code: str, text: str, where: str, spec: Any, **params: Any) -> FieldError:
+    """A refusal or change at the step `spec` (`where`: inside which stage)."""
+    element = getattr(spec, "bpmn_id", None) or spec.name
+    title = getattr(spec, "bpmn_name", None) or element
+    return FieldError(
+        code, f"{where}{_step(spec)} {text}", {"where": where, "element": element, "title": title,
+                                                **params}
+    )  # fmt: skip
+
+
 def _plan_workflow(
     plan: MigrationPlan, top: Any, workflow: Any, old_spec: Any, new_spec: Any, where: str
 ) -> None:
@@ -66,31 +79,29 @@ def _plan_workflow(
         inside = task.state == TaskState.STARTED and task.id in top.subprocesses  # a stage
         if task.state & ~(SETTLED | PREDICTED) and not inside:
             state = TaskState.get_name(task.state).lower()
-            plan.refusals.append(f"{where}{_step(spec)} is {state}: only settled steps move")
+            text = f"is {state}: only settled steps move"
+            plan.refusals.append(_note("migration_unsettled", text, where, spec, state=state))
             continue
         new = diff.alignment.get(spec)
         if new is None:
             if task.state & PREDICTED:
-                plan.refusals.append(
-                    f"{where}{_step(spec)}, a step the case may still reach, is not in the"
-                    " new version"
-                )
+                text = ", a step the case may still reach, is not in the new version"
+                plan.refusals.append(_note("migration_ahead_gone", text, where, spec))
             else:
-                plan.refusals.append(
-                    f"{where}{_step(spec)}, a step the case has passed or stands on, is not in"
-                    " the new version"
-                )
+                text = ", a step the case has passed or stands on, is not in the new version"
+                plan.refusals.append(_note("migration_passed_gone", text, where, spec))
             continue
         if new.name != spec.name:
-            plan.changes.append(f"{where}{_step(spec)} becomes {_step(new)}")
+            text = f"becomes {_step(new)}"
+            plan.changes.append(_note("migration_renamed", text, where, spec, new=_step(new)))
         if spec in changed and task.state & (TaskState.READY | TaskState.WAITING):
             what = ", ".join(sorted(changed[spec]))
             if task.state == TaskState.WAITING and getattr(spec, "event_definition", None):
-                plan.changes.append(
-                    f"{where}{_step(spec)} keeps the time it waits for; changed: {what}"
-                )
+                text = f"keeps the time it waits for; changed: {what}"
+                plan.changes.append(_note("migration_keeps_time", text, where, spec, what=what))
             else:
-                plan.changes.append(f"{where}{_step(spec)} takes the new definition: {what}")
+                text = f"takes the new definition: {what}"
+                plan.changes.append(_note("migration_redefined", text, where, spec, what=what))
 
 
 def plan(
@@ -104,16 +115,17 @@ def plan(
     """The plan of moving `workflow` (the case's live workflow) from `old` to `new`."""
     result = MigrationPlan(instance.id, instance.number or "", from_version, to_version)
     if old.process_id != new.process_id:
-        result.refusals.append(f"version {to_version} is of another process ({new.process_id})")
+        text = f"version {to_version} is of another process ({new.process_id})"
+        params = {"version": to_version, "process": new.process_id}
+        result.refusals.append(FieldError("migration_other_process", text, params))
         return result
     _plan_workflow(result, workflow, workflow, old.spec, new.spec, "")
     for sub in workflow.subprocesses.values():
         name = sub.spec.name
         target = new.subprocess_specs.get(name)
         if target is None:
-            result.refusals.append(
-                f"stage {name}, which the case is inside, is not in the new version"
-            )
+            text = f"stage {name}, which the case is inside, is not in the new version"
+            result.refusals.append(FieldError("migration_stage_gone", text, {"stage": name}))
             continue
         _plan_workflow(result, workflow, sub, sub.spec, target, f"{name}: ")
     return result

@@ -206,6 +206,9 @@ class MigrationRecord(TypedDict):
     migrated: bool
     refusals: list[str]  # each naming the step (BPMN element) that stops it
     changes: list[str]  # what the case will notice
+    # the same as codes with their params (element, title, where, ...), for any language
+    refusal_codes: list[dict[str, Any]]
+    change_codes: list[dict[str, Any]]
 
 
 class DeploymentRecord(TypedDict):

@@ -478,9 +478,11 @@ class Runtime:
                 target.version,
             )
             if case.instance.status != "running":
-                found.refusals.insert(0, "the case is closed")
+                found.refusals.insert(0, FieldError("migration_closed", "the case is closed"))
             if version_id == case.instance.process_version_id:
-                found.refusals.insert(0, f"the case is on version {target.version} already")
+                text = f"the case is on version {target.version} already"
+                params = {"version": target.version}
+                found.refusals.insert(0, FieldError("migration_same_version", text, params))
             if dry_run or not found.safe:
                 return found
             now = self.now()

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 
 from .admin import MAX_COMMENT, admin_blueprint
 from .context import current_actor, current_engine
+from .form_errors import note_message
 
 PREVIEW_LIMIT = 200  # each preview restores the case's workflow: a page of them at a time
 
@@ -24,6 +25,7 @@ def migration(process_id: str) -> ResponseReturnValue:
         "admin/migrate.html",
         process_id=process_id,
         process_name=names.get(process_id) or process_id,
+        note_message=note_message,
         plans=plans[:PREVIEW_LIMIT],
         more=len(plans) > PREVIEW_LIMIT,
     )

@@ -75,7 +75,46 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "org_file_not_utf8": lambda p: _("A CSV file must be saved as UTF-8"),
     "org_file_empty": lambda p: _("The CSV file is empty"),
     "org_file_no_code_column": lambda p: _("The header row needs a code (编码) column"),
+    # moving a case to another version (engine/migration.py): `element` and `title` name the
+    # step, `where` the stage it is inside
+    "migration_unsettled": lambda p: _(
+        "%(where)s%(element)s (%(title)s) is %(state)s: only settled steps move", **p
+    ),
+    "migration_ahead_gone": lambda p: _(
+        "%(where)s%(element)s (%(title)s), a step the case may still reach, is not in the new "
+        "version",
+        **p,
+    ),
+    "migration_passed_gone": lambda p: _(
+        "%(where)s%(element)s (%(title)s), a step the case has passed or stands on, is not in "
+        "the new version",
+        **p,
+    ),
+    "migration_renamed": lambda p: _("%(where)s%(element)s (%(title)s) becomes %(new)s", **p),
+    "migration_keeps_time": lambda p: _(
+        "%(where)s%(element)s (%(title)s) keeps the time it waits for; changed: %(what)s", **p
+    ),
+    "migration_redefined": lambda p: _(
+        "%(where)s%(element)s (%(title)s) takes the new definition: %(what)s", **p
+    ),
+    "migration_other_process": lambda p: _(
+        "Version %(version)s is of another process (%(process)s)", **p
+    ),
+    "migration_stage_gone": lambda p: _(
+        "The stage %(stage)s, which the case is inside, is not in the new version", **p
+    ),
+    "migration_closed": lambda p: _("The case is closed"),
+    "migration_same_version": lambda p: _("The case is on version %(version)s already", **p),
 }
+
+
+def note_message(note: dict[str, Any], text: str) -> str:
+    """A refusal or change the engine gave as {"code": ..., params...}; `text` is its own
+    (English) words, shown when the code is one this page does not know."""
+    params = {k: v for k, v in note.items() if k != "code"}
+    if note.get("code") not in _PHRASES:
+        return text
+    return field_message(FieldError(str(note["code"]), text, params))
 
 
 def field_message(reason: FieldError) -> str:

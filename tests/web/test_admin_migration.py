@@ -38,7 +38,7 @@ def test_the_migration_page_moves_the_chosen_cases(web_user, engine, folder):
     page = admin.get("/admin/processes/hazard_handling/migrate")
     assert "安全隐患闭环处置" in page.text  # the process by its name, not only its id
     assert page.status_code == 200
-    assert "1 → 2" in page.text and "rectify (整改)" in page.text
+    assert "1 → 2" in page.text and "rectify（整改）采用新定义" in page.text  # in Chinese
     numbers = [engine.case_number(first), engine.case_number(second)]
     assert all(n in page.text for n in numbers)
 
