@@ -1,11 +1,12 @@
 """The administrators' part of the API: deployments and their process versions, a version's
-files as a zip, and deploying uploaded files (or only validating them). 403 for everyone else."""
+files as a zip, deploying uploaded files (or only validating them), and moving running cases
+to another version (previewed first). 403 for everyone else."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response as FlaskResponse
 from flask import g, jsonify, request
@@ -13,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field, RootModel
 from spectree import Response
 
-from engine import DeploymentRecord, DeployRefused, ProblemRecord
+from engine import DeploymentRecord, DeployRefused, MigrationRecord, ProblemRecord
 
 from .api import ERRORS, ErrorBody, _error, api_blueprint, spec, token_required
 from .context import current_engine
@@ -146,3 +147,46 @@ def deploy() -> ResponseReturnValue:
         "same_files_as": result.same_files_as,
     }
     return jsonify(body), 201 if result.created else 200
+
+
+MAX_MIGRATION_CASES = 1000  # each case's workflow is restored to plan it: a bounded batch
+
+
+class MigrationRequest(BaseModel):
+    to_version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="the version to move to (default: the newest)"
+    )
+    instance_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None,
+        max_length=MAX_MIGRATION_CASES,
+        description="the cases to move (default: every running case on another version)",
+    )
+    comment: str | None = Field(None, max_length=MAX_COMMENT, description="why: on each case")
+    dry_run: bool = Field(True, description="only preview what each case would change")
+
+
+class MigrationList(RootModel[list[MigrationRecord]]):
+    pass
+
+
+@api_blueprint.post("/processes/<process_id>/migrations")
+@spec.validate(
+    json=MigrationRequest, resp=Response(HTTP_200=MigrationList, **ERRORS), tags=["deployments"]
+)
+@token_required
+@admins_only
+def migrate_cases(process_id: str) -> ResponseReturnValue:
+    """Preview (the default, `dry_run: true`) or run moving running cases of a process to
+    another of its versions: per case, what changes, or why it may not move (the step named,
+    as text and as codes). Moved cases record it, with the comment, on their timeline."""
+    body = MigrationRequest.model_validate(request.get_json(silent=True) or {})
+    records = current_engine().migrate_cases(
+        process_id,
+        g.actor,
+        to_version=body.to_version,
+        instance_ids=body.instance_ids,
+        comment=body.comment,
+        dry_run=body.dry_run,
+        limit=MAX_MIGRATION_CASES,
+    )
+    return jsonify(records)

@@ -122,6 +122,7 @@ MATRIX = {
     "GET api.list_deployments":             "login     deny   deny     deny     deny   deny ok",
     "GET api.deployment_files":             "login     deny   deny     deny     deny   deny ok",
     "POST api.deploy":                      "login     deny   deny     deny     deny   deny ok",
+    "POST api.migrate_cases":               "login     deny   deny     deny     deny   deny ok",
 }
 # fmt: on
 # Routes answering a list of items with one redirect and a message for the ones not done.
@@ -339,6 +340,7 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "GET api.list_deployments": Target("/api/v1/deployments"),
         "GET api.deployment_files": Target("/api/v1/deployments/1/files"),
         "POST api.deploy": Target("/api/v1/deployments?dry_run=1", json={}),
+        "POST api.migrate_cases": Target("/api/v1/processes/hazard_handling/migrations", json={}),
     }
     found = {"": plain[route]}
     searches = {

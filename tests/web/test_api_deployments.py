@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.engine.test_deployment_versions import DMN, shorter_deadline
+from tests.helpers import MEMBER, report
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +85,35 @@ def test_the_document_lists_the_deployment_endpoints_and_their_statuses(client):
     assert {"200", "201", "401", "403", "413", "422"} <= set(post["responses"])
     assert "multipart/form-data" in post["requestBody"]["content"]
     assert "/api/v1/deployments/{deployment_id}/files" in document["paths"]
+
+
+def test_an_administrator_previews_and_moves_running_cases_through_the_api(
+    server, client, token_for, engine
+):
+    first, second = report(engine), report(engine)
+    base = engine.deployments()[0]["id"]
+    assert (
+        post_files(server, token_for("admin"), [shorter_deadline()], base=str(base)).status_code
+        == 201
+    )
+    admin = client("admin")
+    preview = admin.post("/processes/hazard_handling/migrations", {"instance_ids": [first]})
+    assert preview.status_code == 200
+    [plan] = preview.json()
+    assert plan["safe"] and not plan["migrated"] and plan["to_version"] == 2
+    assert engine.instance(first)["version"] == 1  # a preview moves nothing
+
+    moved = admin.post(
+        "/processes/hazard_handling/migrations",
+        {"instance_ids": [first], "dry_run": False, "comment": "期限缩短"},
+    )
+    assert moved.status_code == 200 and moved.json()[0]["migrated"]
+    assert engine.instance(first)["version"] == 2 and engine.instance(second)["version"] == 1
+    again = admin.post("/processes/hazard_handling/migrations", {"instance_ids": [first]})
+    assert [r["code"] for r in again.json()[0]["refusal_codes"]] == ["migration_same_version"]
+
+    for role in ("dispatcher", "dept_yjj", MEMBER):
+        refused = client(role).post("/processes/hazard_handling/migrations", {})
+        assert refused.status_code == 403
+    bad = admin.post("/processes/hazard_handling/migrations", {"instance_ids": ["x"]})
+    assert bad.status_code == 422
