@@ -1,4 +1,9 @@
-"""A real browser: Debian's chromium driven by Playwright, against a real server."""
+"""A real browser: Debian's chromium driven by Playwright, against a real server.
+
+Browser tests run on SQLite only: what a page shows and how it behaves in the browser is
+the same whichever database answers the server, and the same steps, lists and permissions
+are tried on PostgreSQL over HTTP by tests/web and tests/security. A browser test costs
+seconds to minutes; running each twice doubled the suite's longest part for nothing new."""
 
 from __future__ import annotations
 
@@ -9,6 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import server  # noqa: F401 - the same real server fixture
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'hazardflow.db'}"
+
 
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"

@@ -40,7 +40,7 @@ PEOPLE = (
     "admin",
 )
 # what following a link would change or leave the pages for people
-SKIP = re.compile(r"^/(static/|photos/|api/|logout|lang/)|/diagram\.json$|\.zip$")
+SKIP = re.compile(r"^/(static/|photos/|api/|logout|lang/)|/diagram\.json$|\.(zip|xlsx)$")  # files
 
 
 def public_status_page(engine) -> str:
