@@ -487,7 +487,7 @@ class Engine:
         """Keep a half-filled form (and its new photos) for this person until the task is done."""
         batch = self._photos(photos)
         with batch.kept_if_committed(self.runtime.photos_in_use), self.runtime.command() as session:
-            tasks.authorized_task(session, task_id, actor)
+            self.runtime.locked_task(session, task_id, actor)
             drafts.save(session, task_id, actor.username, data, self.now())
             batch.store(session, actor.username, self.now(), None)
 
