@@ -28,6 +28,7 @@ from .facade import Engine
 from .org import PUBLIC, Actor
 from .org_import import ImportReport
 from .records import (
+    BackupRecord,
     CaseCounts,
     CaseDetail,
     CasePage,
@@ -46,6 +47,7 @@ from .records import (
     ProblemRecord,
     ProcessRecord,
     PublicStatus,
+    RestoreRecord,
     SavedFilter,
     StepResult,
     TaskCounts,
@@ -65,6 +67,7 @@ __all__ = [
     "CHINA",
     "PUBLIC",
     "Actor",
+    "BackupRecord",
     "PhotoUpload",
     "CaseCounts",
     "CaseDetail",
@@ -98,6 +101,7 @@ __all__ = [
     "ImportReport",
     "ProcessRecord",
     "PublicStatus",
+    "RestoreRecord",
     "SavedFilter",
     "StepResult",
     "TaskClaimed",
