@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine import Engine, parse_iso
+from engine import Engine, EngineError, parse_iso
 from engine.config import PROJECT_ROOT, load_config
 from tests.conftest import PG_URL
 from tests.helpers import (
@@ -179,9 +179,8 @@ def test_restore_drill(engine, app, database_url, tmp_path, clock, new_place):
         assert "--force" in again.stderr
         assert copy.instance(at_verify)["status"] == "completed"
         # ... unless forced: then it is as backed up again
-        forced = target.run("restore", str(archive), "--force")
-        assert forced.returncode == 0, forced.stdout + forced.stderr
-        copy.live.clear()
+        forced = copy.restore(archive, force=True)
+        assert forced["problems"] == [] and forced["backup"]["counts"]["cases"] == len(cases)
         assert copy.instance(at_verify) == engine.instance(at_verify)
     finally:
         copy.close()
@@ -195,8 +194,8 @@ def test_restore_drill(engine, app, database_url, tmp_path, clock, new_place):
     )
 
 
-def test_a_damaged_archive_is_reported(engine, database_url, tmp_path, clock, new_place):
-    """A photo's bytes changed inside the archive: the restore says which and exits 1."""
+def test_a_damaged_archive_is_reported(engine, tmp_path, clock, new_place):
+    """A photo's bytes changed inside the archive: the restore says which."""
     photo = engine.check_photo(_png("red"))
     member = engine.actor(MEMBER)
     engine.start("hazard_handling", {**REPORT, "photos": [photo.id]}, member, photos=[photo])
@@ -210,17 +209,20 @@ def test_a_damaged_archive_is_reported(engine, database_url, tmp_path, clock, ne
                 entry.size = len(content)
             bad.addfile(entry, io.BytesIO(content))
 
-    target = new_place()
-    restored = target.run("restore", str(damaged))
-    assert restored.returncode == 1
-    assert f"photo {photo.id}: its file's bytes changed" in restored.stderr
+    copy = new_place().engine(clock)
+    try:
+        restored = copy.restore(damaged)
+    finally:
+        copy.close()
+    assert restored["problems"] == [f"photo {photo.id}: its file's bytes changed"]
 
 
-def test_postgresql_without_pg_dump_says_what_to_do(engine, database_url, tmp_path):
-    if database_url.startswith("sqlite"):
+def test_postgresql_without_pg_dump_says_what_to_do(engine, tmp_path, monkeypatch):
+    if engine.is_sqlite:
         pytest.skip("SQLite needs no tool of its own")
-    source = Installation(database_url, tmp_path / "data")
-    refused = source.run("backup", str(tmp_path / "b.tar.gz"), PATH="/nonexistent")
-    assert refused.returncode == 1
-    assert "pg_dump was not found" in refused.stderr and "postgresql-client" in refused.stderr
-    assert not (tmp_path / "b.tar.gz").exists()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(EngineError) as refused:
+        engine.backup(tmp_path / "b.tar.gz")
+    assert "pg_dump was not found" in str(refused.value)
+    assert "postgresql-client" in str(refused.value)
+    assert list(tmp_path.glob("b.tar.gz*")) == []
