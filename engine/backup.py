@@ -1,13 +1,14 @@
 """One archive of an installation (`hazardflow backup FILE`) and its restore (`hazardflow
 restore FILE`): the database and the data folder (photos, the installation's secret).
 
-The archive is a gzipped tar: `hazardflow-backup.json` (what it holds), the database
-(`database.sqlite3`, a copy by SQLite's online backup API, or `database.pgdump`, pg_dump's
-custom format read from one snapshot with the counts), and `data/…`, the data folder. The
-database is copied first and the files after: a photo's file is written before its row
-commits and never removed once it has, so every photo the copied database names is in the
-folder by then, while the server keeps running. A restore refuses a target that is not empty
-unless forced, and the facade checks what it restored (counts, photos' bytes, audit chains).
+The archive is a gzipped tar: the database (`database.sqlite3`, a copy by SQLite's online
+backup API, or `database.pgdump`, pg_dump's custom format read from one snapshot with the
+counts), `data/…`, the data folder, and `hazardflow-backup.json`, what it holds (written
+last, when the files are counted). The database is copied first and the files after: a
+photo's file is written before its row commits and never removed once it has, so every photo
+the copied database names is in the folder by then, while the server keeps running. A
+restore refuses a target that is not empty unless forced, and the facade checks what it
+restored (counts, photos' bytes, audit chains).
 """
 
 from __future__ import annotations
@@ -102,20 +103,24 @@ def backup(db: Database, data_dir: Path, archive: Path, now: datetime) -> Backup
                     counts, revision = _counts(conn), _revision(conn)
                     pg_backup.dump(db.url, database, snapshot)
             kind, skip = "postgresql", set()
-        files = list(_data_files(data_dir, skip))
-        record: BackupRecord = {
-            "format": FORMAT,
-            "created_at": now.isoformat(),
-            "database": kind,
-            "revision": revision,
-            "counts": counts,
-            "files": len(files),
-        }
         with tarfile.open(partial, "w:gz") as tar:
-            _add_bytes(tar, MANIFEST, json.dumps(record, indent=2).encode())
             tar.add(database, arcname=database.name, recursive=False)
-            for path in files:
-                tar.add(path, arcname=f"{DATA}/{path.relative_to(data_dir).as_posix()}")
+            files = 0
+            for path in _data_files(data_dir, skip):
+                try:
+                    tar.add(path, arcname=f"{DATA}/{path.relative_to(data_dir).as_posix()}")
+                except FileNotFoundError:  # a refused submission's photo: never committed
+                    continue
+                files += 1
+            record: BackupRecord = {
+                "format": FORMAT,
+                "created_at": now.isoformat(),
+                "database": kind,
+                "revision": revision,
+                "counts": counts,
+                "files": files,
+            }
+            _add_bytes(tar, MANIFEST, json.dumps(record, indent=2).encode())
     with open(partial, "rb+") as out:
         os.fsync(out.fileno())
     os.replace(partial, archive)

@@ -101,14 +101,17 @@ def test_sigkill_at_random_loses_no_acknowledged_step(
     for case in (c["id"] for c in every_case if c["process_id"] == "timer_wait"):
         fired = [e for e in engine.history(case) if e["action"] == "timer"]
         assert len(fired) == 1, f"seed {seed}: case {case}: its timer fired {len(fired)} times"
-    # every photo a case holds has its file, byte for byte
-    photos = [ack.photo for ack in client.acks if ack.photo]
-    assert len(photos) == lifecycles
-    reports = (c["id"] for c in every_case if c["process_id"] != "timer_wait")
-    for detail in (engine.instance(case) for case in reports):
-        for photo in detail["data"].get("photos", []):
-            content = photo_path(engine.photo_folder, photo).read_bytes()
-            assert hashlib.sha256(content).hexdigest() == photo
+    # every report holds its photo (acknowledged or not), its file byte for byte
+    reports = [c["id"] for c in every_case if c["process_id"] == "hazard_handling"]
+    assert len(reports) == lifecycles
+    held = set()
+    for case in reports:
+        photos = engine.instance(case)["data"]["photos"]
+        assert len(photos) == 1, f"seed {seed}: case {case} holds photos {photos}"
+        content = photo_path(engine.photo_folder, photos[0]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == photos[0], f"seed {seed}: case {case}"
+        held.update(photos)
+    assert {ack.photo for ack in client.acks if ack.photo} <= held
     verified = engine.verify_audit()  # what `hazardflow audit verify` runs
     assert verified.ok, f"seed {seed}: {verified.problems}"
     figures = Tally(f"crash-{database}-{size}")
