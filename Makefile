@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench conformance clean translations migration
+.PHONY: install run test soak lint format bench conformance clean translations migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ run: install
 # The whole suite on SQLite, and on PostgreSQL too when HAZARDFLOW_TEST_PG_URL is set.
 test: install
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The long reliability runs of docs/reliability.md, on SQLite and PostgreSQL (the local test
+# server unless HAZARDFLOW_TEST_PG_URL names another): RACE_ROUNDS (1,000) of each race and
+# SOAK_LIFECYCLES (200) hazard lifecycles under random SIGKILLs. Figures: test-output/reliability/.
+SOAK_PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+soak: install
+	HAZARDFLOW_TEST_PG_URL="$${HAZARDFLOW_TEST_PG_URL:-$(SOAK_PG_URL)}" \
+		$(BIN)/pytest -n 2 --dist loadgroup -m soak tests/reliability
 
 lint: install
 	$(BIN)/ruff check .

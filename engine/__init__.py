@@ -29,6 +29,7 @@ from .org import PUBLIC, Actor
 from .org_edit import LEVELS, OrgRefused
 from .org_import import ImportReport, ImportRow
 from .records import (
+    BackupRecord,
     CaseCounts,
     CaseDetail,
     CasePage,
@@ -49,6 +50,7 @@ from .records import (
     ProblemRecord,
     ProcessRecord,
     PublicStatus,
+    RestoreRecord,
     SavedFilter,
     StepResult,
     TaskCounts,
@@ -69,6 +71,7 @@ __all__ = [
     "CHINA",
     "PUBLIC",
     "Actor",
+    "BackupRecord",
     "PhotoUpload",
     "CaseCounts",
     "CaseDetail",
@@ -107,6 +110,7 @@ __all__ = [
     "GridRecord",
     "ProcessRecord",
     "PublicStatus",
+    "RestoreRecord",
     "SavedFilter",
     "StepResult",
     "TaskClaimed",

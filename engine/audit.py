@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, AuditHead, Instance
@@ -99,16 +100,24 @@ def record(
 
 
 def chain_head(session: Session, chain: str) -> tuple[int, str]:
-    head = session.get(AuditHead, chain)
-    return (head.seq, head.hash) if head else (0, GENESIS)
+    """The head of a chain kept in `audit_heads` (deployments, a user's), its row locked
+    until the command ends: two commands appending to one chain at once queue, so that the
+    second appends after the first (unlocked, both would write event #n+1, and one of them
+    would fail on the unique (chain, seq)). A new chain's head row is made first, at #0."""
+    table = cast(Table, AuditHead.__table__)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    new = insert(table).values(chain=chain, seq=0, hash=GENESIS)
+    session.connection().execute(new.on_conflict_do_nothing(index_elements=["chain"]))
+    head = session.get(AuditHead, chain, with_for_update=True, populate_existing=True)
+    assert head is not None  # made above, and head rows are never deleted
+    return head.seq, head.hash
 
 
 def store_head(session: Session, chain: str, head: tuple[int, str]) -> None:
+    """The chain's new head, after `chain_head` (which locked its row) and `append`."""
     row = session.get(AuditHead, chain)
-    if row is None:
-        session.add(AuditHead(chain=chain, seq=head[0], hash=head[1]))
-    else:
-        row.seq, row.hash = head
+    assert row is not None, "store_head after chain_head"
+    row.seq, row.hash = head
 
 
 @dataclass

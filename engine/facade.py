@@ -16,6 +16,7 @@ from . import (
     accounts,
     attachments,
     audit,
+    backup,
     case_list,
     cases,
     demo,
@@ -66,6 +67,7 @@ from .org import PUBLIC, Actor
 from .org_import import ImportReport
 from .passwords import Passwords
 from .records import (
+    BackupRecord,
     CaseDetail,
     CasePage,
     CaseSection,
@@ -85,6 +87,7 @@ from .records import (
     ProblemRecord,
     ProcessRecord,
     PublicStatus,
+    RestoreRecord,
     SavedFilter,
     StepResult,
     TaskCounts,
@@ -499,7 +502,7 @@ class Engine:
         """Keep a half-filled form (and its new photos) for this person until the task is done."""
         batch = self._photos(photos)
         with batch.kept_if_committed(self.runtime.photos_in_use), self.runtime.command() as session:
-            tasks.authorized_task(session, task_id, actor)
+            self.runtime.locked_task(session, task_id, actor)
             drafts.save(session, task_id, actor.username, data, self.now())
             batch.store(session, actor.username, self.now(), None)
 
@@ -1099,6 +1102,30 @@ class Engine:
     def run_timer_worker(self) -> None:
         """Sweep due timers (and mail) every interval, in this thread, until stopped."""
         sweeper.run_blocking(self)
+
+    # --- backup and restore ------------------------------------------------------------------
+
+    def backup(self, archive: Path) -> BackupRecord:
+        """The database and the data folder (photos, the installation's secret) in one
+        archive, taken while the server runs; what it holds. PostgreSQL needs pg_dump."""
+        return backup.backup(self.db, Path(self.config.data_dir), archive, self.now())
+
+    def restore(self, archive: Path, force: bool = False) -> RestoreRecord:
+        """Restore a backup here (refused when the database or the data folder is not
+        empty, unless `force` replaces them), bring the schema to this release, and check
+        the result: the counts of the backup, every photo's bytes, every audit chain."""
+        manifest = backup.restore(self.db, Path(self.config.data_dir), archive, force)
+        self.live.clear()
+        self.upgrade()
+        with self.db.reading() as session:
+            problems = backup.check_restored(session, self.photo_folder, manifest)
+            checked = audit.verify(session)
+        return {
+            "backup": manifest,
+            "audit_events": checked.events,
+            "audit_chains": checked.chains,
+            "problems": problems + checked.problems,
+        }
 
     @property
     def is_sqlite(self) -> bool:

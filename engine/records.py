@@ -15,6 +15,26 @@ class DraftRecord(TypedDict):
     saved_at: str
 
 
+class BackupRecord(TypedDict):
+    """What a backup archive holds (its manifest, `hazardflow-backup.json`)."""
+
+    format: str
+    created_at: str
+    database: str  # sqlite | postgresql
+    revision: str | None  # the schema's Alembic revision
+    counts: dict[str, int]  # cases, audit_events, photos, users
+    files: int  # of the data folder (photos, the installation's secret)
+
+
+class RestoreRecord(TypedDict):
+    """A restore and its check: what the archive held, what was found after it."""
+
+    backup: BackupRecord
+    audit_events: int
+    audit_chains: int
+    problems: list[str]  # counts that differ, photos missing or changed, broken chains
+
+
 class StepResult(TypedDict):
     """What a step did to its case."""
 

@@ -216,8 +216,10 @@ class Runtime:
     ) -> StepResult:
         photos = photos or PhotoBatch(Path(), ())
         with photos.kept_if_committed(self.photos_in_use), self.command() as session:
-            row = authorized_task(session, task_id, actor)
-            case = self._checkout(session, row.instance_id)
+            # the case locked first (as locked_task does), then the task as the command
+            # before ours left it: claimed by someone else, or done
+            case = self._checkout(session, authorized_task(session, task_id, actor).instance_id)
+            row = authorized_task(session, task_id, actor, fresh=True)
             task = ready_task(case.workflow, task_id)
             form = case.compiled.form(row.form_key)
             accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
@@ -291,11 +293,28 @@ class Runtime:
 
     # --- who works a task -----------------------------------------------------------------
 
+    def locked_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
+        """The open task the actor may work, read again once its case row is locked.
+
+        Every command on a task locks its case first and the task's rows after, as a
+        completion does (its projection deletes the task): two commands on one case then
+        queue instead of each holding what the other waits for (a deadlock on PostgreSQL),
+        and the second judges the task as the first left it (claimed, or done)."""
+        instance_id = authorized_task(session, task_id, actor).instance_id
+        self._lock_case(session, instance_id)
+        return authorized_task(session, task_id, actor, fresh=True)
+
+    def _lock_case(self, session: Session, instance_id: int) -> Instance:
+        instance = session.get(Instance, instance_id, with_for_update=True, populate_existing=True)
+        if instance is None:
+            raise NotFound(f"case {instance_id} not found")
+        return instance
+
     def claim(self, task_id: str, actor: Actor) -> TaskRecord:
         """Take a task: a compare-and-set on its claimant, so of two people claiming it at the
         same moment exactly one wins and the other is told who has it."""
         with self.command() as session:
-            row = authorized_task(session, task_id, actor)
+            row = self.locked_task(session, task_id, actor)
             self._set_assignee(session, row, expected=(None, actor.username), to=actor.username)
             self._record_on_task(session, row, actor, "claim")
             return task_view(row, self.now())
@@ -321,7 +340,7 @@ class Runtime:
 
     def release(self, task_id: str, actor: Actor) -> TaskRecord:
         with self.command() as session:
-            row = authorized_task(session, task_id, actor)
+            row = self.locked_task(session, task_id, actor)
             if row.assignee != actor.username:
                 raise Forbidden("only the person who claimed the task can release it")
             self._set_assignee(session, row, expected=(actor.username,), to=None)
@@ -334,7 +353,16 @@ class Runtime:
         """Every task `username` has claimed goes back to its groups (someone leaving), but
         those one of the groups `keep` may still work (someone moving): a release by `by` on
         each case's timeline. How many."""
-        rows = session.scalars(select(OpenTask).where(OpenTask.assignee == username)).all()
+        cases = session.scalars(
+            select(OpenTask.instance_id).where(OpenTask.assignee == username).distinct()
+        ).all()
+        for instance_id in sorted(cases):
+            self._lock_case(session, instance_id)  # the case first, as every command
+        rows = session.scalars(
+            select(OpenTask)
+            .where(OpenTask.assignee == username)
+            .execution_options(populate_existing=True)
+        ).all()
         rows = [row for row in rows if not (keep and candidate_groups(session, row.id) & keep)]
         for row in rows:
             self._set_assignee(session, row, expected=(username,), to=None)
@@ -344,7 +372,7 @@ class Runtime:
 
     def hand_over(self, task_id: str, actor: Actor, to_username: str, comment: str | None) -> None:
         with self.command() as session:
-            row = authorized_task(session, task_id, actor)
+            row = self.locked_task(session, task_id, actor)
             target = org.load_actor(session, to_username)
             if not (candidate_groups(session, task_id) & target.groups):
                 reason = FieldError("not_a_colleague", "该同事不在此任务的办理组内")
@@ -381,11 +409,7 @@ class Runtime:
     ) -> None:
         """An event on the task's case that leaves the workflow as it is: the case row's
         version still moves, so the cached live workflow moves with it."""
-        instance = session.get(
-            Instance, row.instance_id, with_for_update=True, populate_existing=True
-        )
-        if instance is None:
-            raise NotFound(f"case {row.instance_id} not found")
+        instance = self._lock_case(session, row.instance_id)
         old_version = instance.version
         audit.record(
             session,

@@ -73,11 +73,14 @@ def visible_to(actor: Actor) -> Any:
     return or_(OpenTask.assignee == actor.username, _candidate(actor))
 
 
-def authorized_task(session: Session, task_id: str, actor: Actor) -> OpenTask:
-    """The open task, if the actor is a candidate or its claimant (one SELECT)."""
-    found = session.execute(
-        select(OpenTask, _candidate(actor).label("allowed")).where(OpenTask.id == task_id)
-    ).first()
+def authorized_task(session: Session, task_id: str, actor: Actor, fresh: bool = False) -> OpenTask:
+    """The open task, if the actor is a candidate or its claimant (one SELECT). `fresh`:
+    read again even if the session holds the row already (after waiting for a lock, the
+    command before ours may have claimed or completed it)."""
+    stmt = select(OpenTask, _candidate(actor).label("allowed")).where(OpenTask.id == task_id)
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    found = session.execute(stmt).first()
     if found is None:
         done = session.execute(
             select(AuditEvent.id, AuditEvent.instance_id).where(AuditEvent.task_id == task_id)

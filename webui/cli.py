@@ -421,6 +421,51 @@ def audit_verify(ctx: click.Context) -> None:
     click.echo(f"ok: {result.events} events in {result.chains} chains")
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx: click.Context, file: str) -> None:
+    """Write the database and the data folder (photos, the installation's secret) into one
+    archive FILE, while the server runs (PostgreSQL: with pg_dump). Keep it safe: it holds
+    everything, the secret too."""
+    try:
+        record = _engine(ctx).backup(Path(file))
+    except EngineError as exc:
+        _refuse(f"refused: {exc}")
+    counts = record["counts"]
+    click.echo(
+        f"backed up to {file}: {counts['cases']} cases, {counts['audit_events']} audit events,"
+        f" {counts['photos']} photos, {counts['users']} users ({record['database']},"
+        f" revision {record['revision']}; {record['files']} files of the data folder)"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="replace a database or data folder that is not empty")
+@click.pass_context
+def restore(ctx: click.Context, file: str, force: bool) -> None:
+    """Restore a backup FILE into this installation's database and data folder (stop the
+    server first), then check it: the counts of the backup, every photo's bytes and every
+    audit chain. Exit 1 if anything differs."""
+    try:
+        record = _engine(ctx).restore(Path(file), force=force)
+    except EngineError as exc:
+        _refuse(f"refused: {exc}")
+    counts = record["backup"]["counts"]
+    click.echo(
+        f"restored {file} (backed up {record['backup']['created_at']}): {counts['cases']}"
+        f" cases, {counts['photos']} photos, {counts['users']} users"
+    )
+    for problem in record["problems"]:
+        click.echo(f"problem: {problem}", err=True)
+    if record["problems"]:
+        sys.exit(1)
+    click.echo(
+        f"audit verify: ok: {record['audit_events']} events in {record['audit_chains']} chains"
+    )
+
+
 @main.group()
 def timers() -> None:
     """Waiting timers."""

@@ -33,7 +33,8 @@ def free_port() -> int:
 class Server:
     """Starts, kills and restarts the server process; talks JSON to it with tokens."""
 
-    def __init__(self, database_url: str, data_dir: Path, **env: str) -> None:
+    def __init__(self, database_url: str, data_dir: Path, *serve_args: str, **env: str) -> None:
+        self.serve_args = serve_args  # e.g. "--workers", "2"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -60,7 +61,15 @@ class Server:
 
     def _start_once(self) -> None:
         self.process = subprocess.Popen(
-            [HAZARDFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                HAZARDFLOW,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.serve_args,
+            ],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
