@@ -345,8 +345,8 @@ class Engine:
         `base`'s files if given, storing nothing: every error and warning, by file and
         element; none means they would deploy."""
         warnings: list[Problem] = []
-        sources = self._uploaded(uploads, base, warnings)
         try:
+            sources = self._uploaded(uploads, base, warnings)
             compiled = compile_sources(sources, warnings)
         except DeployRefused as refused:
             return [p.record() for p in refused.problems]
