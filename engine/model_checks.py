@@ -6,7 +6,8 @@ names its element, so that a process author can find it in the modeler.
 BPMN: flows and nodes without ids, timers without a time or with a cron expression, scripts in
 another language, call activities naming no process of the deployment, processes without an
 end event (and nodes that lead nowhere). DMN: several decisions in one file (split), decision
-requirement graphs, missing ids, FEEL entries (engine/feel.py).
+requirements (required decisions evaluated first, in steps of their own), missing ids, FEEL
+entries (engine/feel.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import feel
 from .errors import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 MAX_SHOWN = 60  # of a name quoted in a message (an XSS test file has names of 2,000 characters)
 PYTHON_FORMATS = {"", "python", "python3", "py", "text/python", "text/x-python"}
 FLOW_NODES = {
@@ -65,9 +67,11 @@ class Findings:
     warnings: list[Problem] = field(default_factory=list)
     answered: set[str] = field(default_factory=set)
 
-    def refuse(self, element: str | None, message: str) -> None:
+    def refuse(self, element: str | None, message: str, whole: bool = True) -> None:
+        """`whole`: this is the answer about the element (other findings about it are
+        dropped); else one of several about it (a rule of a decision)."""
         self.problems.append(Problem(self.file, element, message))
-        if element:
+        if element and whole:
             self.answered.add(element)
 
     def warn(self, element: str | None, message: str) -> None:
@@ -95,6 +99,15 @@ def bpmn(tag: str) -> str:
 def label(element: Any) -> str:
     """How a message names an element: its id, else its kind and name."""
     return element.get("id") or f"{local(element)} '{shown(element.get('name'))}'"
+
+
+def where(element: Any) -> str:
+    """The element a finding about an element without an id (a loop's characteristics, an
+    extension) names: the nearest one around it that has an id."""
+    found = element
+    while found is not None and not found.get("id"):
+        found = found.getparent()
+    return label(found if found is not None else element)
 
 
 # --- BPMN ------------------------------------------------------------------------------------
@@ -229,6 +242,16 @@ def _check_scripts(elements: list[Any], found: Findings) -> None:
                 script.text = dedented
 
 
+def _syntax_error(source: str) -> str | None:
+    try:
+        ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        return exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return type(exc).__name__
+    return None
+
+
 def _parses(source: str) -> bool:
     try:
         ast.parse(source)
@@ -344,8 +367,8 @@ def _needs_outgoing(node: Any) -> bool:
 def dmn_roots(root: Any, found: Findings) -> list[Any]:
     """The DMN document as SpiffWorkflow can read it: one document per decision (SpiffWorkflow
     reads the first decision of a file and fails on a second), with an id on every part it
-    keys by id, FEEL entries in the Python it evaluates. A decision that requires another
-    (a decision requirements graph) or is not a decision table is refused."""
+    keys by id, FEEL entries in the Python it evaluates. A decision that is not a decision
+    table is refused; one that requires others is chained to them (`chain_decisions`)."""
     decisions = [d for d in root if local(d) == "decision"]
     for decision in decisions:
         _check_decision(decision, found)
@@ -363,20 +386,6 @@ def dmn_roots(root: Any, found: Findings) -> list[Any]:
 
 def _check_decision(decision: Any, found: Findings) -> None:
     decision_id = decision.get("id") or f"decision '{shown(decision.get('name'))}'"
-    required = list(
-        dict.fromkeys(
-            (r.get("href") or "").lstrip("#")
-            for r in decision.iter()
-            if local(r) == "requiredDecision"
-        )
-    )
-    if required:
-        found.refuse(
-            decision_id,
-            f"the decision requires the decision {_quoted(required)} (a decision requirements "
-            "graph), which SpiffWorkflow does not evaluate: call that decision from its own "
-            "business rule task before this one, and remove the requirement",
-        )
     tables = [t for t in decision if local(t) == "decisionTable"]
     if not tables:
         kinds = sorted(
@@ -400,6 +409,16 @@ def _check_decision(decision: Any, found: Findings) -> None:
         return
     for n, table in enumerate(tables, 1):
         _give_ids(table, f"{decision_id}_table{n}")
+        rules = [r for r in table if local(r) == "rule"]
+        for row, rule in enumerate(rules, 1):
+            for entry in (e for e in rule if local(e) == "outputEntry"):
+                text = next((c for c in entry if local(c) == "text"), None)
+                source = (text.text or "").strip() if text is not None else ""
+                error = _syntax_error(source) if source else None
+                if text is not None and error:
+                    message = f"rule {row} output: '{shown(source)}' is not an expression ({error})"
+                    found.refuse(decision_id, message, whole=False)
+                    text.text = "None"  # so that the table's other cells are checked too
 
 
 def _give_ids(table: Any, prefix: str) -> None:
@@ -417,6 +436,99 @@ def _give_ids(table: Any, prefix: str) -> None:
             if text is not None:
                 rewrite = feel.input_entry if kind == "inputEntry" else feel.output_entry
                 text.text = rewrite(text.text)
+
+
+def decision_requirements(roots: Iterable[Any]) -> dict[str, list[str]]:
+    """The decisions each decision requires (a decision requirements graph): id -> ids."""
+    required: dict[str, list[str]] = {}
+    for root in roots:
+        for decision in root.iter():
+            if local(decision) == "decision" and decision.get("id"):
+                required[decision.get("id")] = list(
+                    dict.fromkeys(
+                        (r.get("href") or "").lstrip("#")
+                        for r in decision.iter()
+                        if local(r) == "requiredDecision" and r.get("href")
+                    )
+                )
+    return required
+
+
+def chain_decisions(
+    tree: etree._ElementTree, requirements: dict[str, list[str]], found: Findings
+) -> None:
+    """SpiffWorkflow evaluates the one decision a business rule task calls, not the decisions
+    it requires: each required decision (and theirs, first) becomes a business rule task of
+    its own just before it, whose outputs are the inputs the decision reads."""
+    for task in [t for t in runs(tree) if local(t) == "businessRuleTask"]:
+        calls = task.find(f"{bpmn('extensionElements')}/{{{SPIFF_NS}}}calledDecisionId")
+        decision = (calls.text or "").strip() if calls is not None else ""
+        order: list[str] = []
+        problem = _required_first(decision, requirements, [], order)
+        if problem:
+            found.refuse(label(task), problem)
+            continue
+        order = [d for d in order if d != decision]
+        if order:
+            _insert_before(task, order)
+            found.warn(
+                label(task),
+                f"the decision '{shown(decision)}' requires {_quoted(order)}: evaluated first, "
+                f"each in a step of its own ({', '.join(_step(task, d) for d in order)})",
+            )
+
+
+def _required_first(
+    decision: str, requirements: dict[str, list[str]], path: list[str], order: list[str]
+) -> str | None:
+    """Put the decisions `decision` requires into `order`, deepest first; why not, if not."""
+    if decision in order or decision not in requirements:
+        return None
+    if decision in path:
+        return f"the decisions {_quoted(path)} require each other in a circle"
+    for required in requirements[decision]:
+        if required not in requirements:
+            return (
+                f"the decision '{shown(decision)}' requires the decision '{shown(required)}', "
+                "which is not in this deployment: deploy its DMN file with this one"
+            )
+        problem = _required_first(required, requirements, [*path, decision], order)
+        if problem:
+            return problem
+    order.append(decision)
+    return None
+
+
+def _step(task: Any, decision: str) -> str:
+    return re.sub(r"[^\w.-]", "_", f"{task.get('id')}__{decision}")
+
+
+def _insert_before(task: Any, decisions: list[str]) -> None:
+    """New business rule tasks calling `decisions` in turn, between the task's incoming
+    flows and the task."""
+    process = task.getparent()
+    first = _step(task, decisions[0])
+    for flow in process.iter(bpmn("sequenceFlow")):
+        if flow.get("targetRef") == task.get("id"):
+            flow.set("targetRef", first)
+    position = list(process).index(task)
+    for i, decision in enumerate(decisions):
+        step_id = _step(task, decision)
+        step = etree.Element(bpmn("businessRuleTask"))
+        step.set("id", step_id)
+        step.set("name", f"{task.get('name') or task.get('id')} ({decision})")
+        holder = etree.SubElement(step, bpmn("extensionElements"))
+        etree.SubElement(holder, f"{{{SPIFF_NS}}}calledDecisionId").text = decision
+        process.insert(position + i, step)
+        after = _step(task, decisions[i + 1]) if i + 1 < len(decisions) else str(task.get("id"))
+        flow = etree.SubElement(process, bpmn("sequenceFlow"))
+        flow.set("id", f"{step_id}_next")
+        flow.set("sourceRef", step_id)
+        flow.set("targetRef", after)
+        for lane in process.iter(bpmn("lane")):
+            refs = [r for r in lane.findall(bpmn("flowNodeRef")) if r.text == task.get("id")]
+            if refs:
+                etree.SubElement(lane, bpmn("flowNodeRef")).text = step_id
 
 
 def decision_outputs(roots: Iterable[Any]) -> dict[str, list[str]]:

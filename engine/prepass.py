@@ -48,10 +48,11 @@ def prepare(
             vendor.dmn_warnings(tree.getroot(), found)
             prepared.dmn.append((name, roots))
             _collect(prepared, found)
+    documents = [r for _n, roots in prepared.dmn for r in roots]
     context = vendor.Context(
-        form_keys=set(form_keys),
-        decisions=model_checks.decision_outputs(r for _n, roots in prepared.dmn for r in roots),
+        form_keys=set(form_keys), decisions=model_checks.decision_outputs(documents)
     )
+    requirements = model_checks.decision_requirements(documents)
     process_ids = {
         str(process.get("id"))
         for _name, kind, tree in trees
@@ -76,6 +77,8 @@ def prepare(
                 else:
                     prepared.forms[key] = schema
         model_checks.check_bpmn(tree, process_ids, found)
+        if not stored:  # a stored deployment's decisions run as they did
+            model_checks.chain_decisions(tree, requirements, found)
         prepared.bpmn.append((name, tree))
         _collect(prepared, found)
     if stored:

@@ -21,10 +21,9 @@ from typing import Any
 from lxml import etree
 
 from . import juel
-from .model_checks import BPMN_NS, Findings, bpmn, is_bpmn, label, local, runs, shown
+from .model_checks import BPMN_NS, SPIFF_NS, Findings, bpmn, is_bpmn, local, runs, shown, where
 from .vendor_forms import form_of
 
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 VENDORS = {
     "http://camunda.org/schema/1.0/bpmn": "camunda",
@@ -177,7 +176,7 @@ def adapt(tree: etree._ElementTree, context: Context, found: Findings) -> dict[s
         if initiator is not None:
             vendor, variable = initiator
             found.warn(
-                label(node),
+                where(node),
                 f"{vendor}:initiator: the case field '{shown(variable)}' is not set (HazardFlow "
                 "records who started a case itself); an assignee naming it gets the task to "
                 "them",
@@ -200,7 +199,7 @@ def _element(node: Any, found: Findings) -> _Element | None:
             continue
         vendor = VENDORS.get(qname.namespace)
         if vendor is None:
-            found.warn(label(node), f"the attribute {_unknown(qname)} is not read; ignored")
+            found.warn(where(node), f"the attribute {_unknown(qname)} is not read; ignored")
             continue
         attributes[(vendor, qname.localname)] = value
     extensions: list[tuple[str, Any]] = []
@@ -214,7 +213,7 @@ def _element(node: Any, found: Findings) -> _Element | None:
         vendor = VENDORS.get(namespace or "")
         if vendor is None:
             found.warn(
-                label(node), f"the extension {_unknown(etree.QName(child))} is not read; ignored"
+                where(node), f"the extension {_unknown(etree.QName(child))} is not read; ignored"
             )
             continue
         if vendor == "spiffworkflow" and local(child) in SPIFF_READ:
@@ -243,18 +242,15 @@ _EXPRESSIONS = (
 
 
 def _translate_expressions(tree: etree._ElementTree, found: Findings) -> None:
-    """JUEL in BPMN's own expression elements (conditions, timers, loops) as Python."""
-    for node in runs(tree):
-        if local(node) not in _EXPRESSIONS or not juel.is_juel(node.text):
+    """JUEL in BPMN's own expression elements (conditions, timers, loops) as Python, in
+    every process (the sandbox checks every condition, a diagram's too)."""
+    for node in tree.iter():
+        if not is_bpmn(node) or local(node) not in _EXPRESSIONS or not juel.is_juel(node.text):
             continue
-        owner = node.getparent()
-        while owner is not None and not owner.get("id"):
-            owner = owner.getparent()
-        where = label(owner) if owner is not None else None
         try:
             node.text = juel.translate(node.text or "")
         except juel.JuelError as exc:
-            found.refuse(where, f"{local(node)}: {exc}")
+            found.refuse(where(node), f"{local(node)}: {exc}")
 
 
 def _python(element: _Element, vendor: str, name: str, value: str, found: Findings) -> str | None:
@@ -262,7 +258,7 @@ def _python(element: _Element, vendor: str, name: str, value: str, found: Findin
     try:
         return juel.translate(value)
     except juel.JuelError as exc:
-        found.refuse(label(element.node), f"{vendor}:{name}: {exc}")
+        found.refuse(where(element.node), f"{vendor}:{name}: {exc}")
         return None
 
 
@@ -312,7 +308,7 @@ def _contract(element: _Element, name: str, value: str, source: str, found: Find
     """Set a property of our contract, unless the file's spiffworkflow property says it."""
     if name in spiff_properties(element.node):
         found.warn(
-            label(element.node),
+            where(element.node),
             f"{source} is not read: the spiffworkflow property '{name}' says it",
         )
         return
@@ -431,14 +427,14 @@ def _form(element: _Element, context: Context, generated: dict[str, Any], found:
         key = node.get("id") or ""
         if key_value is not None:
             found.warn(
-                label(node),
+                where(node),
                 f"{key_value[0]}:formKey '{shown(key_value[1])}' is not "
                 f"read: the {vendor}:formData fields are the form",
             )
         if schema is None or not key:
             return
         if key in context.form_keys:
-            found.warn(label(node), f"{vendor}:formData is not read: forms/{key}.json is the form")
+            found.warn(where(node), f"{vendor}:formData is not read: forms/{key}.json is the form")
             return
         generated[key] = schema
         _contract(element, "form", key, f"{vendor}:formData", found)
@@ -448,7 +444,7 @@ def _form(element: _Element, context: Context, generated: dict[str, Any], found:
     vendor, value = key_value
     if juel.is_juel(value):
         found.refuse(
-            label(node),
+            where(node),
             f"{vendor}:formKey '{shown(value)}' is an expression: name the form (a file of forms/)",
         )
         return
@@ -464,11 +460,13 @@ def _named_form(
     if key in context.form_keys:
         _contract(element, "form", key, source, found)
         return
-    what = "an HTML or Camunda Forms form, which HazardFlow does not read; " if foreign else ""
+    if foreign:
+        what = "an HTML or Camunda Forms form, which HazardFlow does not read"
+    else:
+        what = f"the form '{key}', which is not in this deployment"
     found.refuse(
-        label(element.node),
-        f"{source} names {what}the form '{key}', which is not in this deployment: add "
-        f"forms/{key}.json, a JSON Schema form (processes/README.md §6)",
+        where(element.node),
+        f"{source} names {what}: add forms/{key}.json, a JSON Schema form (processes/README.md §6)",
     )
 
 
@@ -494,14 +492,14 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
         vendor, value = found_value
         if juel.is_juel(value):
             found.refuse(
-                label(node),
+                where(node),
                 f"{vendor}:decisionRef '{shown(value)}' is an expression: name the decision",
             )
             return
         calls = node.find(f"{bpmn('extensionElements')}/{{{SPIFF_NS}}}calledDecisionId")
         if calls is not None:
             found.warn(
-                label(node),
+                where(node),
                 f"{vendor}:decisionRef is not read: "
                 "spiffworkflow:calledDecisionId names the decision",
             )
@@ -509,7 +507,7 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
             etree.SubElement(_holder(node), f"{{{SPIFF_NS}}}calledDecisionId").text = value
         if value not in context.decisions:
             found.refuse(
-                label(node),
+                where(node),
                 f"calls decision '{shown(value)}' ({vendor}:decisionRef), "
                 "which is not in this deployment: deploy its DMN file with this one",
             )
@@ -519,7 +517,7 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
     if result is None:
         if mapping is not None:
             found.warn(
-                label(node),
+                where(node),
                 f"{mapping[0]}:mapDecisionResult is not read: the "
                 "decision's outputs are case fields under their own names",
             )
@@ -532,7 +530,7 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
         return  # the missing decision is reported by SpiffWorkflow
     if not variable.isidentifier() or variable.startswith("_") or keyword.iskeyword(variable):
         found.refuse(
-            label(node),
+            where(node),
             f"{vendor}:resultVariable '{shown(variable)}' is not a name a case field can have",
         )
         return
@@ -546,7 +544,7 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
         _add_script(node, "postScript", f"{variable} = [{row}]")
     else:
         found.refuse(
-            label(node),
+            where(node),
             f"{vendor}:mapDecisionResult '{shown(how)}' is not supported: the decision's "
             f"outputs ({', '.join(outputs)}) are case fields under their own names; use "
             "singleEntry, singleResult or resultList, or none",
@@ -580,14 +578,14 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
         resource = element.value("resource")
         if resource is not None:
             found.refuse(
-                label(node),
+                where(node),
                 f"{resource[0]}:resource: the script is in the file "
                 f"'{shown(resource[1])}', which is not deployed; write it into the task",
             )
         result = element.value("resultVariable")
         if result is not None:
             found.warn(
-                label(node),
+                where(node),
                 f"{result[0]}:resultVariable is not read: a Python script "
                 "sets case fields by assignment",
             )
@@ -623,9 +621,17 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
         )
     elif "type" in implementation:
         what = f"is a {vendor} '{shown(implementation['type'])}' task ({vendor}:type)"
+    elif (node.get("implementation") or "##unspecified").strip() not in (
+        "##unspecified",
+        "##WebService",
+    ):
+        what = (
+            f"calls the connector '{shown(node.get('implementation'))}' (implementation, as "
+            "Activiti names its connectors)"
+        )
     else:
         what = "has no implementation: it would do nothing"
-    found.refuse(label(node), f"the {kind} {what}. {NO_SERVICES}")
+    found.refuse(where(node), f"the {kind} {what}. {NO_SERVICES}")
     if kind == "serviceTask" and operator is None:
         node.tag = bpmn("task")  # so that SpiffWorkflow's "must have an operator" is not said too
 
@@ -641,10 +647,10 @@ def _dmn_task(element: _Element, vendor: str, context: Context, found: Findings)
     decision = (fields.pop("decisionTableReferenceKey", "") or "").strip()
     element.value("type")
     for name in fields:
-        found.warn(label(node), f"{vendor}:field '{shown(name)}' is not read; ignored")
+        found.warn(where(node), f"{vendor}:field '{shown(name)}' is not read; ignored")
     if not decision:
         found.refuse(
-            label(node),
+            where(node),
             f"the {vendor} decision task names no decision (field decisionTableReferenceKey)",
         )
         return
@@ -655,7 +661,7 @@ def _dmn_task(element: _Element, vendor: str, context: Context, found: Findings)
     etree.SubElement(_holder(node), f"{{{SPIFF_NS}}}calledDecisionId").text = decision
     if decision not in context.decisions:
         found.refuse(
-            label(node),
+            where(node),
             f"calls decision '{shown(decision)}', which is not in this "
             "deployment: deploy its DMN file with this one",
         )
@@ -674,13 +680,13 @@ def _collection(element: _Element, found: Findings) -> None:
     if collection is None:
         if item is not None:
             found.warn(
-                label(node.getparent()),
+                where(node),
                 f"{item[0]}:elementVariable is not read without a collection",
             )
         return
     vendor, value = collection
     name = _variable(value) if juel.is_juel(value) else value.strip()
-    owner = label(node.getparent())
+    owner = where(node)
     if not name or not name.isidentifier() or name.startswith("_"):
         found.refuse(
             owner, f"{vendor}:collection '{shown(value)}' must name a case field that holds a list"
@@ -714,13 +720,13 @@ def _call_mappings(element: _Element, found: Findings) -> None:
                 continue
             if mapping.get("businessKey") is not None:
                 found.warn(
-                    label(node),
+                    where(node),
                     f"{vendor}:{direction} businessKey is not read: a case is known by its number",
                 )
                 continue
             if not target or not target.isidentifier() or target.startswith("_"):
                 found.refuse(
-                    label(node),
+                    where(node),
                     f"{vendor}:{direction} target '{shown(target)}' is "
                     "not a name a case field can have",
                 )
@@ -732,14 +738,14 @@ def _call_mappings(element: _Element, found: Findings) -> None:
             elif source and source != target:
                 if not source.isidentifier() or source.startswith("_"):
                     found.refuse(
-                        label(node),
+                        where(node),
                         f"{vendor}:{direction} source '{shown(source)}' is not a case field's name",
                     )
                     continue
                 _add_script(node, which, f"{target} = {source}")
             if mapping.get("local") == "true":
                 found.warn(
-                    label(node),
+                    where(node),
                     f"{vendor}:{direction} local is not read: HazardFlow "
                     "has no variables local to a task",
                 )
@@ -763,7 +769,7 @@ def _properties(element: _Element, context: Context, found: Findings) -> None:
                     _named_form(element, context, key, source, False, found)
                 else:
                     why = WHY_IGNORED.get(name, "not supported; ignored")
-                    found.warn(label(node), f"spiffworkflow:property '{shown(name)}': {why}")
+                    found.warn(where(node), f"spiffworkflow:property '{shown(name)}': {why}")
                 continue
             if name == "form":
                 _named_form(element, context, value, f"{vendor}:property 'form'", False, found)
@@ -771,7 +777,7 @@ def _properties(element: _Element, context: Context, found: Findings) -> None:
                 _contract(element, name, value, f"{vendor}:property '{name}'", found)
             else:
                 found.warn(
-                    label(node),
+                    where(node),
                     f"{vendor}:property '{shown(name)}' is not read (HazardFlow reads the "
                     f"properties {', '.join(CONTRACT)})",
                 )
@@ -785,7 +791,7 @@ def _input_output(element: _Element, found: Findings) -> None:
     for vendor, holder in element.children("inputOutput"):
         if local(node) not in SCRIPTABLE:
             found.refuse(
-                label(node),
+                where(node),
                 f"{vendor}:inputOutput is not supported on a "
                 f"{local(node)}: set the fields in a script task beside it",
             )
@@ -798,14 +804,14 @@ def _input_output(element: _Element, found: Findings) -> None:
             name = parameter.get("name") or ""
             if not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
                 found.refuse(
-                    label(node),
+                    where(node),
                     f"{vendor}:{kind} '{shown(name)}' is not a name a case field can have",
                 )
                 continue
             nested = [local(c) for c in parameter if isinstance(c.tag, str)]
             if nested:
                 found.refuse(
-                    label(node),
+                    where(node),
                     f"{vendor}:{kind} '{name}' is a {vendor}:{nested[0]}, "
                     "which is not supported: compute it in a script task",
                 )
@@ -822,7 +828,7 @@ def _input_output(element: _Element, found: Findings) -> None:
             _add_script(node, which, f"{name} = {python}")
         if inputs:
             found.warn(
-                label(node),
+                where(node),
                 f"{vendor}:inputOutput: its input parameters become case "
                 "fields (HazardFlow has no variables local to a task)",
             )
@@ -834,7 +840,7 @@ def _ignored(element: _Element, found: Findings) -> None:
     for (vendor, name), _value in element.attributes.items():
         if name not in element.read:
             why = WHY_IGNORED.get(name, "not supported; ignored")
-            found.warn(label(node), f"{vendor}:{name}: {why}")
+            found.warn(where(node), f"{vendor}:{name}: {why}")
     for vendor, child in element.extensions:
         name = local(child)
         if name in element.read:
@@ -842,7 +848,7 @@ def _ignored(element: _Element, found: Findings) -> None:
         if vendor == "spiffworkflow" and name == "serviceTaskOperator":
             continue  # refused with its task (_service)
         why = WHY_IGNORED.get(name, "not supported; ignored")
-        found.warn(label(node), f"{vendor}:{name}: {why}")
+        found.warn(where(node), f"{vendor}:{name}: {why}")
 
 
 def dmn_warnings(root: Any, found: Findings) -> None:

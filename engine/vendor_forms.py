@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model_checks import Findings, label, local, shown
+from .model_checks import Findings, local, shown, where
 
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -52,7 +52,7 @@ def form_of(element: Any, vendor: str, found: Findings) -> dict[str, Any] | None
     for field in fields:
         name = field.get("id")
         if not name:
-            found.warn(label(element), f"a {vendor}:{local(field)} without an id is left out")
+            found.warn(where(element), f"a {vendor}:{local(field)} without an id is left out")
             continue
         prop, is_required = _property(element, field, vendor, found)
         properties[name] = prop
@@ -77,7 +77,7 @@ def _extensions(element: Any) -> list[Any]:
 def _property(
     element: Any, field: Any, vendor: str, found: Findings
 ) -> tuple[dict[str, Any], bool]:
-    where = f"{vendor}:{local(field)} '{shown(field.get('id'))}'"
+    named = f"{vendor}:{local(field)} '{shown(field.get('id'))}'"
     kind = (field.get("type") or "string").strip()
     prop = dict(_TYPES.get(kind, {"type": "string"}))
     values = [v for v in field if local(v) == "value"]
@@ -91,32 +91,32 @@ def _property(
             ],
         }
     elif kind not in _TYPES:
-        found.warn(label(element), f"{where}: the type '{shown(kind)}' is read as text")
+        found.warn(where(element), f"{named}: the type '{shown(kind)}' is read as text")
     prop["title"] = field.get("label") or field.get("name") or field.get("id")
     default = field.get("defaultValue", field.get("default"))
     if default is not None and "${" not in default and "#{" not in default:
         prop["default"] = _typed(default, prop)
     elif default is not None:
-        found.warn(label(element), f"{where}: an expression as default value is not read")
+        found.warn(where(element), f"{named}: an expression as default value is not read")
     required = (field.get("required") or "").lower() == "true"
     if (field.get("writable") or "").lower() == "false":
         prop["readOnly"] = True
     for attribute in ("datePattern", "expression", "variable", "readable"):
         if field.get(attribute) is not None:
-            found.warn(label(element), f"{where}: '{attribute}' is not supported; ignored")
+            found.warn(where(element), f"{named}: '{attribute}' is not supported; ignored")
     for child in field:
         kind_of_child = local(child)
         if kind_of_child == "validation":
-            required = _constraints(element, child, prop, where, found) or required
+            required = _constraints(element, child, prop, named, found) or required
         elif kind_of_child not in ("value", ""):
             found.warn(
-                label(element), f"{where}: {vendor}:{kind_of_child} is not supported; ignored"
+                where(element), f"{named}: {vendor}:{kind_of_child} is not supported; ignored"
             )
     return prop, required
 
 
 def _constraints(
-    element: Any, validation: Any, prop: dict[str, Any], where: str, found: Findings
+    element: Any, validation: Any, prop: dict[str, Any], named: str, found: Findings
 ) -> bool:
     """Write a field's constraints into its schema; whether one says it is required."""
     required = False
@@ -131,8 +131,8 @@ def _constraints(
             prop[_NUMBERS[name]] = _number(config)
         else:
             found.warn(
-                label(element),
-                f"{where}: the constraint '{shown(name)}' is not supported; "
+                where(element),
+                f"{named}: the constraint '{shown(name)}' is not supported; "
                 "ignored (write it in a form file, forms/<task id>.json)",
             )
     return required

@@ -155,7 +155,8 @@ def test_a_script_in_another_language_is_refused_naming_it(bare_engine, tmp_path
 
 
 def test_an_indented_python_script_runs(bare_engine, tmp_path):
-    script = "<bpmn:script><![CDATA[\n        total = 1\n        total = total + 1\n    ]]></bpmn:script>"
+    lines = "\n        total = 1\n        total = total + 1\n    "
+    script = f"<bpmn:script><![CDATA[{lines}]]></bpmn:script>"
     bare_engine.deploy([_file(tmp_path, _task('scriptFormat="python"', script, "scriptTask"))])
     case = bare_engine.start("other", {}, bare_engine.actor("dispatcher"))
     assert bare_engine.instance(case)["data"] == {"total": 2}
