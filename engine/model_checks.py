@@ -16,7 +16,7 @@ import ast
 import copy
 import re
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +85,16 @@ def shown(text: str | None) -> str:
 
 
 def local(element: Any) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+_IN_BPMN = f"{{{BPMN_NS}}}"
 
 
 def is_bpmn(element: Any) -> bool:
-    return isinstance(element.tag, str) and etree.QName(element).namespace == BPMN_NS
+    tag = element.tag
+    return isinstance(tag, str) and tag.startswith(_IN_BPMN)
 
 
 def bpmn(tag: str) -> str:
@@ -139,19 +144,20 @@ def name_flows(tree: etree._ElementTree, found: Findings) -> None:
             found.refuse(label(el), f"a {local(el)} needs an id: flows point at nodes by id")
 
 
-def executable(element: Any) -> bool:
-    """Whether an element belongs to a process that runs: a process marked
-    isExecutable="false" is a diagram, refused as such (its contents are not checked)."""
-    while element is not None:
-        if isinstance(element.tag, str) and element.tag == bpmn("process"):
-            return str(element.get("isExecutable", "true")).lower() != "false"
-        element = element.getparent()
-    return True
+def runs(tree: etree._ElementTree) -> Iterator[Any]:
+    """The file's BPMN elements that belong to processes that run (document order)."""
+    todo = [tree.getroot()]
+    while todo:
+        element = todo.pop()
+        if not is_bpmn(element):
+            continue
+        if element.tag == _PROCESS and element.get("isExecutable", "true").lower() == "false":
+            continue
+        yield element
+        todo.extend(reversed(element))
 
 
-def runs(tree: etree._ElementTree) -> Iterable[Any]:
-    """The file's elements that belong to processes that run."""
-    return (el for el in tree.iter() if is_bpmn(el) and executable(el))
+_PROCESS = bpmn("process")
 
 
 def check_bpmn(tree: etree._ElementTree, process_ids: set[str], found: Findings) -> None:
