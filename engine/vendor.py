@@ -569,6 +569,7 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
     vendor = next((v for (v, n) in element.attributes if n in implementation), "")
     operator = node.find(f"{bpmn('extensionElements')}/{{{SPIFF_NS}}}serviceTaskOperator")
     connector = element.children("connector")
+    worker = element.children("taskDefinition")  # Camunda 8 (Zeebe): a job worker's type
     if implementation.get("type") == "dmn":
         _dmn_task(element, vendor, context, found)
         return
@@ -590,7 +591,7 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
                 "sets case fields by assignment",
             )
         return
-    if kind == "sendTask" and not implementation and not connector:
+    if kind == "sendTask" and not implementation and not connector and not worker:
         return  # a message it throws: BPMN's own meaning
     for name in SERVICE_IMPLEMENTATIONS:
         element.value(name)
@@ -599,6 +600,11 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
     if operator is not None:
         what = (
             f"calls the connector '{shown(operator.get('id'))}' (spiffworkflow:serviceTaskOperator)"
+        )
+    elif worker:
+        what = (
+            f"waits for a job worker of the type '{shown(worker[0][1].get('type'))}' "
+            "(zeebe:taskDefinition)"
         )
     elif connector:
         ids = [c.findtext(f"{{{CAMUNDA_NS}}}connectorId") for _v, c in connector]

@@ -22,6 +22,7 @@ HEAD = (
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
     'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
     'xmlns:flowable="http://flowable.org/bpmn" '
+    'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
     'xmlns:modeler="http://camunda.org/schema/modeler/1.0" '
     'id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn" '
     'modeler:executionPlatform="Camunda Platform">\n'
@@ -134,9 +135,15 @@ def test_form_data_becomes_the_task_form(bare_engine, tmp_path):
         ('camunda:class="org.example.Mail"', "", "calls the Java class org.example.Mail"),
         ('camunda:delegateExpression="${mailer}"', "", "calls the Java bean ${mailer}"),
         ('camunda:type="external" camunda:topic="mail"', "", "external worker on the topic 'mail'"),
+        (
+            "",
+            '<bpmn:extensionElements><zeebe:taskDefinition type="mailer"/>'
+            "</bpmn:extensionElements>",
+            "job worker of the type 'mailer'",
+        ),
         ("", "", "has no implementation"),
     ],
-    ids=["class", "bean", "external", "nothing"],
+    ids=["class", "bean", "external", "zeebe", "nothing"],
 )
 def test_service_tasks_are_refused_saying_what_they_would_call(
     bare_engine, tmp_path, attributes, inner, words
