@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test soak lint format bench conformance clean translations migration
+.PHONY: install run test soak lint format bench conformance interop clean translations migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: install
 # Every corpus process, plain SpiffWorkflow vs the engine (docs/conformance.md).
 conformance: install
 	$(BIN)/python -m tests.conformance $(if $(CORPUS),--corpus $(CORPUS))
+
+# The interop corpus (files made with other modelers) through the engine: docs/interop.md.
+interop: install
+	$(BIN)/python -m tests.conformance.interop $(if $(CORPUS),--corpus $(CORPUS)) --write docs/interop.md
 
 # After changing UI strings: extract, merge into the catalogs, translate the new entries.
 translations: install

@@ -11,7 +11,7 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from .errors import DeployRefused, Problem
 from .form_options import OrganisationOptions, fill, uses_options
 from .form_refs import inline_refs, is_shared, registry_of
 from .notify import NotifyInfo
+from .prepass import prepare
 from .spiff_timers import ClockCycle, ClockDuration, ClockTimeDate, ClockTimerParserMixin
 from .texts import (
     TRANSLATIONS_DIR,
@@ -276,11 +277,13 @@ def readable_diagram(xml: str, table: dict[str, str]) -> str:
 
 
 def compile_sources(
-    sources: list[SourceFile], warnings: list[Problem] | None = None
+    sources: list[SourceFile], warnings: list[Problem] | None = None, stored: bool = False
 ) -> dict[str, CompiledProcess]:
     """Validate every file and compile every executable process, or raise DeployRefused.
 
     Findings that do not stop a deployment (e.g. overlapping decision rules) go to `warnings`.
+    `stored`: the files of a deployment stored before; what checks added since then find is
+    a warning (engine/prepass.py), so that its cases run on.
     """
     problems: list[Problem] = []
     forms, form_files = _load_forms(sources, problems)
@@ -294,29 +297,31 @@ def compile_sources(
         except ValueError as exc:
             problems.append(Problem(src.name, None, str(exc)))
     parser = EngineParser()
-    bpmn_trees = []
+    trees = []
     for src in sources:
         if src.kind not in ("bpmn", "dmn"):
             continue
         try:
-            tree = parse_xml(src)
+            trees.append((src.name, src.kind, parse_xml(src)))
         except DeployRefused as refused:
             problems.extend(refused.problems)
-            continue
-        if src.kind == "bpmn":
-            bpmn_trees.append((src.name, tree))
-            problems.extend(_check_references(src.name, tree))
-            problems.extend(_check_conditions(src.name, tree))
-        try:
-            if src.kind == "bpmn":
-                parser.add_bpmn_xml(tree, filename=src.name)
-            else:
-                parser.add_dmn_xml(tree.getroot(), filename=src.name)
-        except ValidationException as exc:
-            problems.append(_problem_from(exc, src.name))
-        except Exception as exc:  # the parser raises many kinds; all are refusals
-            problems.append(Problem(src.name, None, f"{type(exc).__name__}: {exc}"))
-    problems.extend(_check_decisions(parser))
+    prepared = prepare(trees, set(forms), stored)
+    for key, schema in prepared.forms.items():
+        forms.setdefault(key, schema)
+    problems.extend(prepared.problems)
+    if warnings is not None:
+        warnings.extend(prepared.warnings)
+    later: list[Problem] = []  # what the checks below and SpiffWorkflow's parser say
+    bpmn_trees = prepared.bpmn
+    for name, tree in bpmn_trees:
+        later.extend(_check_references(name, tree))
+        later.extend(_check_conditions(name, tree))
+        _parsed(parser.add_bpmn_xml, tree, name, later)
+    for name, roots in prepared.dmn:
+        for root in roots:
+            _parsed(parser.add_dmn_xml, root, name, later)
+    later.extend(_check_decisions(parser))
+    problems.extend(p for p in later if not prepared.answers(p))
     if problems:
         raise DeployRefused(problems)
     if warnings is not None:
@@ -362,11 +367,54 @@ def compile_sources(
         and not problems
         and not any(s.kind in ("calendar", "translations") for s in sources)
     ):
-        names = ", ".join(s.name for s in sources if s.kind == "bpmn") or "no BPMN file"
-        problems.append(Problem(names, None, "no executable process found"))
+        problems.extend(_nothing_to_run(sources, bpmn_trees))
     if [p for p in problems if p.severity == "error"]:
         raise DeployRefused([p for p in problems if p.severity == "error"])
     return compiled
+
+
+def _nothing_to_run(
+    sources: list[SourceFile], bpmn_trees: list[tuple[str, etree._ElementTree]]
+) -> list[Problem]:
+    """Why files deploy no process: each process is a diagram (isExecutable="false"), or
+    there is no BPMN file (decision tables and forms are used by the processes deployed with
+    them)."""
+    found = [
+        Problem(
+            name,
+            process.get("id"),
+            'isExecutable="false": the process is a diagram, not one to run; set '
+            'isExecutable="true" to run it',
+        )
+        for name, tree in bpmn_trees
+        for process in tree.iter(full_tag("process"))
+        if process.get("isExecutable", "true").lower() == "false"
+    ]
+    if found:
+        return found
+    names = ", ".join(s.name for s in sources if s.kind == "bpmn")
+    if names:
+        return [Problem(names, None, "no process found: the file holds no bpmn:process")]
+    return [
+        Problem(
+            "no BPMN file",
+            None,
+            "no executable process found: a deployment needs the BPMN process that uses its "
+            "decision tables and forms (they have no problems of their own)",
+        )
+    ]
+
+
+def _parsed(
+    add: Callable[..., None], document: Any, filename: str, problems: list[Problem]
+) -> None:
+    """Hand a file to SpiffWorkflow's parser; what it raises is a refusal of the file."""
+    try:
+        add(document, filename=filename)
+    except ValidationException as exc:
+        problems.append(_problem_from(exc, filename))
+    except Exception as exc:  # the parser raises many kinds; all are refusals
+        problems.append(Problem(filename, None, f"{type(exc).__name__}: {exc}"))
 
 
 def _recursive_calls(parser: EngineParser) -> list[Problem]:

@@ -4,6 +4,7 @@ newest versions, a deployment's files, the newest calendar and translations)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .definitions import CompiledProcess, SourceFile, compile_sources, content_hash
-from .errors import NotFound
+from .errors import NotFound, Problem
 from .form_options import OrganisationOptions
 from .models import Deployment, DeploymentFile, Instance, ProcessVersion
 from .records import DeploymentRecord, ProcessRecord, VersionRecord
+
+log = logging.getLogger(__name__)
 
 # The engine's compiled process of a process version id (from its definition cache).
 CompiledById = Callable[[Session, int], CompiledProcess]
@@ -47,9 +50,14 @@ class CompiledProcesses:
             self._version_keys.clear()
 
     def of_deployment(self, session: Session, deployment_id: int) -> dict[str, CompiledProcess]:
+        """A stored deployment compiled (once): what checks added since it was deployed find
+        in its files is logged as warnings, never a refusal, so that its cases run on."""
         cached = self._by_deployment.get(deployment_id)
         if cached is None:
-            cached = compile_sources(files(session, deployment_id))
+            findings: list[Problem] = []
+            cached = compile_sources(files(session, deployment_id), findings, stored=True)
+            for finding in findings:
+                log.warning("deployment %s: %s", deployment_id, finding)
             self.put(deployment_id, cached)
         return cached
 

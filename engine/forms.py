@@ -1,13 +1,22 @@
 """Form submissions checked against a task's JSON Schema, with messages naming the field.
 
-The document validated is the case data overlaid with the submitted writable fields, so that
-`if`/`then` rules may test values of the case (e.g. the grade) shown read-only on the form.
-Writable fields come only from the submission: a value left from an earlier round never
-satisfies `required`.
+Two documents are validated. What the person may write is checked against the form: the
+form's own fields, the writable ones from the submission and the read-only ones from the case,
+so that a form saying `"additionalProperties": false` ("these fields only", as many authors
+write it) is not broken by the case's other fields. The rules that read case data (`allOf`,
+`anyOf`, `oneOf`, `not`, `if`/`then`/`else`, `dependentSchemas`, `dependentRequired`) are
+checked against the case data overlaid with the submitted writable fields, so that they may
+test values of the case (e.g. the grade) shown read-only on the form. Writable fields come
+only from the submission: a value left from an earlier round never satisfies `required`.
+
+A field the person may not write is refused when it is sent with a new value, and accepted
+(and left as it is) when it is sent back unchanged, as an API client sends back the task it
+was given by `GET /tasks/{id}`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,6 +44,33 @@ def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+# The keywords of a form's top level that may read the case beyond the form's own fields.
+CASE_RULES = (
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+)
+
+
+def _parts(schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
+    """The form without its case rules, and its case rules alone (None: it has none); made
+    once per schema, as the validators are."""
+    key = id(schema)
+    cached = _PARTS.get(key)
+    if cached is None or cached[0] is not schema:
+        rules = {k: v for k, v in schema.items() if k in CASE_RULES}
+        own = {k: v for k, v in schema.items() if k not in CASE_RULES}
+        cached = _PARTS[key] = (schema, own, rules or None)
+    return cached[1], cached[2]
+
+
+_PARTS: dict[int, tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None]] = {}
 
 
 def writable_fields(schema: Mapping[str, Any]) -> set[str]:
@@ -143,33 +179,55 @@ def plain_data_problems(submitted: Mapping[str, Any]) -> dict[str, FieldError]:
     return problems
 
 
+def _unchanged(value: Any, name: str, *known: Mapping[str, Any] | None) -> bool:
+    """Whether a field is sent as the case has it: as the task's data or the case data
+    shown (compared as JSON, as a client got them)."""
+    try:
+        sent = json.loads(json.dumps(value, default=str))
+        return any(
+            name in data and sent == json.loads(json.dumps(data[name], default=str))
+            for data in known
+            if data is not None
+        )
+    except (TypeError, ValueError):
+        return False
+
+
 def validate_submission(
     schema: Mapping[str, Any] | None,
     case_data: Mapping[str, Any],
     submitted: Mapping[str, Any],
     evaluate: Callable[[str, Mapping[str, Any]], Any],
+    shown: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the accepted fields, or raise FormInvalid with one message per field."""
+    """Return the accepted fields, or raise FormInvalid with one message per field.
+    `shown`: the case data the person was given with the task (`GET /tasks/{id}`)."""
     refused = plain_data_problems(submitted)
     if refused:  # before anything walks the data: the validator recurses, so may others
         raise FormInvalid("表单有误，请按提示修改 (the form has errors)", refused)
     if schema is None:
         return dict(submitted)
     writable = writable_fields(schema)
+    declared = schema.get("properties") or {}
     fields: dict[str, FieldError] = {}
-    for name in submitted:
-        if name not in writable:
-            title = _title(schema, name)
-            fields[name] = FieldError(
-                "readonly", f"「{title}」不能在此表单中填写", {"title": title}
-            )
+    for name, value in submitted.items():
+        if name in writable or _unchanged(value, name, case_data, shown):
+            continue
+        title = _title(schema, name)
+        text = (
+            f"「{title}」为只读，不能修改" if name in declared else f"「{title}」不能在此表单中填写"
+        )
+        fields[name] = FieldError("readonly", text, {"title": title})
     accepted = {k: v for k, v in submitted.items() if k in writable}
     document = {k: v for k, v in case_data.items() if k not in writable}
     document.update(accepted)
-    validator = _validator(schema)
-    for error in validator.iter_errors(document):
-        for name, reason in _refusals(schema, error):
-            fields.setdefault(name, reason)
+    own, rules = _parts(schema)
+    written = {k: v for k, v in document.items() if k in declared}
+    checks = [(own, written)] + ([(rules, document)] if rules else [])
+    for part, instance in checks:
+        for error in _validator(part).iter_errors(instance):
+            for name, reason in _refusals(schema, error):
+                fields.setdefault(name, reason)
     if not fields:
         # Every declared field is a name in the check, None when not given.
         namespace = dict.fromkeys((schema.get("properties") or {}), None)

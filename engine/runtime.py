@@ -56,6 +56,7 @@ from .workflow import (
     case_data,
     deliver_message,
     ending,
+    failure_text,
     fire_timers,
     new_workflow,
     ready_task,
@@ -222,7 +223,9 @@ class Runtime:
             row = authorized_task(session, task_id, actor, fresh=True)
             task = ready_task(case.workflow, task_id)
             form = case.compiled.form(row.form_key)
-            accepted = validate_submission(form, task.data, data, self.sandbox.evaluate)
+            accepted = validate_submission(
+                form, task.data, data, self.sandbox.evaluate, case.instance.data
+            )
             accepted = earlier_case_fields(session, form, accepted, case.instance, self.case_index)
             # What the step did: every submitted field (a proposal confirmed as it stood is
             # recorded too: the first dispatch's department) and what the scripts that ran
@@ -653,4 +656,4 @@ class Runtime:
             return self.script_engine.evaluate(task, expression)
         except Exception as exc:  # process code: any failure stops the step, nothing is saved
             spec = task.task_spec
-            raise WorkflowFailed(f"{spec.bpmn_id}: '{expression}': {exc}") from exc
+            raise WorkflowFailed(f"{spec.bpmn_id}: {failure_text(exc)}") from exc

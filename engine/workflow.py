@@ -100,13 +100,21 @@ def _describe(exc: SpiffWorkflowException) -> str:
         spec = task.task_spec
         where = f"{spec.bpmn_name or spec.bpmn_id or spec.name} ({spec.bpmn_id or spec.name}): "
     notes = "; ".join(getattr(exc, "__notes__", []) or [])
+    return f"{where}{failure_text(exc)}" + (f" [{notes}]" if notes else "")
+
+
+def failure_text(exc: BaseException) -> str:
+    """What went wrong, for people: SpiffWorkflow's "Error evaluating expression 'x'" with
+    the error it caught (`NameError: name 'result' is not defined`), shortened."""
     text = str(exc)
     if len(text) > 300:  # SpiffWorkflow quotes the whole expression
         text = text[:200] + " … " + text[-60:]
     cause = exc.__cause__ or exc.__context__  # SpiffWorkflow raises its own inside `except`
     if isinstance(cause, (SandboxViolation, SandboxTimeout)):
         text += f" Refused by the sandbox: {cause}"
-    return f"{where}{text}" + (f" [{notes}]" if notes else "")
+    elif cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text.rstrip('. ')}: {type(cause).__name__}: {cause}"
+    return text
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -230,9 +238,17 @@ def ending(workflow: Any) -> tuple[str, str | None, str | None] | None:
         return None
     end = reached_end_event(workflow)
     if end is None:
-        why = (
-            "the workflow stopped without reaching an end event (SpiffWorkflow's task tree limit?)"
-        )
+        last = workflow.last_task.task_spec if workflow.last_task is not None else None
+        if last is not None and not last.outputs:
+            why = (
+                f"the case stopped after '{last.bpmn_id or last.name}' without reaching an end "
+                "event: no sequence flow leads on from it (a case is done only at an end event)"
+            )
+        else:
+            why = (
+                "the case stopped without reaching an end event (SpiffWorkflow's walk of its "
+                "task tree may have stopped: a loop that went round too often)"
+            )
         return "error", None, why
     end_id = end.bpmn_id or end.name
     return "completed", end_id, end.bpmn_name or end_id

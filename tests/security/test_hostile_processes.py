@@ -195,10 +195,11 @@ def _refused(engine, paths) -> list:
     [
         ("?" * 60_000, "60000 characters"),  # SpiffWorkflow's regex is quadratic in it
         ("__import__('os').system('id')", "__import__"),
+        ("__builtins__['open']('/etc/passwd')", "__builtins__"),
         ("? == ().__class__", "dunder"),
         ('> open("/etc/passwd")', "open"),
     ],
-    ids=["question-marks", "import", "dunder", "operator-then-open"],
+    ids=["question-marks", "import", "builtins", "dunder", "operator-then-open"],
 )
 def test_every_decision_input_entry_is_checked_at_deploy(engine, tmp_path, entry, words):
     problems = _refused(engine, [_folder(tmp_path, _process(dmn=True), _dmn(entry))])
