@@ -38,12 +38,16 @@ FORMS = {
     "POST admin.deploy": ("admin", ""),  # a new version of the dispatch table ...
     "POST admin.migrate": ("admin", ""),  # ... the case yjj moved to it ...
     "POST admin.redeploy": ("admin", ""),  # ... and the first deployment again
+    "POST admin.check_file": ("admin", ""),  # a draft of one file, validated ...
+    "POST admin.preview_form": ("admin", ""),  # ... a form's drawn ...
+    "POST admin.deploy_file": ("admin", ""),  # ... and one deployed from the editor
     "POST admin.deactivate": ("admin", ""),
     "POST admin.reactivate": ("admin", ""),
     "POST admin.reset_password": ("admin", ""),
     "POST admin.revoke_token": ("admin", ""),
 }
-CHANGE_NOTHING = {"POST admin.check"}  # done with the token, though nothing is stored
+# done with the token, though nothing is stored
+CHANGE_NOTHING = {"POST admin.check", "POST admin.check_file", "POST admin.preview_form"}
 
 
 def _forms(app) -> set[str]:
