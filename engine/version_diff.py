@@ -128,14 +128,20 @@ def _rule_text(rule: Any) -> str:
 
 def _canonical(element: Any) -> bytes:
     """The element as XML without the whitespace between its parts, which a modeler writes
-    its own way (indentation) and which means nothing."""
+    its own way (indentation) and which means nothing, nor an empty extensionElements."""
     copy = etree.fromstring(etree.tostring(element))
     for node in copy.iter():
         if node.text is not None and not node.text.strip():
             node.text = None
         if node.tail is not None and not node.tail.strip():
             node.tail = None
-    return etree.tostring(copy, method="c14n")
+    for empty in [e for e in copy.iter("{*}extensionElements") if len(e) == 0 and not e.text]:
+        parent = empty.getparent()
+        if parent is not None:  # holds nothing: as if it were not there
+            parent.remove(empty)
+    # exclusive: a namespace declared on the file's root (a modeler adds its own) is not
+    # part of every element's text
+    return etree.tostring(copy, method="c14n", exclusive=True)
 
 
 def _properties(element: Any) -> dict[str, str]:
@@ -172,8 +178,8 @@ def _element_details(old: Any, new: Any) -> list[str]:
             if _local(own) == local and own.get(key) is None:
                 own.set(key, value)
     for part in ("documentation", "conditionExpression", "script", "extensionElements"):
-        a = [_text_of(e) for e in old_own.iter(f"{{*}}{part}")]
-        b = [_text_of(e) for e in new_own.iter(f"{{*}}{part}")]
+        a = [text for e in old_own.iter(f"{{*}}{part}") if (text := _text_of(e))]
+        b = [text for e in new_own.iter(f"{{*}}{part}") if (text := _text_of(e))]
         if a != b:
             details.append(f"{part}: {'; '.join(a) or '—'} → {'; '.join(b) or '—'}")
     old_props, new_props = _properties(old_own), _properties(new_own)

@@ -107,3 +107,19 @@ def test_an_extension_property_is_named_with_its_old_and_new_value(engine, folde
     assert change["details"] == [
         'candidates: ["dept:" + department] → ["dept:" + department, "role:dispatcher"]'
     ]
+
+
+def test_a_namespace_a_modeler_declares_and_an_empty_part_change_nothing(engine, folder):
+    hazard = folder / "hazard.bpmn"
+    text = hazard.read_text()
+    text = text.replace(
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bioc="http://bpmn.io/schema/bpmn/biocolor/1.0"',
+        1,
+    )
+    at = text.index('<bpmn:exclusiveGateway id="gw_classify"')
+    end = text.index(">", at) + 1
+    text = text[:end] + "<bpmn:extensionElements/>" + text[end:]
+    hazard.write_text(text)
+    (diff,) = engine.draft_diff([folder])
+    assert diff["changes"] == []

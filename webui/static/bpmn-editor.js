@@ -65,7 +65,9 @@
 
     function removeExtension(element, gone) {
       const ext = element.businessObject.extensionElements;
-      modeling.updateModdleProperties(element, ext, {values: ext.values.filter((e) => e !== gone)});
+      const left = ext.values.filter((e) => e !== gone);
+      if (left.length) modeling.updateModdleProperties(element, ext, {values: left});
+      else modeling.updateProperties(element, {extensionElements: undefined});
     }
 
     function readProperty(bo, key) {
@@ -78,7 +80,9 @@
       const item = propertyItems(bo).find((child) => child.name === key);
       const container = propertiesOf(bo);
       if (item && value === "") {
-        modeling.updateModdleProperties(element, container, {$children: container.$children.filter((c) => c !== item)});
+        const left = container.$children.filter((c) => c !== item);
+        if (left.length) modeling.updateModdleProperties(element, container, {$children: left});
+        else removeExtension(element, container); // no property left: no empty container
       } else if (item) {
         modeling.updateModdleProperties(element, item, {value});
       } else if (value !== "") {
@@ -227,7 +231,7 @@
     const find = tools.querySelector("#find-element");
     const list = tools.querySelector("#element-list");
     const labelOf = (element) => (element.businessObject.name ? `${element.businessObject.name} (${element.id})` : element.id);
-    const findable = () => registry.filter((e) => e.type !== "label" && !e.waypoints && e.businessObject && e.parent);
+    const findable = () => registry.filter((e) => e.type !== "label" && e.businessObject && e.parent);
     const listElements = () => list.replaceChildren(...findable().map((element) => {
       const option = document.createElement("option");
       option.value = labelOf(element);
