@@ -128,6 +128,11 @@ def test_a_tasks_candidates_changed_in_the_properties_panel(browser, server, sho
     assert page.input_value("#prop-candidates") == CANDIDATES
     admin.shot("bpmn-properties")
 
+    find(page, "lane_department")  # a lane: its role and the role's name for people
+    assert page.input_value("#prop-role") == "department"
+    assert page.input_value("#prop-role_title") == "责任部门"
+    assert page.locator("#prop-candidates").is_hidden()
+
     page.click("button[name=check]")
     page.wait_for_selector("#file-editor[data-ready=true]")
     answer = page.inner_text(".check-answer")

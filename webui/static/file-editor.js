@@ -153,7 +153,7 @@
     root.querySelector("[data-draft-discard]").addEventListener("click", () => {
       drafts.drop();
       leaving = true;
-      window.location.assign(window.location.pathname); // the deployed file again
+      window.location.assign(root.dataset.editUrl); // the deployed file again
     });
 
     // Every change: the XML into the text field (which the form sends) and the draft kept.
