@@ -654,6 +654,15 @@ def _load_forms(
     return forms, by_file
 
 
+def form_of(sources: list[SourceFile], name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """One form file of a set of files as the task pages get it (its `$ref`s inlined from the
+    set's other forms), with the problems of the set's forms; None when it does not load."""
+    problems: list[Problem] = []
+    _, by_file = _load_forms(sources, problems)
+    schema = by_file.get(name)
+    return (schema if isinstance(schema, dict) else None), problems
+
+
 def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Problem]:
     """`x-summary`, `x-public` and `x-search` are lists of field names; `x-public` names
     fields of this form and all its required ones, or a public report could never be

@@ -47,6 +47,7 @@ from .definitions import (
     CompiledProcess,
     SourceFile,
     compile_sources,
+    form_of,
     read_sources,
     readable_diagram,
 )
@@ -380,6 +381,29 @@ class Engine:
         """A deployment's files as a zip, named as deployed (uploading it deploys them)."""
         with self.db.reading() as session:
             return process_files.zip_of(deployments.files(session, deployment_id))
+
+    def deployed_file(self, deployment_id: int, name: str) -> str:
+        """One file of a deployment, as deployed; NotFound when it has no file of that name."""
+        with self.db.reading() as session:
+            found = [s for s in deployments.files(session, deployment_id) if s.name == name]
+        if not found:
+            raise NotFound(f"deployment {deployment_id} has no file '{name}'")
+        return found[0].content
+
+    def draft_form(
+        self, name: str, content: str, base: int | None = None
+    ) -> tuple[dict[str, Any] | None, list[ProblemRecord]]:
+        """A draft of the form file `name` as the task pages would render it: its `$ref`s
+        inlined from deployment `base`'s other forms (`forms/_defs.json`), with the problems
+        of the draft (None for the schema when it does not load). Nothing is stored."""
+        draft = SourceFile(name, "form", content)
+        if base is None:
+            sources = [draft]
+        else:
+            with self.db.reading() as session:
+                sources = process_files.overlaid(deployments.files(session, base), [draft])
+        schema, problems = form_of(sources, name)
+        return schema, [p.record() for p in problems if p.file == name]
 
     def deployment_of(self, process_id: str, version: int) -> int:
         """The deployment a process version came with."""

@@ -19,7 +19,14 @@ from lxml import etree
 
 from .definitions import SourceFile, load_json, parse_xml
 
-_DI = ("http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DMN/20180521/DMNDI/")
+_DI = (
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DMN/20180521/DMNDI/",
+    "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+)
+# Attributes whose absence means this value (a modeler leaves a default out when it saves).
+_DEFAULTS = {("decisionTable", "hitPolicy"): "UNIQUE"}
+_CANVASES = {"BPMNPlane", "DMNDiagram"}  # what holds a diagram's shapes and edges
 # Parts of an element that are shown with it, not as items of their own, although they
 # carry ids (a rule's entries, a decision table's columns' expressions).
 _PARTS = {"inputEntry", "outputEntry", "inputExpression", "text", "conditionExpression"}
@@ -119,6 +126,33 @@ def _rule_text(rule: Any) -> str:
     return " | ".join(cells)
 
 
+def _canonical(element: Any) -> bytes:
+    """The element as XML without the whitespace between its parts, which a modeler writes
+    its own way (indentation) and which means nothing, nor an empty extensionElements."""
+    copy = etree.fromstring(etree.tostring(element))
+    for node in copy.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+    for empty in [e for e in copy.iter("{*}extensionElements") if len(e) == 0 and not e.text]:
+        parent = empty.getparent()
+        if parent is not None:  # holds nothing: as if it were not there
+            parent.remove(empty)
+    # exclusive: a namespace declared on the file's root (a modeler adds its own) is not
+    # part of every element's text
+    return etree.tostring(copy, method="c14n", exclusive=True)
+
+
+def _properties(element: Any) -> dict[str, str]:
+    """An element's extension properties (`<…:property name= value=>`), by name."""
+    return {
+        p.get("name"): p.get("value") or ""
+        for p in element.iter("{*}property")
+        if p.get("name") and any(_local(up) == "extensionElements" for up in p.iterancestors())
+    }
+
+
 def _element_details(old: Any, new: Any) -> list[str]:
     details: list[str] = []
     if old.tag != new.tag:
@@ -126,7 +160,8 @@ def _element_details(old: Any, new: Any) -> list[str]:
     for key in sorted(set(old.attrib) | set(new.attrib)):
         if key == "id":
             continue
-        a, b = old.get(key), new.get(key)
+        default = _DEFAULTS.get((_local(new), key))
+        a, b = old.get(key, default), new.get(key, default)
         if a != b:
             label = etree.QName(key).localname if key.startswith("{") else key
             details.append(
@@ -138,14 +173,21 @@ def _element_details(old: Any, new: Any) -> list[str]:
             details.append(f"{a} → {b}")
         return details
     old_own, new_own = _own(old), _own(new)
+    for own in (old_own, new_own):
+        for (local, key), value in _DEFAULTS.items():
+            if _local(own) == local and own.get(key) is None:
+                own.set(key, value)
     for part in ("documentation", "conditionExpression", "script", "extensionElements"):
-        a = [_text_of(e) for e in old_own.iter(f"{{*}}{part}")]
-        b = [_text_of(e) for e in new_own.iter(f"{{*}}{part}")]
+        a = [text for e in old_own.iter(f"{{*}}{part}") if (text := _text_of(e))]
+        b = [text for e in new_own.iter(f"{{*}}{part}") if (text := _text_of(e))]
         if a != b:
             details.append(f"{part}: {'; '.join(a) or '—'} → {'; '.join(b) or '—'}")
-    if not details and etree.tostring(old_own, method="c14n") != etree.tostring(
-        new_own, method="c14n"
-    ):
+    old_props, new_props = _properties(old_own), _properties(new_own)
+    for name in [*old_props, *(n for n in new_props if n not in old_props)]:
+        a, b = old_props.get(name), new_props.get(name)
+        if a != b:
+            details.append(f"{name}: {a if a is not None else '—'} → {b if b is not None else '—'}")
+    if not details and _canonical(old_own) != _canonical(new_own):
         details.append("content changed")
     return details
 
@@ -177,14 +219,16 @@ def _xml_changes(before: SourceFile, after: SourceFile) -> list[Change]:
 
 
 def _layout(tree: Any) -> list[bytes]:
-    return [
-        etree.tostring(e, method="c14n")
+    """The diagram's shapes and edges, sorted: a modeler writes them in its own order."""
+    return sorted(
+        _canonical(e)
         for e in tree.iter()
         if isinstance(e.tag, str)
         and _is_layout(e)
-        and e.getparent() is not None
-        and not _is_layout(e.getparent())
-    ]
+        and (parent := e.getparent()) is not None
+        and isinstance(parent.tag, str)
+        and _local(parent) in _CANVASES
+    )
 
 
 # --- forms -------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _base() -> int | None:
     return int(raw) if raw.isdigit() and request.form.get("on_top") else None
 
 
-def _comment() -> str:
+def posted_comment() -> str:
     return request.form.get("comment", "").strip()[:MAX_COMMENT]
 
 
@@ -91,11 +91,12 @@ def _deploy_answer(deploy: Callable[[], DeployResult]) -> ResponseReturnValue:
     except DeployRefused as refused:
         flash(_("Not deployed: the files have problems. Nothing was changed."), "error")
         return _page([p.record() for p in refused.problems]), 422
-    _deployed(result)
+    say_deployed(result)
     return redirect(url_for("admin.index"))
 
 
-def _deployed(result: DeployResult) -> None:
+def say_deployed(result: DeployResult) -> None:
+    """The flash message that says what a deploy made."""
     if not result.created:
         flash(_("Nothing changed: these files are deployed now."), "ok")
         return
@@ -115,14 +116,14 @@ def deploy() -> ResponseReturnValue:
     """Deploy the uploaded files, all or nothing, with the comment."""
     engine = current_engine()
     return _deploy_answer(
-        lambda: engine.deploy_files(_uploads(), current_actor(), _comment(), _base())
+        lambda: engine.deploy_files(_uploads(), current_actor(), posted_comment(), _base())
     )
 
 
 @admin_blueprint.post("/deployments/<int:deployment_id>/redeploy")
 def redeploy(deployment_id: int) -> ResponseReturnValue:
     """Roll back: deploy an earlier deployment's files again as new versions."""
-    comment = _comment() or _("Roll back to deployment %(id)s", id=deployment_id)
+    comment = posted_comment() or _("Roll back to deployment %(id)s", id=deployment_id)
     return _deploy_answer(
         lambda: current_engine().redeploy(deployment_id, current_actor(), comment)
     )
@@ -137,4 +138,4 @@ def download(deployment_id: int) -> ResponseReturnValue:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
-from . import admin_migration, admin_org, admin_users  # noqa: E402, F401  - their pages join
+from . import admin_files, admin_migration, admin_org, admin_users  # noqa: E402, F401  - join

@@ -6,6 +6,12 @@ origin does, which is what stops an injected `<script>` even if escaping ever fa
 allow inline `style` attributes because the vendored diagram and API viewers set them on the
 elements they draw; a style cannot run code. Pages cannot be framed (clickjacking), types are
 not sniffed, and a link followed to another site is not told which case page it came from.
+
+The administrators' modelers (vendored bpmn-js and dmn-js) run under this policy unchanged,
+so it gives them nothing more: no 'unsafe-eval' (dmn-js carries one `new Function`, in
+dom-iterator's string selectors, a path it never takes; tests/browser/test_admin_modeler.py
+fails on any violation), their icon fonts are files under `static/` ('self'), and the inline
+`style` they set on what they draw is the same allowance the viewers need.
 """
 
 from __future__ import annotations

@@ -96,6 +96,7 @@ def page_kind(path: str) -> str:
     """Pages that differ only in ids or query values are one kind."""
     path = re.sub(r"/[0-9a-f-]{36}", "/T", path.split("?")[0])
     path = re.sub(r"^/admin/users/[^/]+", "/admin/users/U", path)
+    path = re.sub(r"^/admin/files/.+(\.\w+)$", r"/admin/files/F\1", path)  # by editor
     return re.sub(r"/\d+", "/N", path)
 
 
@@ -152,4 +153,5 @@ def test_every_page_of_every_role_fits_a_phone(browser, server, engine, clock, s
     assert "/report/hazard_handling" in visited["member_d1_t1_v1"]
     assert {"/public/report", "/public/lookup", "/public/cases/N"} <= visited["anonymous"]
     assert {"/admin/", "/admin/users", "/admin/users/U"} <= visited["admin"]
+    assert {"/admin/files/F.bpmn", "/admin/files/F.dmn", "/admin/files/F.json"} <= visited["admin"]
     assert "/public/report" in visited["anonymous"]

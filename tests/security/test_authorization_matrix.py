@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PROCESSES
 from tests.engine.test_deployment_versions import shorter_deadline
 from tests.helpers import RECTIFY_REPORT
 from tests.security.world import ROLES, World, build, fingerprint, form_data, png
@@ -100,6 +101,10 @@ MATRIX = {
     "GET admin.user":                       "login     deny   deny     deny     deny   deny ok",
     "POST admin.check":                     "login     deny   deny     deny     deny   deny ok",
     "POST admin.deploy":                    "login     deny   deny     deny     deny   deny ok",
+    "GET admin.edit_file":                  "login     deny   deny     deny     deny   deny ok",
+    "POST admin.check_file":                "login     deny   deny     deny     deny   deny ok",
+    "POST admin.preview_form":              "login     deny   deny     deny     deny   deny ok",
+    "POST admin.deploy_file":               "login     deny   deny     deny     deny   deny ok",
     "POST admin.migrate":                   "login     deny   deny     deny     deny   deny ok",
     "POST admin.redeploy":                  "login     deny   deny     deny     deny   deny ok",
     "POST admin.deactivate":                "login     deny   deny     deny     deny   deny ok",
@@ -291,6 +296,21 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "POST admin.deploy": Target(
             "/admin/deployments",
             form={"files": shorter_deadline(), "base": "1", "on_top": "1", "comment": "期限"},
+        ),
+        "GET admin.edit_file": Target("/admin/files/dispatch.dmn"),
+        "POST admin.check_file": Target(
+            "/admin/files/dispatch.dmn/check", form={"content": shorter_deadline()[1].decode()}
+        ),
+        "POST admin.preview_form": Target(
+            "/admin/files/forms/report.json/preview",
+            form={"content": (PROCESSES / "forms" / "report.json").read_text()},
+        ),
+        "POST admin.deploy_file": Target(
+            "/admin/files/dispatch.dmn/deploy",
+            form={
+                "content": shorter_deadline()[1].decode().replace(">7<", ">8<"),
+                "comment": "期限",
+            },
         ),
         "POST admin.migrate": Target(
             "/admin/processes/hazard_handling/migrate", form={"case": str(y.id)}

@@ -38,6 +38,9 @@ FORMS = {
     "POST admin.deploy": ("admin", ""),  # a new version of the dispatch table ...
     "POST admin.migrate": ("admin", ""),  # ... the case yjj moved to it ...
     "POST admin.redeploy": ("admin", ""),  # ... and the first deployment again
+    "POST admin.check_file": ("admin", ""),  # a draft of one file, validated ...
+    "POST admin.preview_form": ("admin", ""),  # ... a form's drawn ...
+    "POST admin.deploy_file": ("admin", ""),  # ... and one deployed from the editor
     "POST admin.deactivate": ("admin", ""),
     "POST admin.reactivate": ("admin", ""),
     "POST admin.reset_password": ("admin", ""),
@@ -53,6 +56,8 @@ FORMS = {
 }
 CHANGE_NOTHING = {
     "POST admin.check",  # validating changes nothing: refused all the same
+    "POST admin.check_file",
+    "POST admin.preview_form",
     "POST admin.try_import",  # a dry run
     "POST admin.confirm_import",  # with no import tried in this browser (tests/web: with one)
 }  # done with the token, though nothing is stored

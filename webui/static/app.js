@@ -90,7 +90,7 @@ function applyConditions(form) {
   }
 }
 
-for (const form of document.querySelectorAll("form[data-conditional]")) {
+function setUpConditions(form) {
   applyConditions(form);
   form.addEventListener("input", () => applyConditions(form));
   form.addEventListener("change", () => applyConditions(form));
@@ -101,6 +101,8 @@ for (const form of document.querySelectorAll("form[data-conditional]")) {
     }
   });
 }
+
+for (const form of document.querySelectorAll("form[data-conditional]")) setUpConditions(form);
 
 // A grid chosen by name: the search box above a grid's choices narrows them as one types
 // (every word must match the grid's name, the grids above it or its code); one match is
@@ -154,3 +156,12 @@ function setUpGridSearch(search) {
 }
 
 for (const search of document.querySelectorAll("[data-grid-search]")) setUpGridSearch(search);
+
+// Forms drawn after the page loaded (the administrators' live preview of a form file) get
+// the same conditional fields and grid search.
+window.HazardFlow = Object.assign(window.HazardFlow || {}, {
+  enhance(root) {
+    for (const form of root.querySelectorAll("form[data-conditional]")) setUpConditions(form);
+    for (const search of root.querySelectorAll("[data-grid-search]")) setUpGridSearch(search);
+  },
+});
