@@ -63,6 +63,7 @@ from .errors import (
     Problem,
 )
 from .form_options import OrganisationOptions
+from .form_options import fill as fill_options
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
 from .org_import import ImportReport
@@ -403,6 +404,8 @@ class Engine:
             with self.db.reading() as session:
                 sources = process_files.overlaid(deployments.files(session, base), [draft])
         schema, problems = form_of(sources, name)
+        if schema is not None:  # with the organisation's choices, as a task page shows it
+            schema = fill_options(schema, self.form_options.current()[1])
         return schema, [p.record() for p in problems if p.file == name]
 
     def deployment_of(self, process_id: str, version: int) -> int:

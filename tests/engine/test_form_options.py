@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import FormInvalid
+from tests.conftest import PROCESSES
 from tests.helpers import accept, act, open_task, report
 
 
@@ -49,3 +50,12 @@ def test_the_filled_form_is_made_once_per_change_of_the_organisation(engine):
     assert renamed is not first
     titles = {o["const"]: o["title"] for o in renamed["properties"]["department"]["oneOf"]}
     assert titles["yjj"] == "应急管理局（改）"
+
+
+def test_a_draft_form_previews_the_organisations_departments(engine):
+    base = engine.deployments()[0]["id"]
+    content = (PROCESSES / "forms" / "dispatch.json").read_text(encoding="utf-8")
+    schema, problems = engine.draft_form("forms/dispatch.json", content, base)
+    assert problems == [] and schema is not None
+    codes = {o["const"] for o in schema["properties"]["department"]["oneOf"]}
+    assert {"yjj", "zjj"} <= codes
