@@ -854,7 +854,19 @@ def _ignored(element: _Element, found: Findings) -> None:
         if vendor == "spiffworkflow" and name == "serviceTaskOperator":
             continue  # refused with its task (_service)
         why = WHY_IGNORED.get(name, "not supported; ignored")
-        found.warn(where(node), f"{vendor}:{name}: {why}")
+        found.warn(where(node), f"{vendor}:{name}{_what_it_does(child)}: {why}")
+
+
+def _what_it_does(child: Any) -> str:
+    """A listener's event and code, as a warning quotes it: ` (end: ${…})`."""
+    code = next(
+        (child.get(a) for a in ("class", "expression", "delegateExpression") if child.get(a)),
+        None,
+    )
+    if code is None:
+        return ""
+    event = child.get("event")
+    return f" ({event}: {shown(code)})" if event else f" ({shown(code)})"
 
 
 def dmn_warnings(root: Any, found: Findings) -> None:

@@ -114,6 +114,8 @@ def validate(ctx: click.Context, files: tuple[str, ...]) -> None:
     except DeployRefused as refused:
         for problem in refused.problems:
             click.echo(f"refused: {problem}", err=True)
+        for warning in warnings:  # what was found before the refusal (e.g. vendor attributes)
+            click.echo(f"warning: {warning}", err=True)
         sys.exit(1)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
