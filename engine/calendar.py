@@ -36,6 +36,16 @@ class WorkingCalendar:
                 remaining -= 1
         return local
 
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after `start`'s day up to and including `end`'s (China time): a job
+        dispatched on Friday and done on Monday took one; on the same day, none."""
+        first, last = start.astimezone(CHINA).date(), end.astimezone(CHINA).date()
+        days, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            days += self.is_working_day(day)
+        return days
+
 
 CALENDAR_FILE = "calendar.yaml"
 

@@ -22,6 +22,7 @@ from .models import Instance, InstanceField
 from .org import Actor
 from .records import CasePage
 from .search_text import query_terms
+from .stats import StatFilter
 from .visibility import Visibility
 
 STATUSES = ("open", "closed", "all", "running", "completed", "error")
@@ -45,6 +46,7 @@ class CaseQuery:
     fields: dict[str, list[str]] = field(default_factory=dict)  # case field -> allowed values
     created_from: datetime | None = None
     created_to: datetime | None = None
+    stat: StatFilter | None = None  # the cases behind one figure of the 考核 page
     sort: str = "newest"  # newest | oldest | changed
     limit: int = 25
     offset: int = 0
@@ -82,6 +84,8 @@ def conditions(
         found.append(Instance.created_at >= query.created_from)
     if query.created_to:
         found.append(Instance.created_at < query.created_to)
+    if query.stat is not None:
+        found.append(query.stat.condition(session, rule.grid_field))
     typed = query.q.strip()
     if typed:
         ref = index.ref(typed)

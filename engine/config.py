@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from .stats_rules import StatsRules, parse_stats
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Also HAZARDFLOW_HTTPS (1/true/yes or 0/false/no) for `security.https`.
 ENV_OVERRIDES = {
@@ -124,6 +126,8 @@ class Config:
     sign_in_limit_per_user: str = "5 per minute; 20 per hour"
     sign_in_limit_per_address: str = "30 per minute; 200 per hour"
     api_token_days: int = 90  # the default lifetime of a new API token
+    # What the 考核 figures read from each process (config `stats`, engine/stats_rules.py)
+    stats: dict[str, StatsRules] = field(default_factory=dict)
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -179,6 +183,7 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
             flat[name] = kind(security[key])
     if os.environ.get("HAZARDFLOW_HTTPS"):
         flat["https"] = os.environ["HAZARDFLOW_HTTPS"].strip().lower() in ("1", "true", "yes")
+    flat["stats"] = parse_stats(raw.get("stats"))
     for env, key in ENV_OVERRIDES.items():
         if os.environ.get(env):
             flat[key] = os.environ[env]

@@ -31,6 +31,7 @@ from . import (
     public_status,
     queue_filters,
     sandbox,
+    stats,
     supervision,
     sweeper,
     tasks,
@@ -153,7 +154,14 @@ class Engine:
         indexed = tuple(dict.fromkeys((*settings.case_filter_fields, *named)))
         self.case_index = CaseIndex(settings.case_number_prefix)
         self.runtime = Runtime(
-            self.db, self.compiled, clock or Clock(), self.sandbox, indexed, self.case_index
+            self.db,
+            self.compiled,
+            clock or Clock(),
+            self.sandbox,
+            indexed,
+            self.case_index,
+            settings.stats,
+            self.working_calendar,
         )
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
         self.visibility = Visibility(
@@ -700,6 +708,26 @@ class Engine:
                 self.case_index,
                 self.compiled.by_id,
             )
+
+    # --- 考核 figures ---------------------------------------------------------------------------
+
+    def stats_scope(self, actor: Actor) -> stats.Scope | None:
+        """What the actor's figures cover (engine/stats.py `scope_of`); None: no figures."""
+        with self.db.reading() as session:
+            return stats.scope_of(session, actor, self.visibility.sees_all(actor))
+
+    def stats_report(self, actor: Actor, by: str, period: stats.Period) -> stats.StatsReport:
+        """The figures per department or grid over the period, with the total and the trend
+        per month, as far as the actor's scope goes (Forbidden: they have none)."""
+        with self.db.reading() as session:
+            scope = stats.scope_of(session, actor, self.visibility.sees_all(actor))
+            if scope is None:
+                raise Forbidden(f"{actor.username} has no figures to see")
+            now, processes = self.now(), list(self.config.stats)
+            grid_field = self.config.case_grid_field
+            rows, total = stats.figures(session, by, period, now, scope, processes, grid_field)
+            trend = stats.monthly(session, period, now, scope, processes)
+            return stats.StatsReport(by, period, rows, total, trend)
 
     def find_case(self, actor: Actor, typed: str) -> int | None:
         """The case a typed case number (YH-2026-000123, also without prefix or dashes) or

@@ -170,6 +170,44 @@ class OpenTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class CasePart(Base):
+    """One department's part of a case, for the 考核 figures (engine/stats.py): when it was
+    dispatched, the deadline in force, when the department reported it rectified and whether
+    that was by the deadline, and what happened on the way. Written with the step that changed
+    it (engine/case_parts.py, by the rules of config `stats`), so the figures are sums over
+    indexed rows: no workflow state, no case JSON, no Python per case."""
+
+    __tablename__ = "case_parts"
+    __table_args__ = (
+        Index("ix_case_parts_department_dispatched", "department", "dispatched_at"),
+        Index("ix_case_parts_grid_dispatched", "grid", "dispatched_at"),
+        Index("ix_case_parts_due", "due_at"),
+        Index("ix_case_parts_rectified", "rectified_at"),
+        Index("ix_case_parts_received", "received_at"),
+    )
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="lead")  # lead | cooperate
+    grid: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]  # the case's report
+    dispatched_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]  # the deadline in force (extensions move it)
+    rectified_at: Mapped[datetime | None]  # the department's last report of rectification
+    on_time: Mapped[bool | None]  # rectified_at <= due_at, as it stood then
+    working_days: Mapped[int | None]  # dispatch to rectification, in the working calendar
+    returned_at: Mapped[datetime | None]  # handed back (退回) and not dispatched to it again
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    reworks: Mapped[int] = mapped_column(Integer, default=0)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[int | None] = mapped_column(Integer)  # the highest supervision level reached
+    open: Mapped[bool] = mapped_column(Boolean, default=True)  # the case is still running
+
+
 class TaskCandidate(Base):
     __tablename__ = "task_candidates"
     task_id: Mapped[str] = mapped_column(

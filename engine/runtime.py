@@ -8,7 +8,7 @@ steps -> write state + case data + projection + filter fields + notifications + 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, deployments, inbox, migration, org, queue_filters, timers
+from . import audit, case_parts, deployments, inbox, migration, org, queue_filters, timers
 from .attachments import PhotoBatch, photos_in_use
+from .calendar import WorkingCalendar
 from .case_index import CaseIndex
 from .case_list import earlier_case_fields
+from .case_parts import CompletedStep
 from .clock import Clock
 from .definitions import CompiledProcess
 from .deployments import CompiledProcesses
@@ -49,6 +51,7 @@ from .projection import ProjectionWriter, Snapshot, snapshot
 from .records import StepResult, TaskRecord
 from .sandbox import Sandbox, SandboxEnvironment
 from .serialization import dump_state
+from .stats_rules import StatsRules
 from .store import Database
 from .tasks import authorized_task, candidate_groups, open_task, task_view
 from .workflow import (
@@ -92,6 +95,7 @@ class LiveCase:
     workflow: Any
     before: Snapshot
     after: Snapshot | None = None
+    completed: CompletedStep | None = None  # the human task this step completed
 
 
 @contextmanager
@@ -122,6 +126,8 @@ class Runtime:
         sandbox: Sandbox,
         filter_fields: Sequence[str],
         case_index: CaseIndex,
+        stats: Mapping[str, StatsRules],
+        calendar: Callable[[], WorkingCalendar],
     ) -> None:
         self.db = db
         self.compiled = compiled
@@ -129,6 +135,8 @@ class Runtime:
         self.sandbox = sandbox
         self.filter_fields = filter_fields
         self.case_index = case_index
+        self.stats = stats
+        self.calendar = calendar
         self.live = LiveWorkflows()
         self.script_engine = EngineScriptEngine(SandboxEnvironment(sandbox=sandbox), self.now)
 
@@ -235,6 +243,7 @@ class Runtime:
             now = self.now()
             notifier = self._notifier(case.compiled)
             run_user_task(task, accepted, row.title or row.task_name)
+            case.completed = CompletedStep(row.task_name, task.data, accepted)
             run_engine_steps(case.workflow, notifier)
             case.after = snapshot(case.workflow)
             derived = case_data(case.workflow, case.after.waiting())
@@ -621,6 +630,10 @@ class Runtime:
         queue_filters.write_filter_fields(
             session, instance.id, self.filter_fields, old_data, instance.data
         )
+        rules = self.stats.get(instance.process_id)
+        if rules is not None:
+            completed, waiting = case.completed, after.waiting()
+            case_parts.write(session, instance, rules, self.calendar, completed, waiting, now)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after

@@ -4,7 +4,8 @@ page, every list, count and search, so that nothing lists a case its reader coul
 A reader sees a case when their role oversees all cases (config `cases.viewer_roles`), when
 they reported it, may work one of its open tasks or acted on it, and when it lies in a grid
 they lead or one below it (a supervising leader sees their area; escalation climbs the same
-tree, so every case escalated to a leader is in their area).
+tree, so every case escalated to a leader is in their area), and when their department has or
+had a part of it (`case_parts`: dispatched to it), as the 考核 figures count it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from . import org
-from .models import AuditEvent, Instance, InstanceField, OpenTask
+from .models import AuditEvent, CasePart, Instance, InstanceField, OpenTask
 from .org import Actor
 from .tasks import visible_to
 
@@ -54,6 +55,12 @@ class Visibility:
                 AuditEvent.instance_id == Instance.id, AuditEvent.actor == actor.username
             ),
         ]
+        if actor.department:  # a department sees every case it has (had) a part of
+            conditions.append(
+                exists().where(
+                    CasePart.instance_id == Instance.id, CasePart.department == actor.department
+                )
+            )
         area = led_grids(session, actor)
         if area:
             conditions.append(

@@ -1,0 +1,417 @@
+"""The 考核 figures: per department or per grid (with the grids below it), over a period,
+as sums over the indexed `case_parts` rows and the case fields, in SQL on both databases.
+Python only adds the (small) grid tree's rows together and divides. The definitions are
+written out in docs/statistics.md and on the page; `condition` is the one place each figure's
+rule is written, shared by the sums and by the case list a figure opens (its cases)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import Session
+
+from . import org
+from .calendar import CHINA
+from .models import CasePart, Instance, InstanceField
+
+# The figures a row holds, in the order tables and exports show them.
+COUNTS = (
+    "received",
+    "dispatched",
+    "rectified",
+    "due",
+    "on_time",
+    "overdue_open",
+    "returns",
+    "reworks",
+    "extensions",
+    "major_open",
+)
+RATES = {  # rate -> (numerator, denominator)
+    "on_time_rate": ("on_time", "due"),
+    "return_rate": ("returns", "dispatched"),
+    "rework_rate": ("reworks", "rectified"),
+    "extension_rate": ("extensions", "dispatched"),
+}
+# The figures whose cases a click lists (every count; the average's cases are the rectified)
+LISTED = frozenset(COUNTS)
+BY = ("department", "grid")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days in China time, both ends included."""
+
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time(), CHINA)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(), CHINA)
+
+    def months(self) -> list[str]:
+        found, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            found.append(day.strftime("%Y-%m"))
+            day = (day + timedelta(days=32)).replace(day=1)
+        return found
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a reader's figures cover: everything, the grids of their area (a leader), or
+    their department's parts (a department's officer)."""
+
+    grids: frozenset[str] | None = None
+    department: str | None = None
+
+
+@dataclass
+class StatsRow:
+    key: str  # a department or grid code; "" for the total
+    name: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    working_days_sum: int = 0
+    working_days_n: int = 0
+    levels: dict[int, int] = field(default_factory=dict)  # open major cases by level reached
+    depth: int = 0  # a grid's depth in the tree shown
+
+    @property
+    def avg_working_days(self) -> float | None:
+        if not self.working_days_n:
+            return None
+        return round(self.working_days_sum / self.working_days_n, 1)
+
+    def rate(self, name: str) -> float | None:
+        top, bottom = RATES[name]
+        return round(self.counts[top] / self.counts[bottom], 4) if self.counts[bottom] else None
+
+    def add(self, other: StatsRow) -> None:
+        for k in COUNTS:
+            self.counts[k] += other.counts[k]
+        self.working_days_sum += other.working_days_sum
+        self.working_days_n += other.working_days_n
+        for level, n in other.levels.items():
+            self.levels[level] = self.levels.get(level, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's row: the counts, the rates, the average."""
+        c = self.counts
+        return {
+            "key": self.key,
+            "name": self.name,
+            **{k: c[k] for k in COUNTS},
+            **{r: self.rate(r) for r in RATES},
+            "avg_working_days": self.avg_working_days,
+            "major_open_by_level": {str(k): v for k, v in sorted(self.levels.items())},
+        }
+
+
+def condition(figure: str, period: Period, now: datetime) -> Any:
+    """The rule of a part-based figure, as a condition on `case_parts`."""
+    p = CasePart
+    since, until = period.since, period.until
+    in_period = lambda column: and_(column >= since, column < until)  # noqa: E731
+    dispatched = in_period(p.dispatched_at)
+    rules: dict[str, Any] = {
+        "received": in_period(p.received_at),
+        "dispatched": dispatched,
+        "rectified": in_period(p.rectified_at),
+        # due in the period: the deadline in force lies in it and has passed, or the part was
+        # rectified already; parts handed back are not the department's
+        "due": and_(
+            in_period(p.due_at),
+            p.returned_at.is_(None),
+            (p.due_at <= now) | p.rectified_at.is_not(None),
+        ),
+        "overdue_open": and_(
+            p.open.is_(True),
+            p.returned_at.is_(None),
+            p.rectified_at.is_(None),
+            p.due_at < now,
+        ),
+        "returns": and_(dispatched, p.returns > 0),
+        "reworks": and_(in_period(p.rectified_at), p.reworks > 0),
+        "extensions": and_(dispatched, p.extensions > 0),
+        "major_open": and_(p.open.is_(True), p.major.is_(True), p.returned_at.is_(None)),
+    }
+    rules["on_time"] = and_(rules["due"], p.on_time.is_(True))
+    return rules[figure]
+
+
+def _scoped(scope: Scope) -> list[Any]:
+    found: list[Any] = []
+    if scope.grids is not None:
+        found.append(CasePart.grid.in_(sorted(scope.grids)))
+    if scope.department is not None:
+        found.append(CasePart.department == scope.department)
+    return found
+
+
+def _flag(condition_: Any) -> Any:
+    return func.coalesce(func.sum(case((condition_, 1), else_=0)), 0)
+
+
+def _leaf_rows(
+    session: Session,
+    by: str,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    process_ids: Sequence[str],
+    grid_field: str,
+) -> dict[str, StatsRow]:
+    """The figures of each department, or of each grid on its own (without those below)."""
+    key = CasePart.department if by == "department" else CasePart.grid
+    part_counts = [c for c in COUNTS if c != "received" or by == "department"]
+    columns = [_flag(condition(c, period, now)).label(c) for c in part_counts]
+    rectified = condition("rectified", period, now)
+    columns += [
+        func.coalesce(func.sum(case((rectified, CasePart.working_days), else_=0)), 0).label(
+            "wd_sum"
+        ),
+        _flag(and_(rectified, CasePart.working_days.is_not(None))).label("wd_n"),
+    ]
+    where = [CasePart.process_id.in_(process_ids), *_scoped(scope)]
+    rows: dict[str, StatsRow] = {}
+    for row in session.execute(select(key, *columns).where(*where).group_by(key)):
+        if row[0] is None:
+            continue
+        found = rows.setdefault(row[0], StatsRow(row[0], row[0]))
+        for c in part_counts:
+            found.counts[c] = int(getattr(row, c))
+        found.working_days_sum, found.working_days_n = int(row.wd_sum), int(row.wd_n)
+    # open major cases by the supervision level reached (a case once, at its highest part)
+    level = func.coalesce(func.max(CasePart.level), -1)
+    per_case = (
+        select(key.label("key"), CasePart.instance_id, level.label("level"))
+        .where(*where, condition("major_open", period, now))
+        .group_by(key, CasePart.instance_id)
+        .subquery()
+    )
+    stmt = select(per_case.c.key, per_case.c.level, func.count()).group_by(
+        per_case.c.key, per_case.c.level
+    )
+    for k, lvl, n in session.execute(stmt):
+        found = rows.setdefault(k, StatsRow(k, k))
+        found.levels[int(lvl)] = int(n)
+    if by == "grid":  # reports: every case of the period, dispatched or not
+        grid = InstanceField
+        stmt = (
+            select(grid.value, func.count())
+            .join(Instance, Instance.id == grid.instance_id)
+            .where(
+                grid.name == grid_field,
+                Instance.process_id.in_(process_ids),
+                Instance.created_at >= period.since,
+                Instance.created_at < period.until,
+            )
+            .group_by(grid.value)
+        )
+        if scope.grids is not None:
+            stmt = stmt.where(grid.value.in_(sorted(scope.grids)))
+        if scope.department is not None:
+            stmt = stmt.where(_has_part(scope.department))
+        for code, n in session.execute(stmt):
+            rows.setdefault(code, StatsRow(code, code)).counts["received"] = int(n)
+    return rows
+
+
+def _has_part(department: str) -> Any:
+    return exists().where(CasePart.instance_id == Instance.id, CasePart.department == department)
+
+
+def figures(
+    session: Session,
+    by: str,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    process_ids: Sequence[str],
+    grid_field: str,
+) -> tuple[list[StatsRow], StatsRow]:
+    """The rows (departments by name; grids as a tree, each with those below it) and the
+    total of what the scope covers."""
+    leaves = _leaf_rows(session, by, period, now, scope, process_ids, grid_field)
+    total = StatsRow("", "")
+    for row in leaves.values():
+        total.add(row)
+    if by == "department":
+        names = {d["code"]: d["name"] for d in org.departments(session)}
+        codes = sorted(set(names) | set(leaves), key=lambda c: (names.get(c, c), c))
+        if scope.department is not None:
+            codes = [c for c in codes if c == scope.department]
+        rows = []
+        for code in codes:
+            row = leaves.get(code) or StatsRow(code, code)
+            row.name = names.get(code, code)
+            rows.append(row)
+        return rows, total
+    return _grid_tree(session, leaves, scope), total
+
+
+def _grid_tree(session: Session, leaves: dict[str, StatsRow], scope: Scope) -> list[StatsRow]:
+    grids = org.grids(session)
+    children: dict[str | None, list[Any]] = {}
+    for g in grids:
+        children.setdefault(g["parent"], []).append(g)
+    shown = scope.grids
+    out: list[StatsRow] = []
+
+    def walk(g: Any, depth: int) -> StatsRow:
+        row = StatsRow(g["code"], g["name"], depth=depth)
+        if g["code"] in leaves:
+            row.add(leaves[g["code"]])
+        visible = shown is None or g["code"] in shown
+        if visible:
+            out.append(row)
+        for child in children.get(g["code"], []):
+            row.add(walk(child, depth + 1 if visible else depth))
+        return row
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return out
+
+
+def monthly(
+    session: Session,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    process_ids: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Per month of the period: parts dispatched, rectified, due and on time."""
+    dialect = session.get_bind().dialect.name
+
+    def month(column: Any) -> Any:
+        if dialect == "postgresql":
+            return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+        return func.strftime("%Y-%m", column, "+8 hours")
+
+    where = [CasePart.process_id.in_(process_ids), *_scoped(scope)]
+    figures_ = ("dispatched", "rectified", "due", "on_time")
+    counts: dict[str, dict[str, int]] = {m: dict.fromkeys(figures_, 0) for m in period.months()}
+    for figure, column in (
+        ("dispatched", CasePart.dispatched_at),
+        ("rectified", CasePart.rectified_at),
+        ("due", CasePart.due_at),
+        ("on_time", CasePart.due_at),
+    ):
+        m = month(column).label("m")
+        stmt = select(m, func.count()).where(*where, condition(figure, period, now)).group_by(m)
+        for key, n in session.execute(stmt):
+            if key in counts:
+                counts[key][figure] = int(n)
+    return [
+        {"month": m, **c, "on_time_rate": round(c["on_time"] / c["due"], 4) if c["due"] else None}
+        for m, c in counts.items()
+    ]
+
+
+def cases_condition(
+    session: Session,
+    figure: str,
+    by: str,
+    key: str,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    grid_field: str,
+) -> Any:
+    """The cases behind one figure of one row (a grid's with those below it), as a
+    condition on `Instance` for the case list: the same rule as the count."""
+    if by == "grid" and key:
+        area: Iterable[str] = org.grid_and_below(session, key)
+        if scope.grids is not None:
+            area = [g for g in area if g in scope.grids]
+    else:
+        area = sorted(scope.grids) if scope.grids is not None else []
+    if figure == "received" and by == "grid":
+        field_ = InstanceField
+        where = [
+            Instance.created_at >= period.since,
+            Instance.created_at < period.until,
+            exists().where(
+                field_.instance_id == Instance.id,
+                field_.name == grid_field,
+                *([field_.value.in_(sorted(area))] if key or scope.grids is not None else []),
+            ),
+        ]
+        if scope.department is not None:
+            where.append(_has_part(scope.department))
+        return and_(*where)
+    part = [CasePart.instance_id == Instance.id, condition(figure, period, now)]
+    if by == "department" and key:
+        part.append(CasePart.department == key)
+    if key and by == "grid" or scope.grids is not None:
+        part.append(CasePart.grid.in_(sorted(area)))
+    if scope.department is not None:
+        part.append(CasePart.department == scope.department)
+    return exists().where(*part)
+
+
+@dataclass(frozen=True)
+class StatFilter:
+    """The case list of one figure of one row (`figure`, `by`, `key`: "" for the total)."""
+
+    figure: str
+    by: str
+    key: str
+    period: Period
+    scope: Scope
+    now: datetime
+
+    def condition(self, session: Session, grid_field: str) -> Any:
+        return cases_condition(
+            session,
+            self.figure,
+            self.by,
+            self.key,
+            self.period,
+            self.now,
+            self.scope,
+            grid_field,
+        )
+
+
+@dataclass
+class StatsReport:
+    by: str
+    period: Period
+    rows: list[StatsRow]
+    total: StatsRow
+    trend: list[dict[str, Any]]
+
+
+def scope_of(session: Session, actor: Any, sees_all: bool) -> Scope | None:
+    """What the actor's figures cover: all (dispatchers, administrators), a leader's area,
+    a department's officer their department's parts; None: no figures (a grid member)."""
+    from .visibility import led_grids  # visibility imports the models this module does
+
+    if sees_all:
+        return Scope()
+    area = led_grids(session, actor)
+    if area:
+        return Scope(grids=frozenset(area))
+    if actor.department:
+        return Scope(department=actor.department)
+    return None
+
+
+def parse_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD date, or None when absent or not one."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
