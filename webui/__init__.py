@@ -63,6 +63,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .report import report_blueprint
     from .roles import level_label, role_label
     from .schema_form import form_value, local_time, readonly_values
+    from .stats import stats_blueprint
     from .supervise import supervise_blueprint
     from .tasks import tasks_blueprint
 
@@ -117,6 +118,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
         photos_blueprint,
         public_blueprint,
         admin_blueprint,
+        stats_blueprint,
     ):
         app.register_blueprint(blueprint)
     limiter.init_app(app)

@@ -71,6 +71,13 @@ class WebUser(UserMixin):
         return any(group.startswith("leader:") for group in self.actor.groups)
 
     @property
+    def sees_figures(self) -> bool:
+        """Has 考核 figures to see: all (dispatchers, administrators), their area (a
+        leader), their department's (an officer): engine.stats.scope_of decides."""
+        engine = current_engine()
+        return engine.sees_all_cases(self.actor) or self.is_leader or bool(self.actor.department)
+
+    @property
     def only_supervises(self) -> bool:
         """A leader and nothing else: their menu is what they supervise, not a work queue."""
         return self.is_leader and self.actor.roles <= {"leader"}

@@ -13,12 +13,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from engine import CHINA, FilterField, Forbidden, NotFound, TaskQuery
+from engine import CHINA, CaseQuery, FilterField, Forbidden, NotFound, TaskQuery
+from engine.stats import StatFilter
 
 from .case_filters import LIST_STATUSES, PAGE_SIZES, SORTS, bounded_page, case_query
 from .context import current_actor, current_engine
 from .errors import explain, keep_way_on
+from .exports import Sheet, csv_file, xlsx
 from .process_texts import localized_fields, process_text, reader_language
+from .stats import case_stat_args
+from .stats_figures import FIGURES
 
 cases_blueprint = Blueprint("cases", __name__, url_prefix="/cases")
 PAGE_SIZE = 25
@@ -59,17 +63,7 @@ def index() -> ResponseReturnValue:
     per_page = int(args["per_page"]) if args.get("per_page", "").isdigit() else PAGE_SIZE
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZE
     page = bounded_page(args.get("page"))
-    names = engine.config.case_filter_fields
-    query = case_query(
-        fields={name: [args.get(name, "")] for name in names},
-        status=status,
-        q=q,
-        created_from=args.get("created_from"),
-        created_to=args.get("created_to"),
-        sort=sort,
-        limit=per_page,
-        offset=(page - 1) * per_page,
-    )
+    query = _list_query(status, q, sort, per_page, (page - 1) * per_page)
     found = engine.cases(current_actor(), query)
     filter_fields = engine.filter_fields(current_actor())
     # what the list is of: kept by every link that changes only how it is shown
@@ -89,7 +83,101 @@ def index() -> ResponseReturnValue:
         filters=filters,
         filter_fields=filter_fields,
         labels=_labels(filter_fields),
+        stat=_stat_caption(query.stat),
     )
+
+
+def _list_query(status: str, q: str, sort: str, limit: int, offset: int) -> CaseQuery:
+    """The list's query from the request: filters, dates, search and, from the 考核 page,
+    the cases behind one of its figures (`stat`, `by`, `key`, `from`, `to`)."""
+    engine, args = current_engine(), request.args
+    query = case_query(
+        fields={name: [args.get(name, "")] for name in engine.config.case_filter_fields},
+        status=status,
+        q=q,
+        created_from=args.get("created_from"),
+        created_to=args.get("created_to"),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    asked = case_stat_args(args)
+    scope = engine.stats_scope(current_actor()) if asked else None
+    if asked and scope is not None:
+        query.stat = StatFilter(scope=scope, now=engine.now(), **asked)
+    return query
+
+
+def _stat_caption(stat: StatFilter | None) -> str | None:
+    """What the list is of, when a figure of the 考核 page opened it."""
+    if stat is None:
+        return None
+    who = stat.key or _("all")
+    if stat.key and stat.by == "department":
+        who = {d["code"]: d["name"] for d in current_engine().departments()}.get(stat.key, who)
+    elif stat.key:
+        who = {g["code"]: g["name"] for g in current_engine().grids()}.get(stat.key, who)
+    period = f"{stat.period.start.isoformat()} – {stat.period.end.isoformat()}"
+    return f"{FIGURES[stat.figure][0]} · {who} · {period}"
+
+
+EXPORT_LIMIT = 50_000  # rows of one export; more is a narrower filter's job
+EXPORT_BATCH = 500
+
+
+@cases_blueprint.get("/export.<any(xlsx, csv):kind>")
+@login_required
+def export(kind: str) -> ResponseReturnValue:
+    """The case list as it is filtered (every page), its filters in the header lines."""
+    engine, args = current_engine(), request.args
+    q = args.get("q", "").strip()
+    status = args.get("status", "")
+    status = status if status in LIST_STATUSES else ("all" if q else "open")
+    sort = args.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
+    query = _list_query(status, q, sort, EXPORT_BATCH, 0)
+    filter_fields = engine.filter_fields(current_actor())
+    labels = _labels(filter_fields)
+    summary_names = [f["name"] for f in filter_fields]
+    items: list[Any] = []
+    total = 0
+    while len(items) < EXPORT_LIMIT:
+        found = engine.cases(current_actor(), query)
+        total = found["total"]
+        items += found["items"]
+        if query.offset + EXPORT_BATCH >= total:
+            break
+        query.offset += EXPORT_BATCH
+    header = [(_("Status"), status)]
+    header += [(k, v) for k, v in args.items() if v and k not in ("page", "per_page")]
+    if query.stat is not None:
+        header.append((_("Figure"), _stat_caption(query.stat) or ""))
+    header.append((_("Cases"), str(total)))
+    if total > len(items):
+        header.append((_("Note"), _("only the first %(n)d rows", n=len(items))))
+    columns = [_("Case number"), _("Reported at"), _("Status"), _("Stage")]
+    columns += [f["title"] for f in filter_fields]
+    columns += [_("Unit"), _("Description")]
+
+    def row(item: Any) -> list[Any]:
+        summary = item["summary"]
+        values = [
+            labels.get(name, {}).get(str(summary.get(name)), summary.get(name))
+            for name in summary_names
+        ]
+        return [
+            item["number"],
+            item["created_at"],
+            item["status"],
+            "、".join(item.get("stage") or []),
+            *values,
+            summary.get("unit"),
+            summary.get("description"),
+        ]
+
+    sheet = Sheet(_("Cases"), header, columns, [row(item) for item in items])
+    name = f"cases-{engine.now().strftime('%Y%m%d-%H%M')}"
+    return xlsx([sheet], name + ".xlsx") if kind == "xlsx" else csv_file(sheet, name + ".csv")
 
 
 def _labels(filter_fields: list[FilterField]) -> dict[str, dict[str, str]]:
