@@ -40,7 +40,9 @@ PEOPLE = (
     "admin",
 )
 # what following a link would change or leave the pages for people
-SKIP = re.compile(r"^/(static/|photos/|api/|logout|lang/)|/diagram\.json$|\.(zip|xlsx)$")  # files
+SKIP = re.compile(  # and files
+    r"^/(static/|photos/|api/|logout|lang/)|/diagram\.json$|\.(zip|xlsx|csv)(\?|$)"
+)
 
 
 def public_status_page(engine) -> str:

@@ -93,6 +93,11 @@ MATRIX = {
     "POST api.read_notifications":          "login     ok     ok       ok       ok     ok   ok",
     "GET api.list_tokens":                  "login     ok     ok       ok       ok     ok   ok",
     "DELETE api.revoke_token":              "login     -      -        -        -      -    -",
+    "GET stats.index":                      "login     deny   ok       ok       ok     ok   ok",
+    "GET stats.export":                     "login     deny   ok       ok       ok     ok   ok",
+    "GET stats.quarterly":                  "login     deny   ok       ok       ok     ok   ok",
+    "GET cases.export":                     "login     ok     ok       ok       ok     ok   ok",
+    "GET api.get_stats":                    "login     deny   ok       ok       ok     ok   ok",
     # the administrators' pages last: what the admin does there (a deploy, a migration, a
     # colleague deactivated) comes after every other row has been tried
     "GET admin.download":                   "login     deny   deny     deny     deny   deny ok",
@@ -285,6 +290,11 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         ),
         "GET api.list_tokens": Target("/api/v1/tokens"),
         "DELETE api.revoke_token": Target(f"/api/v1/tokens/{w.bystander_token}"),
+        "GET stats.index": Target("/stats?by=grid"),
+        "GET stats.export": Target("/stats/export.csv?by=department"),
+        "GET stats.quarterly": Target("/stats/quarterly.xlsx"),
+        "GET cases.export": Target("/cases/export.csv?status=all"),
+        "GET api.get_stats": Target("/api/v1/stats?by=grid"),
         "GET admin.download": Target("/admin/deployments/1/files.zip"),
         "GET admin.migration": Target("/admin/processes/hazard_handling/migrate"),
         "GET admin.users": Target("/admin/users"),
@@ -366,6 +376,7 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
     searches = {
         "GET cases.index": "/cases?status=all&q={}",
         "GET api.list_instances": "/api/v1/instances?status=all&q={}",
+        "GET cases.export": "/cases/export.csv?status=all&q={}",
     }
     if route in searches:  # searching for a case one may not see finds nothing
         for c in case.values():
