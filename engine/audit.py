@@ -18,7 +18,8 @@ GENESIS = "0" * 64
 AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
+def digest(prev_hash: str, event: AuditEvent) -> str:
+    """The hash of an event after `prev_hash` (the chain's previous event's, or GENESIS)."""
     body = json.dumps(
         [
             event.chain,
@@ -70,7 +71,7 @@ def append(
         comment=comment,
         prev_hash=prev,
     )
-    event.hash = _digest(prev, event)
+    event.hash = digest(prev, event)
     # A Core insert: events are never read back in the command that writes them.
     values = {c.key: getattr(event, c.key) for c in AUDIT_EVENTS.c if c.key != "id"}
     session.connection().execute(insert(AUDIT_EVENTS), values)
@@ -162,7 +163,7 @@ def verify(session: Session) -> VerifyResult:
         if event.seq != expected_seq:
             problems.append(f"{event.chain}: event #{expected_seq} is missing")
             expected_seq = event.seq
-        if event.prev_hash != prev or _digest(prev, event) != event.hash:
+        if event.prev_hash != prev or digest(prev, event) != event.hash:
             problems.append(f"{event.chain}: event #{event.seq} (id {event.id}) was changed")
         prev, expected_seq = event.hash, expected_seq + 1
     if current is not None:

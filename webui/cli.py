@@ -197,6 +197,32 @@ def demo() -> None:
     """The demo organisation."""
 
 
+@demo.command("generate")
+@click.option("--cases", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@click.option(
+    "--seed", type=int, default=2026, show_default=True, help="the same seed, the same cases"
+)
+@click.pass_context
+def demo_generate(ctx: click.Context, cases: int, seed: int) -> None:
+    """Add CASES demo cases over the past year (grids × categories × outcomes), for the
+    statistics, the map and the lists; needs the demo organisation and processes/ deployed."""
+    from engine.clock import FrozenClock
+    from engine.demo_cases import generate
+
+    config = load_config(ctx.find_root().params.get("config"))
+    engine = Engine(config, clock=FrozenClock())
+    try:
+        made = generate(engine, cases, seed)
+    except (ValueError, LookupError) as exc:
+        _refuse(str(exc))
+    finally:
+        engine.close()
+    click.echo(
+        f"generated {made['cases']} cases ({made['templates']} run through the process, "
+        "the rest copies of them in other grids and weeks)"
+    )
+
+
 @demo.command("load")
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:

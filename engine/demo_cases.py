@@ -1,0 +1,580 @@
+"""Realistic volumes of demo cases (`hazardflow demo generate --cases N`), for trying the
+statistics, the map and the lists on a year of work, and for `make bench`.
+
+Running every case through the engine would take hours at 100,000 cases, so the generator
+runs one real case per category and outcome through the engine (on time, late, handed back,
+reworked, extended, invalid; open, open and overdue under supervision), with the clock set
+in the past, and then copies them: each copy is the same case in another village grid, about
+another unit, moved by whole weeks (so that working days stay working days) across the year
+before now (the open ones across the last weeks). A copy is a complete case, written as the
+engine writes one: its workflow state, data, search document and filter fields, its audit
+chain (hashed anew), its department parts, and for an open case its open tasks, candidates
+and timers with task ids of its own, so it can be opened, worked and counted like any
+other. What a copy does not get: inbox notifications and photos."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from . import audit, case_numbers, deployments, org
+from .calendar import CHINA
+from .case_index import case_document
+from .clock import FrozenClock
+from .models import (
+    AuditEvent,
+    CasePart,
+    CaseSearch,
+    Grid,
+    Instance,
+    InstanceField,
+    OpenTask,
+    TaskCandidate,
+    Timer,
+    User,
+    UserGrid,
+    UserRole,
+)
+
+# outcome -> share of the cases; the open ones are the last weeks' work
+OUTCOMES = {
+    "on_time": 0.52,
+    "late": 0.12,
+    "returned": 0.05,
+    "reworked": 0.06,
+    "extended": 0.05,
+    "invalid": 0.10,
+    "open": 0.07,
+    "open_overdue": 0.03,
+}
+OPEN = ("open", "open_overdue")
+UNITS = (
+    "南门化工仓库", "河口建材市场", "东关加油站", "城北物流园", "新华小学", "老街农贸市场",
+    "滨江建筑工地", "金桥五金厂", "顺发汽修厂", "春晖养老院", "明珠KTV", "兴旺液化气站",
+    "渔港码头", "光明电子厂", "阳光幼儿园", "红星烟花店", "永安纺织厂", "振华矿业",
+)  # fmt: skip
+PROBLEMS = (
+    "消防通道被杂物堵塞", "灭火器过期未检", "危化品混存未隔离", "电线私拉乱接",
+    "脚手架未设防护网", "安全出口锁闭", "特种设备未年检", "作业人员未持证上岗",
+)  # fmt: skip
+BATCH = 500
+ISO = re.compile(r'"(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?)?"')
+EPOCH = re.compile(r'("last_state_change": )(\d+\.\d+)')
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+TABLES = {
+    name: cast(Table, model.__table__)
+    for name, model in (
+        ("instances", Instance),
+        ("audit", AuditEvent),
+        ("parts", CasePart),
+        ("fields", InstanceField),
+        ("search", CaseSearch),
+        ("tasks", OpenTask),
+        ("candidates", TaskCandidate),
+        ("timers", Timer),
+    )
+}
+
+
+@dataclass
+class Template:
+    """A case run through the engine, read back as the rows a copy is made of."""
+
+    outcome: str
+    instance: dict[str, Any]
+    events: list[dict[str, Any]]
+    parts: list[dict[str, Any]]
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    timers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Village:
+    """A village grid, its grids up to the root, their leaders, and its grid member."""
+
+    chain: tuple[str, ...]  # the grid first, the root last
+    leaders: tuple[str | None, ...]
+    member: str
+
+
+def villages(session: Session) -> list[Village]:
+    grids = {g.code: g for g in session.scalars(select(Grid))}
+    members = session.execute(
+        select(UserGrid.grid_code, func.min(User.username))
+        .join(User, User.username == UserGrid.username)
+        .join(UserRole, UserRole.username == User.username)
+        .where(UserRole.role == "grid_member", User.active.is_(True))
+        .group_by(UserGrid.grid_code)
+    )
+    found = []
+    for code, member in members:
+        chain, current = [], grids.get(code)
+        while current is not None:
+            chain.append(current)
+            current = grids.get(current.parent_code) if current.parent_code else None
+        found.append(Village(tuple(g.code for g in chain), tuple(g.leader for g in chain), member))
+    return sorted(found, key=lambda v: v.chain)
+
+
+def monday_before(moment: datetime, weeks: int) -> datetime:
+    """09:00 China time on the Monday `weeks` weeks before the week of `moment`."""
+    local = moment.astimezone(CHINA).date()
+    day = local - timedelta(days=local.weekday(), weeks=weeks)
+    return datetime.combine(day, time(9), CHINA).astimezone(UTC)
+
+
+class Rewrite:
+    """One copy's changes to a template's texts: grids and their people, unit and
+    description, every date and time moved by `shift`, and (open cases) new task ids."""
+
+    def __init__(
+        self,
+        names: Mapping[str, str],
+        shift: timedelta,
+        new_ids: bool,
+    ) -> None:
+        self.shift = shift
+        self.new_ids = new_ids
+        self.ids: dict[str, str] = {}
+        self.names = dict(names)
+        alternatives = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+        # whole codes and names only: ap-d1 is not replaced inside ap-d1-t1
+        self._names = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if names else None
+
+    def _time(self, match: re.Match[str]) -> str:
+        day, rest = match.group(1), match.group(2)
+        if not rest:  # a date alone: whole weeks keep the weekday
+            moved = datetime.fromisoformat(day) + self.shift
+            return f'"{moved.date().isoformat()}"'
+        moment = datetime.fromisoformat((day + rest).replace("Z", "+00:00"))
+        return '"' + (moment + self.shift).isoformat() + '"'
+
+    def _id(self, match: re.Match[str]) -> str:
+        old = match.group(0)
+        if old not in self.ids:
+            self.ids[old] = str(uuid.uuid4())
+        return self.ids[old]
+
+    def text(self, value: str) -> str:
+        value = ISO.sub(self._time, value)
+        value = EPOCH.sub(
+            lambda m: m.group(1) + repr(float(m.group(2)) + self.shift.total_seconds()), value
+        )
+        if self._names is not None:
+            value = self._names.sub(lambda m: self.names[m.group(0)], value)
+        if self.new_ids:
+            value = UUID.sub(self._id, value)
+        return value
+
+    def json(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(self.text(json.dumps(value, ensure_ascii=False)))
+
+    def task_id(self, old: str | None) -> str | None:
+        if old is None or not self.new_ids:
+            return old
+        return self.ids.setdefault(old, str(uuid.uuid4()))
+
+    def at(self, value: datetime | None) -> datetime | None:
+        return None if value is None else value + self.shift
+
+
+def _row(obj: Any, table: Table) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in table.c}
+
+
+def read_template(session: Session, instance_id: int, outcome: str) -> Template:
+    instance = session.get(Instance, instance_id)
+    assert instance is not None
+    t = TABLES
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+    )
+    parts = session.scalars(select(CasePart).where(CasePart.instance_id == instance_id))
+    tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)))
+    candidates = session.scalars(
+        select(TaskCandidate).where(TaskCandidate.task_id.in_([task.id for task in tasks]))
+    )
+    timers = session.scalars(select(Timer).where(Timer.instance_id == instance_id))
+    return Template(
+        outcome,
+        _row(instance, t["instances"]),
+        [_row(e, t["audit"]) for e in events],
+        [_row(p, t["parts"]) for p in parts],
+        [_row(task, t["tasks"]) for task in tasks],
+        [_row(c, t["candidates"]) for c in candidates],
+        [_row(timer, t["timers"]) for timer in timers],
+    )
+
+
+@dataclass
+class Copy:
+    """The rows of one generated case."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in TABLES}
+    )
+
+
+def copy_case(
+    template: Template,
+    new_id: int,
+    rewrite: Rewrite,
+    prefix: str,
+    search_fields: tuple[str, ...],
+    filter_fields: tuple[str, ...],
+    out: Copy,
+) -> None:
+    source = template.instance
+    data = rewrite.json(source["data"])
+    created_at = rewrite.at(source["created_at"])
+    assert created_at is not None
+    number = case_numbers.number(prefix, new_id, created_at)
+    chain = f"instance:{new_id}"
+    head = (0, audit.GENESIS)
+    for event in template.events:
+        copied = AuditEvent(
+            chain=chain,
+            seq=event["seq"],
+            instance_id=new_id,
+            at=rewrite.at(event["at"]),
+            actor=rewrite.names.get(event["actor"], event["actor"]),
+            action=event["action"],
+            task_id=rewrite.task_id(event["task_id"]),
+            task_name=event["task_name"],
+            title=event["title"],
+            changes=rewrite.json(event["changes"]),
+            comment=rewrite.text(event["comment"]) if event["comment"] else event["comment"],
+            prev_hash=head[1],
+        )
+        copied.hash = audit.digest(head[1], copied)
+        head = (copied.seq, copied.hash)
+        row = _row(copied, TABLES["audit"])
+        row.pop("id")
+        out.rows["audit"].append(row)
+    out.rows["instances"].append(
+        {
+            **source,
+            "id": new_id,
+            "number": number,
+            "state": rewrite.text(source["state"]),
+            "data": data,
+            "version": 1,
+            "audit_seq": head[0],
+            "audit_head": head[1],
+            "created_by": rewrite.names.get(source["created_by"], source["created_by"]),
+            "created_at": created_at,
+            "updated_at": rewrite.at(source["updated_at"]),
+            "completed_at": rewrite.at(source["completed_at"]),
+        }
+    )
+    out.rows["search"].append(
+        {"instance_id": new_id, "document": case_document(number, data, search_fields)}
+    )
+    out.rows["fields"] += [
+        {"instance_id": new_id, "name": name, "value": str(data[name])[:255]}
+        for name in filter_fields
+        if data.get(name) not in (None, "")
+    ]
+    for part in template.parts:
+        moved = {k: rewrite.at(v) if isinstance(v, datetime) else v for k, v in part.items()}
+        moved.update(instance_id=new_id, grid=data.get("grid", part["grid"]))
+        out.rows["parts"].append(moved)
+    for task in template.tasks:
+        out.rows["tasks"].append(
+            {
+                **task,
+                "id": rewrite.task_id(task["id"]),
+                "instance_id": new_id,
+                "created_at": rewrite.at(task["created_at"]),
+                "due_at": rewrite.at(task["due_at"]),
+            }
+        )
+    for candidate in template.candidates:
+        group = rewrite.names.get(candidate["group_key"], candidate["group_key"])
+        out.rows["candidates"].append(
+            {"task_id": rewrite.task_id(candidate["task_id"]), "group_key": group}
+        )
+    for timer in template.timers:
+        out.rows["timers"].append(
+            {
+                "instance_id": new_id,
+                "task_id": rewrite.task_id(timer["task_id"]),
+                "task_name": timer["task_name"],
+                "title": timer["title"],
+                "fire_at": rewrite.at(timer["fire_at"]),
+            }
+        )
+
+
+def names_between(template: Village, target: Village) -> dict[str, str]:
+    """The grid codes, leaders and grid member of the template's village, as the target's."""
+    names: dict[str, str] = {}
+    for old, new in zip(template.chain, target.chain, strict=False):
+        names[old] = new
+        names[org.leader_group(old)] = org.leader_group(new)
+    for was, now in zip(template.leaders, target.leaders, strict=False):
+        if was and now:
+            names[was] = now
+    names[template.member] = target.member
+    names[f"user:{template.member}"] = f"user:{target.member}"
+    return {k: v for k, v in names.items() if k != v}
+
+
+def write_batch(session: Session, batch: Copy) -> None:
+    conn = session.connection()
+    for name in ("instances", "audit", "parts", "fields", "search", "tasks", "candidates"):
+        if batch.rows[name]:
+            conn.execute(insert(TABLES[name]), batch.rows[name])
+    if batch.rows["timers"]:
+        conn.execute(insert(TABLES["timers"]), batch.rows["timers"])
+
+
+def reset_id_sequence(session: Session) -> None:
+    """PostgreSQL: the ids given here are taken; the next case gets the one after."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('instances', 'id'),"
+                " (SELECT max(id) FROM instances))"
+            )
+        )
+
+
+def plan(
+    cases: int, templates: Mapping[tuple[str, str], Template], rng: random.Random
+) -> Iterator[tuple[Template, int]]:
+    """Which template each copy is of, and how many weeks back it moves."""
+    outcomes = list(OUTCOMES)
+    weights = [OUTCOMES[o] for o in outcomes]
+    categories = sorted({category for category, _outcome in templates})
+    for _ in range(cases):
+        outcome = rng.choices(outcomes, weights)[0]
+        template = templates[(rng.choice(categories), outcome)]
+        yield template, rng.randrange(0, 2) if outcome in OPEN else rng.randrange(0, 50)
+
+
+def _photo(seed: int) -> bytes:
+    """A small PNG of its own for each template case (photos are stored by content)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (40 + seed * 7 % 200, 120, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+# --- the templates: real cases through the engine --------------------------------------------
+
+
+class Lives:
+    """Runs each outcome's case through the engine, with its clock set as the case goes."""
+
+    def __init__(
+        self, engine: Any, clock: FrozenClock, village: Village, departments: list[str]
+    ) -> None:
+        self.engine, self.clock, self.village = engine, clock, village
+        self.departments = departments
+
+    def act(
+        self,
+        username: str,
+        case: int,
+        task_name: str,
+        data: dict[str, Any],
+        photos: list[Any] | None = None,
+    ) -> None:
+        from .tasks import TaskQuery
+
+        actor = self.engine.actor(username)
+        query = TaskQuery(instance_id=case, task_name=task_name)
+        task = self.engine.tasks_for(actor, query)[0]
+        self.engine.complete(task["id"], actor, data, None, photos or ())
+
+    def later(self, **delta: float) -> None:
+        self.clock.advance(**delta)
+
+    def reported(self, category: str, grade: str) -> tuple[int, str]:
+        data = {
+            "grid": self.village.chain[0],
+            "unit": UNITS[0],
+            "category": category,
+            "description": PROBLEMS[0],
+        }
+        case: int = self.engine.start(
+            "hazard_handling", data, self.engine.actor(self.village.member)
+        )
+        self.act(
+            "dispatcher",
+            case,
+            "classify",
+            {"outcome": "accept", "grade": grade, "category": category},
+        )
+        return case, self.engine.instance(case)["data"]["department"]
+
+    def dispatched(
+        self, case: int, department: str, days: int | None = None, reason: str | None = None
+    ) -> None:
+        data = self.engine.instance(case)["data"]
+        sent: dict[str, Any] = {
+            "department": department,
+            "deadline_days": days or data["deadline_days"],
+        }
+        if reason:
+            sent["override_reason"] = reason
+        self.act("dispatcher", case, "dispatch", sent)
+        self.act(f"dept_{department}", case, "receive", {"decision": "accept"})
+
+    def rectified(self, case: int, department: str) -> None:
+        done_on = self.clock.now().astimezone(CHINA).date().isoformat()
+        photo = self.engine.check_photo(_photo(case), "rectify_photos")
+        report = {
+            "action": "report",
+            "measures": "已按要求整改到位",
+            "responsible_person": "安全负责人",
+            "funds": 3000,
+            "rectify_photos": [photo.id],
+            "completed_on": done_on,
+        }
+        self.act(f"dept_{department}", case, "rectify", report, [photo])
+
+    def verified(self, case: int, passed: bool = True) -> None:
+        opinion = "现场核查，整改到位" if passed else "整改不到位，返工"
+        self.act("dispatcher", case, "verify", {"passed": passed, "verify_opinion": opinion})
+
+    def run(self, category: str, outcome: str) -> int:
+        if outcome == "invalid":
+            data = {
+                "grid": self.village.chain[0],
+                "unit": UNITS[0],
+                "category": category,
+                "description": PROBLEMS[0],
+            }
+            case: int = self.engine.start(
+                "hazard_handling", data, self.engine.actor(self.village.member)
+            )
+            self.act(
+                "dispatcher",
+                case,
+                "classify",
+                {"outcome": "invalid", "reason": "现场无此隐患", "category": category},
+            )
+            return case
+        case, department = self.reported(
+            category, "major" if outcome == "open_overdue" else "general"
+        )
+        if outcome == "returned":
+            self.act(
+                "dispatcher", case, "dispatch", {"department": department, "deadline_days": 10}
+            )
+            self.act(
+                f"dept_{department}",
+                case,
+                "receive",
+                {"decision": "return", "reason": "不属本部门职责"},
+            )
+            department = next(d for d in self.departments if d != department)
+            self.dispatched(case, department, 10, reason="按职责改派")
+        elif outcome in ("late", "open_overdue"):
+            self.dispatched(case, department, 3)
+        else:
+            self.dispatched(case, department)
+        if outcome == "open":
+            return case
+        if outcome == "open_overdue":
+            for days in (4, 2, 2):  # overdue, then supervision climbs
+                self.later(days=days)
+                self.engine.fire_due_timers()
+            return case
+        if outcome == "extended":
+            new_day = (self.clock.now() + timedelta(weeks=6)).astimezone(CHINA).date()
+            extend = {
+                "action": "extend",
+                "new_deadline": new_day.isoformat(),
+                "extension_reason": "设备到货延迟",
+            }
+            self.act(f"dept_{department}", case, "rectify", extend)
+            self.act("dispatcher", case, "approve_extension", {"approved": True})
+            self.later(weeks=4)
+        elif outcome == "late":
+            self.later(days=4, hours=2)
+            self.engine.fire_due_timers()
+        else:
+            self.later(days=2)
+        self.rectified(case, department)
+        if outcome == "reworked":
+            self.verified(case, passed=False)
+            self.later(days=1)
+            self.rectified(case, department)
+        self.later(hours=3)
+        self.verified(case)
+        return case
+
+
+def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
+    """Write `cases` demo cases (at least one per category and outcome, run through the
+    engine; the rest copies of them) into a database with the demo organisation and the
+    hazard process deployed. `engine` must run on a FrozenClock (the templates' time)."""
+    clock: FrozenClock = engine.clock
+    now = datetime.now(UTC)
+    rng = random.Random(seed)
+    with engine.db.reading() as session:
+        places = villages(session)
+        departments = [d["code"] for d in org.departments(session)]
+    if not places:
+        raise ValueError("no village grid has a grid member: load the demo organisation first")
+    with engine.db.reading() as session:
+        version = deployments.latest_version(session, "hazard_handling")
+        compiled = engine.compiled.of_version(session, version)
+    categories = [
+        o["const"] for o in compiled.form(compiled.start_form)["properties"]["category"]["oneOf"]
+    ]
+    model = places[0]
+    lives = Lives(engine, clock, model, departments)
+    made: dict[tuple[str, str], int] = {}
+    for outcome in OUTCOMES:
+        for category in categories:
+            start = monday_before(now, 2 if outcome in OPEN else 52)
+            clock.set(start + timedelta(minutes=len(made)))
+            made[(category, outcome)] = lives.run(category, outcome)
+    with engine.db.reading() as session:
+        templates = {key: read_template(session, cid, key[1]) for key, cid in made.items()}
+    remaining = max(0, cases - len(templates))
+    prefix = engine.config.case_number_prefix
+    filter_fields = engine.runtime.filter_fields
+    written = 0
+    with engine.db.transaction() as session:
+        next_id = (session.scalar(select(func.max(Instance.id))) or 0) + 1
+    batch = Copy()
+    for template, weeks in plan(remaining, templates, rng):
+        target = rng.choice(places)
+        names = names_between(model, target)
+        unit, problem = rng.choice(UNITS), rng.choice(PROBLEMS)
+        names[f'"{UNITS[0]}"'] = json.dumps(unit, ensure_ascii=False)
+        names[f'"{PROBLEMS[0]}"'] = json.dumps(problem, ensure_ascii=False)
+        shift = timedelta(weeks=-weeks if template.outcome in OPEN else weeks)
+        rewrite = Rewrite(names, shift, new_ids=template.outcome in OPEN)
+        copy_case(template, next_id, rewrite, prefix, compiled.search_fields, filter_fields, batch)
+        next_id += 1
+        written += 1
+        if written % BATCH == 0:
+            with engine.db.transaction() as session:
+                write_batch(session, batch)
+            batch = Copy()
+    with engine.db.transaction() as session:
+        write_batch(session, batch)
+        reset_id_sequence(session)
+    return {"cases": written + len(templates), "templates": len(templates)}
