@@ -434,4 +434,5 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     return "", 204
 
 
-from . import api_deployments  # noqa: E402, F401  - the administrators' endpoints join the API
+# the administrators' endpoints, and records, feed, photos and webhooks, join the API
+from . import api_deployments, api_exchange  # noqa: E402, F401

@@ -224,7 +224,9 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "api.claim_task": lambda c, k: Target(f"/api/v1/tasks/{c.task}/claim", json={}),
         "api.release_task": lambda c, k: Target(f"/api/v1/tasks/{c.task}/release", json={}),
         "api.complete_task": lambda c, k: Target(
-            f"/api/v1/tasks/{c.task}/complete", json=RECTIFY_REPORT, harmless={}
+            f"/api/v1/tasks/{c.task}/complete",
+            json={**RECTIFY_REPORT, "rectify_photos": [c.photo]},
+            harmless={},
         ),
         "api.get_instance": lambda c, k: Target(f"/api/v1/instances/{c.id}"),
     }
