@@ -84,16 +84,19 @@ class Step:
         if kind == "field_true":
             return any(bool(self.new_data.get(n)) and not self.old_data.get(n) for n in names)
         if kind == "field_rises":
-            return any(_number(self.new_data.get(n)) > _number(self.old_data.get(n)) for n in names)
+            return any(_rose(self.old_data.get(n), self.new_data.get(n)) for n in names)
         if kind == "end_event":
             return any(a == "end" and n in names for a, n in self.actions)
         return False
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return float("-inf")  # not set yet: any number is a rise from it
-    return float(value)
+def _rose(old: Any, new: Any) -> bool:
+    """A number that was a smaller number (a counter set for the first time did not rise)."""
+
+    def number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    return number(old) and number(new) and new > old
 
 
 def _task_names(snap: Snapshot) -> dict[str, str]:

@@ -91,7 +91,7 @@ def test_a_page_of_records_costs_the_same_queries_for_1_and_for_12_cases(engine)
             accept(engine, report(engine))
         statements: list[str] = []
 
-        def count(*args) -> None:
+        def count(*args, statements=statements) -> None:
             statements.append(args[2])
 
         event.listen(engine.db.sa, "before_cursor_execute", count)
