@@ -712,8 +712,8 @@ class Engine:
     def webhook_events(self) -> list[str]:
         """The events webhooks may subscribe to: those config.yaml declares, else the five."""
         rules = self.runtime.exchange.rules if self.runtime.exchange else {}
-        declared = {event for by_event in rules.values() for event in by_event}
-        return sorted(declared) if declared else list(EVENTS)
+        declared = dict.fromkeys(event for by_event in rules.values() for event in by_event)
+        return list(declared) if declared else list(EVENTS)
 
     def add_webhook(self, url: str, events: Iterable[str], actor: Actor) -> WebhookCreated:
         """Register an http(s) address for events (administrators); its secret is in the

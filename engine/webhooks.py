@@ -92,8 +92,9 @@ def add(
 ) -> tuple[int, str]:
     """Register an address for events (each one of `known`): its id and its new secret."""
     url = checked_url(url)
-    chosen = sorted(set(events))
-    if not chosen or any(e not in known for e in chosen):
+    wanted = set(events)
+    chosen = [e for e in known if e in wanted]  # in the order config.yaml declares them
+    if not chosen or wanted - set(chosen):
         text = f"请选择事件：{', '.join(known)}"
         raise _refused("events", "webhook_events", text)
     secret = secrets.token_urlsafe(32)
