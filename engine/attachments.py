@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import cases
 from .errors import FieldError, Forbidden, FormInvalid, NotFound
-from .models import Attachment
+from .models import Attachment, Instance
 from .org import Actor
 from .visibility import Visibility
 
@@ -102,10 +102,59 @@ class PhotoBatch:
     files this batch wrote when it does not commit (a refused form, a conflict, a failed step),
     so a refused submission leaves neither files nor rows."""
 
-    def __init__(self, folder: Path, uploads: Iterable[PhotoUpload]) -> None:
+    def __init__(
+        self, folder: Path, uploads: Iterable[PhotoUpload], rule: Visibility | None = None
+    ) -> None:
         self.folder = folder
         self.uploads = list({u.id: u for u in uploads}.values())
         self.written: list[Path] = []
+        self.rule = rule  # who may name a stored photo: its uploader, or who sees its case
+        self.named: list[str] = []  # stored photos the form named (checked), linked by store
+
+    def check_named(
+        self,
+        session: Session,
+        schema: dict[str, Any] | None,
+        accepted: dict[str, Any],
+        actor: Actor,
+    ) -> None:
+        """Every photo id the form's photo fields name must be one of this batch's uploads,
+        a stored photo the actor uploaded, or one of a case the actor may see: FormInvalid
+        naming each field that names another (a made-up id, someone else's photo)."""
+        fields = photo_fields(schema)
+        named = {
+            path: ids for path in fields if isinstance(ids := _value(accepted, path), list) and ids
+        }
+        ids = sorted({i for v in named.values() for i in v if isinstance(i, str)})
+        fresh = {u.id for u in self.uploads}
+        stored = [i for i in ids if i not in fresh]
+        allowed = set(fresh)
+        if stored:
+            allowed |= set(
+                session.scalars(
+                    select(Attachment.id).where(
+                        Attachment.id.in_(stored), Attachment.uploaded_by == actor.username
+                    )
+                )
+            )
+        if self.rule is not None and set(stored) - allowed:
+            allowed |= set(
+                session.scalars(
+                    select(Attachment.id)
+                    .join(Instance, Instance.id == Attachment.instance_id)
+                    .where(Attachment.id.in_(stored), self.rule.rule(session, actor))
+                )
+            )
+        refused: dict[str, FieldError] = {}
+        for path, values in named.items():
+            unknown = [v for v in values if not isinstance(v, str) or v not in allowed]
+            if unknown:
+                title = fields[path].get("title") or path
+                text = f"「{title}」中的照片 {unknown[0]} 不存在或不能使用，请先上传"
+                refused[path] = FieldError("photo_unknown", text, {"title": title})
+        if refused:
+            raise FormInvalid("表单有误，请按提示修改 (the form has errors)", refused)
+        self.named = [i for i in ids if i not in fresh]
 
     def __bool__(self) -> bool:
         return bool(self.uploads)
@@ -150,7 +199,30 @@ class PhotoBatch:
                 )
         if instance_id is not None:
             session.flush()
-            attach_photos(session, {"": [u.id for u in self.uploads]}, instance_id, uploaded_by)
+            ids = [u.id for u in self.uploads] + self.named
+            attach_photos(session, {"": ids}, instance_id, uploaded_by)
+
+
+def photo_fields(schema: dict[str, Any] | None, prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The photo fields a form lets people fill (`x-ui.widget: photos`, not read-only), by
+    dotted path (a field inside an object: `plan.photos`)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if not isinstance(prop, dict) or prop.get("readOnly"):
+            continue
+        if (prop.get("x-ui") or {}).get("widget") == "photos":
+            found[prefix + name] = prop
+        elif prop.get("type") == "object":
+            found.update(photo_fields(prop, prefix + name + "."))
+    return found
+
+
+def _value(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)  # type: ignore[assignment]
+    return data
 
 
 def photo_path(folder: Path, photo_id: str) -> Path:

@@ -16,6 +16,9 @@ from .models import AuditEvent, AuditHead, Instance
 
 GENESIS = "0" * 64
 AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
+# session.info key: (case id, action, task or end event name) of each case event this
+# transaction recorded, so that the step's writers (engine/exchange.py) know what it did
+STEP_ACTIONS = "case_actions"
 
 
 def digest(prev_hash: str, event: AuditEvent) -> str:
@@ -88,6 +91,7 @@ def record(
 ) -> None:
     """Append an event to the case's own chain, whose head lives on its row (so a command
     updates the head in the same UPDATE as the state)."""
+    session.info.setdefault(STEP_ACTIONS, []).append((instance.id, action, fields.get("task_name")))
     instance.audit_seq, instance.audit_head = append(
         session,
         f"instance:{instance.id}",

@@ -47,6 +47,14 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "photo_max_pixels": ("photo_max_pixels", int),
 }
 
+# config.yaml `webhooks:` key -> Config field, with its type (`events` is its own mapping)
+WEBHOOK_KEYS: dict[str, tuple[str, Any]] = {
+    "timeout_seconds": ("webhook_timeout_seconds", float),
+    "max_attempts": ("webhook_max_attempts", int),
+    "backoff_seconds": ("webhook_backoff_seconds", float),
+    "batch": ("webhook_batch", int),
+}
+
 # config.yaml `security:` key -> Config field, with its type (password_hash is its own mapping)
 SECURITY_KEYS: dict[str, tuple[str, Any]] = {
     "password_min_length": ("password_min_length", int),
@@ -128,6 +136,15 @@ class Config:
     api_token_days: int = 90  # the default lifetime of a new API token
     # What the 考核 figures read from each process (config `stats`, engine/stats_rules.py)
     stats: dict[str, StatsRules] = field(default_factory=dict)
+    # The records API: per process, record field -> where its value comes from
+    # (engine/hazard_records.py lists the sources)
+    records: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Webhook events per process: event -> the rules that raise it (engine/exchange.py)
+    webhook_events: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    webhook_timeout_seconds: float = 5.0  # per delivery attempt
+    webhook_max_attempts: int = 8  # then the delivery is marked failed
+    webhook_backoff_seconds: float = 30.0  # the first retry's wait, doubling after each failure
+    webhook_batch: int = 50  # deliveries per sweep
     base_dir: Path = field(default=PROJECT_ROOT)
 
     @property
@@ -166,11 +183,15 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         flat["sweep_in_web"] = bool(timers["sweep_in_web"])
     if "sweep_interval_seconds" in timers:
         flat["sweep_interval_seconds"] = float(timers["sweep_interval_seconds"])
-    for section, keys in (("mail", MAIL_KEYS), ("cases", CASES_KEYS)):
+    for section, keys in (("mail", MAIL_KEYS), ("cases", CASES_KEYS), ("webhooks", WEBHOOK_KEYS)):
         values = raw.get(section) or {}
         for key, (name, kind) in keys.items():
             if values.get(key) is not None:
                 flat[name] = kind(values[key])
+    if raw.get("records"):
+        flat["records"] = {str(p): dict(fields) for p, fields in raw["records"].items()}
+    if (raw.get("webhooks") or {}).get("events"):
+        flat["webhook_events"] = dict(raw["webhooks"]["events"])
     password_hash = dict((raw.get("security") or {}).get("password_hash") or {})
     if os.environ.get(PASSWORD_HASH_ENV):
         password_hash.update(yaml.safe_load(os.environ[PASSWORD_HASH_ENV]) or {})

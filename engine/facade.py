@@ -22,6 +22,7 @@ from . import (
     demo,
     deployments,
     drafts,
+    feed,
     inbox,
     org,
     org_checks,
@@ -37,6 +38,7 @@ from . import (
     tasks,
     timers,
     web_sessions,
+    webhooks,
 )
 from .attachments import PhotoUpload
 from .calendar import WorkingCalendar, parse_calendar
@@ -63,8 +65,10 @@ from .errors import (
     NotFound,
     Problem,
 )
+from .exchange import EVENTS, ExchangeWriter
 from .form_options import OrganisationOptions
 from .form_options import fill as fill_options
+from .hazard_records import Records
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
 from .org_import import ImportReport
@@ -75,6 +79,7 @@ from .records import (
     CasePage,
     CaseSection,
     CaseSummary,
+    DeliveryRecord,
     DemoAccounts,
     DemoLoadRecord,
     DepartmentRecord,
@@ -82,8 +87,11 @@ from .records import (
     Diagram,
     DraftRecord,
     EscalatedTask,
+    FeedPage,
     FilterField,
     GridRecord,
+    HazardPage,
+    HazardRecord,
     HistoryEvent,
     Inbox,
     MigrationRecord,
@@ -100,6 +108,8 @@ from .records import (
     UserAccount,
     UserRecord,
     WaitingTimer,
+    WebhookCreated,
+    WebhookRecord,
 )
 from .runtime import Runtime, reporter
 from .store import Database, new_revision
@@ -166,6 +176,11 @@ class Engine:
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
         self.visibility = Visibility(
             frozenset(self.config.case_viewer_roles), self.config.case_grid_field
+        )
+        self.records = Records(self.config.records)
+        self.record_reader = feed.RecordReader(self.records, self.visibility, self.case_index)
+        self.runtime.exchange = ExchangeWriter(
+            self.config.webhook_events, lambda session, case: self.records.of(session, [case])[0]
         )
         self.calendar = self._newest_file(parse_calendar, WorkingCalendar, "calendar")
         self._translations: dict[str, NewestDeployedFile[dict[str, str]]] = {}
@@ -643,7 +658,17 @@ class Engine:
         )
 
     def _photos(self, uploads: Iterable[PhotoUpload]) -> attachments.PhotoBatch:
-        return attachments.PhotoBatch(self.photo_folder, uploads)
+        return attachments.PhotoBatch(self.photo_folder, uploads, self.visibility)
+
+    def store_photo(self, content: bytes, actor: Actor, field: str = "file") -> str:
+        """Check and store an uploaded photo on its own (the API's upload), not yet of any
+        case: a form then names it by the id returned, and the step links it to its case.
+        FormInvalid naming `field` for what `check_photo` refuses."""
+        upload = self.check_photo(content, field)
+        batch = self._photos([upload])
+        with batch.kept_if_committed(self.runtime.photos_in_use), self.runtime.command() as session:
+            batch.store(session, actor.username, self.now(), None)
+        return upload.id
 
     def attach_photos(self, data: dict[str, Any], instance_id: int, actor: Actor) -> None:
         """Link the photos a form named to its case (only photos the actor uploaded)."""
@@ -654,6 +679,88 @@ class Engine:
         """A photo's file and content type, if the actor may see it."""
         with self.db.reading() as session:
             return attachments.photo(session, self.photo_folder, photo_id, actor, self.visibility)
+
+    # --- data exchange: records, the change feed, webhooks ---------------------------------
+
+    def hazards(
+        self,
+        actor: Actor,
+        *,
+        status: str = "all",
+        updated_since: datetime | None = None,
+        process_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> HazardPage:
+        """The records (config.yaml `records`) of the cases the actor may see, least recently
+        changed first: by status, changed since, process; paged."""
+        with self.db.reading() as session:
+            return self.record_reader.page(
+                session,
+                actor,
+                status=status,
+                updated_since=updated_since,
+                process_id=process_id,
+                limit=limit,
+                offset=offset,
+            )
+
+    def hazard(self, actor: Actor, instance_id: int) -> HazardRecord:
+        """One case's record; NotFound alike for no case and one the actor may not see."""
+        with self.db.reading() as session:
+            return self.record_reader.one(session, actor, instance_id)
+
+    def hazard_feed(self, actor: Actor, since: str | None, limit: int = 100) -> FeedPage:
+        """The steps of the cases the actor may see after the cursor `since`, in the order
+        they committed (engine/exchange.py), with the cursor to ask with next."""
+        with self.db.reading() as session:
+            return self.record_reader.feed(session, actor, since, limit)
+
+    @property
+    def webhook_events(self) -> list[str]:
+        """The events webhooks may subscribe to: those config.yaml declares, else the five."""
+        rules = self.runtime.exchange.rules if self.runtime.exchange else {}
+        declared = dict.fromkeys(event for by_event in rules.values() for event in by_event)
+        return list(declared) if declared else list(EVENTS)
+
+    def add_webhook(self, url: str, events: Iterable[str], actor: Actor) -> WebhookCreated:
+        """Register an http(s) address for events (administrators); its secret is in the
+        answer only. Recorded on the system's audit chain."""
+        if not actor.is_admin:
+            raise Forbidden("only administrators register webhooks")
+        with self.runtime.command() as session:
+            now = self.now()
+            found, secret = webhooks.add(
+                session, url, events, self.webhook_events, actor.username, now
+            )
+            changes = {"webhook": [None, found], "url": [None, url.strip()]}
+            self._audit_event(session, "system", "webhook_add", actor.username, changes=changes)
+        record = next(w for w in self.webhooks() if w["id"] == found)
+        return {**record, "secret": secret}
+
+    def deactivate_webhook(self, subscription_id: int, actor: Actor) -> None:
+        """Stop a webhook (administrators); recorded on the system's audit chain."""
+        if not actor.is_admin:
+            raise Forbidden("only administrators manage webhooks")
+        with self.runtime.command() as session:
+            url = webhooks.deactivate(session, subscription_id)
+            changes = {"webhook": [subscription_id, None], "url": [url, None]}
+            self._audit_event(session, "system", "webhook_stop", actor.username, changes=changes)
+
+    def webhooks(self) -> list[WebhookRecord]:
+        with self.db.reading() as session:
+            return webhooks.subscriptions(session)
+
+    def webhook_deliveries(
+        self, subscription_id: int | None = None, limit: int = 100
+    ) -> list[DeliveryRecord]:
+        """The newest deliveries (of one subscription, or all) with status and attempts."""
+        with self.db.reading() as session:
+            return webhooks.deliveries(session, subscription_id, limit)
+
+    def send_webhooks(self, now: datetime | None = None) -> int:
+        """Send the due webhook deliveries (the sweep does this); how many were delivered."""
+        return webhooks.send_due(self, now)
 
     # --- the public: a case's status and photos through its lookup code ----------------------
 

@@ -381,3 +381,69 @@ class WebSession(Base):
     )
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]  # renewed at most once a minute (web_sessions.TOUCH_EVERY)
+
+
+# --- data exchange: the change feed and webhooks -----------------------------------------------
+
+
+class FeedCounter(Base):
+    """One row: the last change number given. A step takes the next number by updating this
+    row, so the row lock orders the steps' commits and numbers become visible in order
+    (engine/exchange.py says why)."""
+
+    __tablename__ = "feed_counter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CaseChange(Base):
+    """One step of a case (start, a completed task, timers fired, a message, a move), in the
+    order the steps committed: what `GET /api/v1/hazards/feed` reads."""
+
+    __tablename__ = "case_changes"
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(80))
+    actions: Mapped[list[Any]] = mapped_column(JSON)  # [action, task or end event name] pairs
+    events: Mapped[list[Any]] = mapped_column(JSON)  # the webhook events the step raised
+    status: Mapped[str] = mapped_column(String(16))  # the case's status after the step
+
+
+class WebhookSubscription(Base):
+    """An address an administrator registered to be told of case events, signed with its
+    secret (HMAC-SHA256)."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column(JSON)  # event names, e.g. ["dispatched"]
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event for one subscription, written in the transaction of the step
+    that raised it and sent later by the sweep (engine/webhooks.py)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(40))
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instances.id", ondelete="SET NULL"), index=True
+    )
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

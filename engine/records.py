@@ -359,3 +359,86 @@ class DemoLoadRecord(TypedDict):
     departments: int
     grids: int
     users: int
+
+
+class PhotoRef(TypedDict):
+    """A photo a record names: its id (what forms take) and where the API serves it."""
+
+    id: str
+    url: str
+
+
+class HazardRecord(TypedDict):
+    """A case as a provincial system records it: `fields` are the names config.yaml's
+    `records.<process>` gives, each from the case data, a photo field, the case row or its
+    history (who completed a task, when it closed)."""
+
+    id: int
+    number: str
+    process_id: str
+    status: str
+    updated_at: str
+    fields: dict[str, Any]
+
+
+class HazardPage(TypedDict):
+    """A page of records, least recently changed first."""
+
+    items: list[HazardRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class FeedItem(TypedDict):
+    """One step of a case, in the order the steps committed, with the case as it is now."""
+
+    at: str
+    actor: str | None
+    actions: list[list[str | None]]  # [action, task or end event name] of the step
+    events: list[str]  # the webhook events it raised
+    status: str  # the case's status after the step
+    record: HazardRecord
+
+
+class FeedPage(TypedDict):
+    """Changes after the cursor given; `next` is the cursor to ask with next time (the same
+    one when nothing new was there)."""
+
+    items: list[FeedItem]
+    next: str
+    more: bool  # true: more changes are waiting, ask again at once
+
+
+class WebhookRecord(TypedDict):
+    """An address registered for case events (its secret is shown only when registered)."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_by: str | None
+    created_at: str
+
+
+class WebhookCreated(WebhookRecord):
+    """A new subscription with its secret: keep it, it signs every delivery."""
+
+    secret: str
+
+
+class DeliveryRecord(TypedDict):
+    """One event for one subscription, and how sending it went."""
+
+    id: int
+    subscription_id: int
+    url: str
+    event: str
+    instance_id: int | None
+    case_number: str | None
+    status: str  # pending | delivered | failed
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None

@@ -41,6 +41,7 @@ from .errors import (
     TaskClaimed,
     WorkflowFailed,
 )
+from .exchange import ExchangeWriter
 from .forms import validate_submission
 from .live import LiveWorkflows
 from .migration import MigrationPlan
@@ -118,6 +119,8 @@ class Runtime:
     """Runs the commands on cases, with the caches that make them cheap: compiled processes
     per deployment and live workflows per case (checked by the row's version)."""
 
+    exchange: ExchangeWriter | None = None  # the feed and webhook outbox (set by the facade)
+
     def __init__(
         self,
         db: Database,
@@ -179,6 +182,7 @@ class Runtime:
             compiled = self.compiled.of_version(session, version)
             schema = compiled.form(compiled.start_form)
             accepted = validate_submission(schema, {}, data or {}, self.sandbox.evaluate)
+            photos.check_named(session, schema, accepted, actor)
             now = self.now()
             current_reporter.set(actor.username)
             workflow = new_workflow(compiled, self.script_engine, accepted)
@@ -235,6 +239,7 @@ class Runtime:
                 form, task.data, data, self.sandbox.evaluate, case.instance.data
             )
             accepted = earlier_case_fields(session, form, accepted, case.instance, self.case_index)
+            photos.check_named(session, form, accepted, actor)
             # What the step did: every submitted field (a proposal confirmed as it stood is
             # recorded too: the first dispatch's department) and what the scripts that ran
             # with it derived (the deadline it set).
@@ -637,6 +642,8 @@ class Runtime:
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after
+        if self.exchange is not None:  # last: it takes the feed's number, held to the commit
+            self.exchange.write(session, instance, old_data, case.before, after, _name(actor), now)
 
     def _close_if_ended(
         self,

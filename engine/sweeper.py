@@ -1,10 +1,12 @@
-"""The timer sweeper: an APScheduler interval job that fires due timers (and sends mail).
+"""The timer sweeper: an APScheduler interval job that fires due timers (and sends mail and
+webhooks).
 
 It runs inside `hazardflow worker` (the scale-out process) and, when config.yaml says so,
 inside the web process (the embedded SQLite default, so that `make run` alone keeps deadlines).
 Any number of sweepers may run against one PostgreSQL: instances are claimed with
 FOR UPDATE SKIP LOCKED, so each timer fires once. With `mail.enabled`, the same job then
-e-mails the new notifications (engine.mailer), so what the timers just wrote goes out at once.
+e-mails the new notifications (engine.mailer), so what the timers just wrote goes out at once,
+and sends the due webhook deliveries (engine.webhooks).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from . import mailer
+from . import mailer, webhooks
 
 if TYPE_CHECKING:
     from .facade import Engine
@@ -43,6 +45,13 @@ def sweep(engine: Engine) -> int:
         else:
             if mailed:
                 log.info("e-mailed %d notification(s)", mailed)
+    try:
+        delivered = webhooks.send_due(engine)
+    except Exception:
+        log.exception("webhook sweep failed")
+    else:
+        if delivered:
+            log.info("delivered %d webhook(s)", delivered)
     return fired
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import Engine
+from engine import Engine, PhotoUpload
 from engine.tasks import TaskQuery
 
 REPORT = {
@@ -17,14 +18,37 @@ REPORT = {
     "description": "仓库内危化品混存，未设置防火隔离",
 }
 MEMBER = "member_d1_t1_v1"
+# A form names only photos that exist (uploaded by its sender, or of a case they see): this
+# id stands for "a photo after rectification", which `act` and `with_photos` upload for real.
+AFTER_PHOTO = "photo-after-1"
 RECTIFY_REPORT = {
     "action": "report",
     "measures": "危化品分区存放，加装防火隔离墙",
     "responsible_person": "赵经理",
     "funds": 12000,
-    "rectify_photos": ["photo-after-1"],
+    "rectify_photos": [AFTER_PHOTO],
     "completed_on": "2026-03-06",
 }
+
+
+def tiny_png(colour: tuple[int, int, int] = (40, 160, 90)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def with_photos(engine: Engine, data: dict[str, Any]) -> tuple[dict[str, Any], list[PhotoUpload]]:
+    """The form data with the stand-in AFTER_PHOTO replaced by a real photo, and that photo,
+    to hand to the command with the form."""
+    if AFTER_PHOTO not in (data.get("rectify_photos") or []):
+        return data, []
+    photo = engine.check_photo(tiny_png(), "rectify_photos")
+    photos = [photo.id if p == AFTER_PHOTO else p for p in data["rectify_photos"]]
+    return {**data, "rectify_photos": photos}, [photo]
+
+
 MAJOR_PLAN = {
     "measures": "停产整顿，拆除违规储罐",
     "responsibility": "企业法人负总责",
@@ -32,6 +56,14 @@ MAJOR_PLAN = {
     "time_limit": "2026-04-10",
     "contingency": "专项应急预案，配备堵漏器材",
 }
+
+
+def complete_with_photos(
+    engine: Engine, task_id: str, actor: Any, data: dict[str, Any], comment: str | None = None
+) -> Any:
+    """engine.complete with the stand-in photo of `data` uploaded for real (`with_photos`)."""
+    data, photos = with_photos(engine, data)
+    return engine.complete(task_id, actor, data, comment, photos)
 
 
 def open_task(engine: Engine, username: str, instance_id: int, task_name: str) -> dict[str, Any]:
@@ -50,7 +82,8 @@ def act(
     comment: str | None = None,
 ) -> dict[str, Any]:
     task = open_task(engine, username, instance_id, task_name)
-    return engine.complete(task["id"], engine.actor(username), data, comment)
+    data, photos = with_photos(engine, data)
+    return engine.complete(task["id"], engine.actor(username), data, comment, photos)
 
 
 def open_task_names(engine: Engine, instance_id: int) -> list[str]:

@@ -434,5 +434,5 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     return "", 204
 
 
-# the administrators' endpoints and the 考核 figures join the API
-from . import api_deployments, api_stats  # noqa: E402, F401
+# the administrators' endpoints, records, feed, photos, webhooks and the 考核 figures
+from . import api_deployments, api_exchange, api_stats  # noqa: E402, F401

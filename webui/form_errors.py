@@ -32,6 +32,13 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         "“%(title)s”: a photo may have at most %(limit)s megapixels", **p
     ),
     "not_an_image": lambda p: _("“%(title)s”: only JPEG, PNG, GIF or WebP images", **p),
+    "photo_unknown": lambda p: _(
+        "“%(title)s” names a photo that does not exist or is not yours to use: upload it", **p
+    ),
+    "webhook_url": lambda p: _("Give an address that starts with http:// or https://"),
+    "webhook_credentials": lambda p: _("The address may not hold a user name or password"),
+    "webhook_events": lambda p: _("Choose at least one event"),
+    "cursor": lambda p: _("This is not a cursor the feed gave"),
     "not_a_colleague": lambda p: _("This colleague is not in the group that works this task"),
     "view_name": lambda p: _("Give the view a name"),
     "own_grid": lambda p: _("You can report only within your own grids"),

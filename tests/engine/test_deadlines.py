@@ -55,7 +55,7 @@ def test_a_timer_firing_during_a_completion_fails_nobody(engine, make_engine, cl
     reminder_at = min(parse_iso(t["fire_at"]) for t in engine.instance(cases[0])["timers"])
     clock.set(reminder_at + timedelta(minutes=1))
     other = make_engine()
-    from tests.helpers import RECTIFY_REPORT, open_task
+    from tests.helpers import RECTIFY_REPORT, complete_with_photos, open_task
 
     tasks = [open_task(engine, "dept_yjj", c, "rectify")["id"] for c in cases]
     errors: list[Exception] = []
@@ -72,7 +72,7 @@ def test_a_timer_firing_during_a_completion_fails_nobody(engine, make_engine, cl
         barrier.wait()
         for task in tasks:
             try:
-                engine.complete(task, engine.actor("dept_yjj"), RECTIFY_REPORT)
+                complete_with_photos(engine, task, engine.actor("dept_yjj"), RECTIFY_REPORT)
             except Exception as exc:
                 errors.append(exc)
 

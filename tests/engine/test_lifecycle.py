@@ -16,6 +16,7 @@ from tests.helpers import (
     accept,
     act,
     close_invalid,
+    complete_with_photos,
     open_task,
     open_task_names,
     report,
@@ -186,7 +187,7 @@ def test_department_sees_and_works_only_its_own_tasks(engine):
     with pytest.raises(Forbidden):
         engine.task(rectify["id"], other)
     with pytest.raises(Forbidden):
-        engine.complete(rectify["id"], other, RECTIFY_REPORT)
+        complete_with_photos(engine, rectify["id"], other, RECTIFY_REPORT)
 
 
 def test_grid_member_cannot_classify(engine):

@@ -20,7 +20,15 @@ import pytest
 
 from engine import Conflict, TaskClaimed, TaskDone, parse_iso
 from tests.conftest import T0
-from tests.helpers import RECTIFY_REPORT, REPORT, open_task, open_task_names, report, to_rectify
+from tests.helpers import (
+    RECTIFY_REPORT,
+    REPORT,
+    complete_with_photos,
+    open_task,
+    open_task_names,
+    report,
+    to_rectify,
+)
 from tests.reliability.races import Tally, at_once, leaked, rounds
 
 pytestmark = pytest.mark.slow
@@ -173,7 +181,15 @@ def test_timer_against_completion_no_error(engine, make_engine, clock, caplog, s
         # the rounds the person is a few milliseconds later, so that both orders happen
         late = rng.choice([0.0, rng.uniform(0.0, 0.03)])
         outcomes = at_once(
-            partial(_after, late, engine.complete, task, engine.actor("dept_yjj"), RECTIFY_REPORT),
+            partial(
+                _after,
+                late,
+                complete_with_photos,
+                engine,
+                task,
+                engine.actor("dept_yjj"),
+                RECTIFY_REPORT,
+            ),
             partial(sweeper.fire_due_timers, deadline + timedelta(minutes=1)),
         )
         assert not leaked(outcomes), f"case {case}: {leaked(outcomes)!r}"

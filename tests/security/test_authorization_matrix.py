@@ -98,6 +98,11 @@ MATRIX = {
     "GET stats.quarterly":                  "login     deny   ok       ok       ok     ok   ok",
     "GET cases.export":                     "login     ok     ok       ok       ok     ok   ok",
     "GET api.get_stats":                    "login     deny   ok       ok       ok     ok   ok",
+    "GET api.list_hazards":                 "login     ok     ok       ok       ok     ok   ok",
+    "GET api.hazard_feed":                  "login     ok     ok       ok       ok     ok   ok",
+    "GET api.get_hazard":                   "login     y      y        z        y      yz   yz",
+    "POST api.upload_photo":                "login     ok     ok       ok       ok     ok   ok",
+    "GET api.download_photo":               "login     y      y        z        y      yz   yz",
     # the administrators' pages last: what the admin does there (a deploy, a migration, a
     # colleague deactivated) comes after every other row has been tried
     "GET admin.download":                   "login     deny   deny     deny     deny   deny ok",
@@ -133,6 +138,13 @@ MATRIX = {
     "GET api.deployment_files":             "login     deny   deny     deny     deny   deny ok",
     "POST api.deploy":                      "login     deny   deny     deny     deny   deny ok",
     "POST api.migrate_cases":               "login     deny   deny     deny     deny   deny ok",
+    "GET admin.webhooks":                   "login     deny   deny     deny     deny   deny ok",
+    "POST admin.add_webhook":               "login     deny   deny     deny     deny   deny ok",
+    "POST admin.deactivate_webhook":        "login     deny   deny     deny     deny   deny ok",
+    "GET api.list_webhooks":                "login     deny   deny     deny     deny   deny ok",
+    "POST api.add_webhook":                 "login     deny   deny     deny     deny   deny ok",
+    "POST api.deactivate_webhook":          "login     deny   deny     deny     deny   deny ok",
+    "GET api.list_deliveries":              "login     deny   deny     deny     deny   deny ok",
 }
 # fmt: on
 # Routes answering a list of items with one redirect and a message for the ones not done.
@@ -229,9 +241,13 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "api.claim_task": lambda c, k: Target(f"/api/v1/tasks/{c.task}/claim", json={}),
         "api.release_task": lambda c, k: Target(f"/api/v1/tasks/{c.task}/release", json={}),
         "api.complete_task": lambda c, k: Target(
-            f"/api/v1/tasks/{c.task}/complete", json=RECTIFY_REPORT, harmless={}
+            f"/api/v1/tasks/{c.task}/complete",
+            json={**RECTIFY_REPORT, "rectify_photos": [c.photo]},
+            harmless={},
         ),
         "api.get_instance": lambda c, k: Target(f"/api/v1/instances/{c.id}"),
+        "api.get_hazard": lambda c, k: Target(f"/api/v1/hazards/{c.id}"),
+        "api.download_photo": lambda c, k: Target(f"/api/v1/photos/{c.photo}"),
     }
     if endpoint in per_case:
         found = {k: per_case[endpoint](c, k) for k, c in case.items()}
@@ -289,6 +305,9 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
             "/api/v1/notifications/read", json={"all": True}, harmless={"ids": []}
         ),
         "GET api.list_tokens": Target("/api/v1/tokens"),
+        "GET api.list_hazards": Target("/api/v1/hazards"),
+        "GET api.hazard_feed": Target("/api/v1/hazards/feed?limit=500"),
+        "POST api.upload_photo": Target("/api/v1/photos", json={}),  # not multipart: 422
         "DELETE api.revoke_token": Target(f"/api/v1/tokens/{w.bystander_token}"),
         "GET stats.index": Target("/stats?by=grid"),
         "GET stats.export": Target("/stats/export.csv?by=department"),
@@ -371,6 +390,17 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "GET api.deployment_files": Target("/api/v1/deployments/1/files"),
         "POST api.deploy": Target("/api/v1/deployments?dry_run=1", json={}),
         "POST api.migrate_cases": Target("/api/v1/processes/hazard_handling/migrations", json={}),
+        "GET admin.webhooks": Target("/admin/webhooks"),
+        "POST admin.add_webhook": Target(
+            "/admin/webhooks", form={"url": "http://127.0.0.1:9/hooks", "events": "dispatched"}
+        ),
+        "POST admin.deactivate_webhook": Target("/admin/webhooks/1/deactivate", form={}),
+        "GET api.list_webhooks": Target("/api/v1/webhooks"),
+        "POST api.add_webhook": Target(
+            "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/api-hooks", "events": ["started"]}
+        ),
+        "POST api.deactivate_webhook": Target("/api/v1/webhooks/2/deactivate", json={}),
+        "GET api.list_deliveries": Target("/api/v1/webhooks/deliveries"),
     }
     found = {"": plain[route]}
     searches = {

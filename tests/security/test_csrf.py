@@ -53,6 +53,8 @@ FORMS = {
     "POST admin.confirm_import": ("admin", ""),
     "POST admin.add_user": ("admin", ""),
     "POST admin.edit_user": ("admin", ""),
+    "POST admin.add_webhook": ("admin", ""),
+    "POST admin.deactivate_webhook": ("admin", ""),
 }
 CHANGE_NOTHING = {
     "POST admin.check",  # validating changes nothing: refused all the same

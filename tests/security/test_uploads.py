@@ -235,8 +235,9 @@ def test_a_report_through_the_engine_stores_its_photos_in_its_transaction(engine
     with pytest.raises(FormInvalid):
         engine.start("hazard_handling", {**REPORT, "unit": ""}, engine.actor(MEMBER), [upload])
     assert files_under(engine.photo_folder) == [] and photo_rows(engine) == 0
-    case = report(engine, photos=[upload.id])
-    assert photo_rows(engine) == 0  # an id alone names no stored photo
+    with pytest.raises(FormInvalid) as refused:  # an id alone names no stored photo
+        report(engine, photos=[upload.id])
+    assert list(refused.value.fields) == ["photos"] and photo_rows(engine) == 0
     case = engine.start(
         "hazard_handling", {**REPORT, "photos": [upload.id]}, engine.actor(MEMBER), [upload]
     )

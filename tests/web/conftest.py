@@ -181,6 +181,21 @@ class Client:
     def post(self, path: str, json: dict | None = None) -> requests.Response:
         return self.session.post(self.base + path, json=json or {}, timeout=30)
 
+    def upload(self, content: bytes, name: str = "photo.png") -> requests.Response:
+        """POST /photos, multipart with the field `file`: the photo's id for a form."""
+        files = {"file": (name, content, "application/octet-stream")}
+        return self.session.post(self.base + "/photos", files=files, timeout=30)
+
+    def with_photos(self, data: dict) -> dict:
+        """The data with the stand-in AFTER_PHOTO replaced by a photo this user uploaded."""
+        from tests.helpers import AFTER_PHOTO, tiny_png
+
+        if AFTER_PHOTO not in (data.get("rectify_photos") or []):
+            return data
+        sent = self.upload(tiny_png())
+        assert sent.status_code == 201, sent.text
+        return {**data, "rectify_photos": [sent.json()["id"]]}
+
 
 @pytest.fixture
 def client(server: Server, token_for) -> Callable[[str], Client]:

@@ -31,6 +31,7 @@ class Case:
 
     def complete(self, username: str, task_name: str, data: dict, status: int = 200):
         task = self.task(username, task_name)
+        data = self.client(username).with_photos(data)
         response = self.client(username).post(f"/tasks/{task['id']}/complete", data)
         assert response.status_code == status, response.text
         return response.json()

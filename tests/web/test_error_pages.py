@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from flask import abort
 
-from tests.helpers import MEMBER, RECTIFY_REPORT, open_task, report, to_rectify
+from tests.helpers import (
+    MEMBER,
+    RECTIFY_REPORT,
+    complete_with_photos,
+    open_task,
+    report,
+    to_rectify,
+)
 from tests.web.test_pages import csrf, signed_in
 
 HEADINGS = {
@@ -81,7 +88,7 @@ def test_a_task_a_colleague_completed_first_leads_to_the_case_in_english(app, en
     task = open_task(engine, "dept_yjj", case, "rectify")
     officer = signed_in(app, "dept_yjj", "en")
     form = officer.get(f"/tasks/{task['id']}")
-    engine.complete(task["id"], engine.actor("dept_yjj2"), RECTIFY_REPORT)
+    complete_with_photos(engine, task["id"], engine.actor("dept_yjj2"), RECTIFY_REPORT)
     sent = officer.post(
         f"/tasks/{task['id']}/complete",
         data={"action": "report", "measures": "my own words", "csrf_token": csrf(form.text)},
