@@ -18,12 +18,13 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from . import audit, case_numbers, deployments, org
@@ -32,8 +33,10 @@ from .case_index import case_document
 from .clock import FrozenClock
 from .models import (
     AuditEvent,
+    CaseChange,
     CasePart,
     CaseSearch,
+    FeedCounter,
     Grid,
     Instance,
     InstanceField,
@@ -81,6 +84,7 @@ TABLES = {
         ("tasks", OpenTask),
         ("candidates", TaskCandidate),
         ("timers", Timer),
+        ("changes", CaseChange),
     )
 }
 
@@ -96,6 +100,16 @@ class Template:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     timers: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # its feed rows
+    texts: dict[str, Pieces] = field(default_factory=dict)
+
+    def compile(self, names: re.Pattern[str]) -> None:
+        """Cut the texts a copy rewrites once: state, data, each event's changes, comment."""
+        self.texts["state"] = Pieces(self.instance["state"], names)
+        self.texts["data"] = Pieces(_dumps(self.instance["data"]), names)
+        for n, event in enumerate(self.events):
+            self.texts[f"changes{n}"] = Pieces(_dumps(event["changes"]), names)
+            self.texts[f"comment{n}"] = Pieces(event["comment"] or "", names)
 
 
 @dataclass(frozen=True)
@@ -133,53 +147,74 @@ def monday_before(moment: datetime, weeks: int) -> datetime:
     return datetime.combine(day, time(9), CHINA).astimezone(UTC)
 
 
+class Pieces:
+    """A template's text cut once at what a copy changes (dates and times, task ids, grid
+    codes and people, unit and description), so that each copy is a join, not a search."""
+
+    def __init__(self, text: str, names: re.Pattern[str]) -> None:
+        pattern = re.compile(f"{ISO.pattern}|{EPOCH.pattern}|{UUID.pattern}|{names.pattern}")
+        self.parts: list[str] = []
+        self.kinds: list[str] = []  # "" for text kept as it is
+        at = 0
+        for match in pattern.finditer(text):
+            self._add("", text[at : match.start()])
+            if match.group(1) is not None:
+                self._add("time", match.group(0))
+            elif match.group(3) is not None:
+                self._add("", match.group(3))
+                self._add("epoch", match.group(4))
+            elif UUID.fullmatch(match.group(0)):
+                self._add("uuid", match.group(0))
+            else:
+                self._add("name", match.group(0))
+            at = match.end()
+        self._add("", text[at:])
+
+    def _add(self, kind: str, part: str) -> None:
+        if part:
+            self.parts.append(part)
+            self.kinds.append(kind)
+
+
 class Rewrite:
     """One copy's changes to a template's texts: grids and their people, unit and
     description, every date and time moved by `shift`, and (open cases) new task ids."""
 
-    def __init__(
-        self,
-        names: Mapping[str, str],
-        shift: timedelta,
-        new_ids: bool,
-    ) -> None:
+    def __init__(self, names: Mapping[str, str], shift: timedelta, new_ids: bool) -> None:
         self.shift = shift
         self.new_ids = new_ids
         self.ids: dict[str, str] = {}
         self.names = dict(names)
-        alternatives = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
-        # whole codes and names only: ap-d1 is not replaced inside ap-d1-t1
-        self._names = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if names else None
+        self._times: dict[str, str] = {}
 
-    def _time(self, match: re.Match[str]) -> str:
-        day, rest = match.group(1), match.group(2)
-        if not rest:  # a date alone: whole weeks keep the weekday
-            moved = datetime.fromisoformat(day) + self.shift
-            return f'"{moved.date().isoformat()}"'
-        moment = datetime.fromisoformat((day + rest).replace("Z", "+00:00"))
-        return '"' + (moment + self.shift).isoformat() + '"'
+    def _time(self, quoted: str) -> str:
+        moved = self._times.get(quoted)
+        if moved is None:
+            match = ISO.fullmatch(quoted)
+            assert match is not None
+            day, rest = match.group(1), match.group(2)
+            if not rest:  # a date alone: whole weeks keep the weekday
+                moved = f'"{(datetime.fromisoformat(day) + self.shift).date().isoformat()}"'
+            else:
+                moment = datetime.fromisoformat((day + rest).replace("Z", "+00:00"))
+                moved = '"' + (moment + self.shift).isoformat() + '"'
+            self._times[quoted] = moved
+        return moved
 
-    def _id(self, match: re.Match[str]) -> str:
-        old = match.group(0)
-        if old not in self.ids:
-            self.ids[old] = str(uuid.uuid4())
-        return self.ids[old]
-
-    def text(self, value: str) -> str:
-        value = ISO.sub(self._time, value)
-        value = EPOCH.sub(
-            lambda m: m.group(1) + repr(float(m.group(2)) + self.shift.total_seconds()), value
-        )
-        if self._names is not None:
-            value = self._names.sub(lambda m: self.names[m.group(0)], value)
-        if self.new_ids:
-            value = UUID.sub(self._id, value)
-        return value
-
-    def json(self, value: Any) -> Any:
-        if value is None:
-            return None
-        return json.loads(self.text(json.dumps(value, ensure_ascii=False)))
+    def render(self, pieces: Pieces) -> str:
+        out = []
+        for kind, part in zip(pieces.kinds, pieces.parts, strict=True):
+            if kind == "":
+                out.append(part)
+            elif kind == "time":
+                out.append(self._time(part))
+            elif kind == "epoch":
+                out.append(repr(float(part) + self.shift.total_seconds()))
+            elif kind == "uuid":
+                out.append(self.task_id(part) or part)
+            else:
+                out.append(self.names.get(part, part))
+        return "".join(out)
 
     def task_id(self, old: str | None) -> str | None:
         if old is None or not self.new_ids:
@@ -192,6 +227,16 @@ class Rewrite:
 
 def _row(obj: Any, table: Table) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in table.c}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def names_pattern(keys: Iterable[str]) -> re.Pattern[str]:
+    """Whole codes and names only: ap-d1 is not replaced inside ap-d1-t1."""
+    alternatives = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
 def read_template(session: Session, instance_id: int, outcome: str) -> Template:
@@ -207,6 +252,9 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
         select(TaskCandidate).where(TaskCandidate.task_id.in_([task.id for task in tasks]))
     )
     timers = session.scalars(select(Timer).where(Timer.instance_id == instance_id))
+    changes = session.scalars(
+        select(CaseChange).where(CaseChange.instance_id == instance_id).order_by(CaseChange.seq)
+    )
     return Template(
         outcome,
         _row(instance, t["instances"]),
@@ -215,6 +263,7 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
         [_row(task, t["tasks"]) for task in tasks],
         [_row(c, t["candidates"]) for c in candidates],
         [_row(timer, t["timers"]) for timer in timers],
+        [_row(change, t["changes"]) for change in changes],
     )
 
 
@@ -237,38 +286,37 @@ def copy_case(
     out: Copy,
 ) -> None:
     source = template.instance
-    data = rewrite.json(source["data"])
+    data = json.loads(rewrite.render(template.texts["data"]))
     created_at = rewrite.at(source["created_at"])
     assert created_at is not None
     number = case_numbers.number(prefix, new_id, created_at)
     chain = f"instance:{new_id}"
     head = (0, audit.GENESIS)
-    for event in template.events:
-        copied = AuditEvent(
-            chain=chain,
-            seq=event["seq"],
-            instance_id=new_id,
-            at=rewrite.at(event["at"]),
-            actor=rewrite.names.get(event["actor"], event["actor"]),
-            action=event["action"],
-            task_id=rewrite.task_id(event["task_id"]),
-            task_name=event["task_name"],
-            title=event["title"],
-            changes=rewrite.json(event["changes"]),
-            comment=rewrite.text(event["comment"]) if event["comment"] else event["comment"],
-            prev_hash=head[1],
-        )
-        copied.hash = audit.digest(head[1], copied)
-        head = (copied.seq, copied.hash)
-        row = _row(copied, TABLES["audit"])
-        row.pop("id")
+    for n, event in enumerate(template.events):
+        changes = json.loads(rewrite.render(template.texts[f"changes{n}"]))
+        row = {
+            "chain": chain,
+            "seq": event["seq"],
+            "instance_id": new_id,
+            "at": rewrite.at(event["at"]),
+            "actor": rewrite.names.get(event["actor"], event["actor"]),
+            "action": event["action"],
+            "task_id": rewrite.task_id(event["task_id"]),
+            "task_name": event["task_name"],
+            "title": event["title"],
+            "changes": changes,
+            "comment": rewrite.render(template.texts[f"comment{n}"]) or event["comment"],
+            "prev_hash": head[1],
+        }
+        row["hash"] = audit.digest(head[1], SimpleNamespace(**row))  # type: ignore[arg-type]
+        head = (row["seq"], row["hash"])
         out.rows["audit"].append(row)
     out.rows["instances"].append(
         {
             **source,
             "id": new_id,
             "number": number,
-            "state": rewrite.text(source["state"]),
+            "state": rewrite.render(template.texts["state"]),
             "data": data,
             "version": 1,
             "audit_seq": head[0],
@@ -306,6 +354,15 @@ def copy_case(
         out.rows["candidates"].append(
             {"task_id": rewrite.task_id(candidate["task_id"]), "group_key": group}
         )
+    for change in template.changes:
+        out.rows["changes"].append(
+            {
+                **change,
+                "instance_id": new_id,
+                "at": rewrite.at(change["at"]),
+                "actor": rewrite.names.get(change["actor"], change["actor"]),
+            }
+        )
     for timer in template.timers:
         out.rows["timers"].append(
             {
@@ -319,7 +376,8 @@ def copy_case(
 
 
 def names_between(template: Village, target: Village) -> dict[str, str]:
-    """The grid codes, leaders and grid member of the template's village, as the target's."""
+    """The grid codes, leaders and grid member of the template's village, as the target's
+    (the same village: every name as it is; the keys are what a template is cut at)."""
     names: dict[str, str] = {}
     for old, new in zip(template.chain, target.chain, strict=False):
         names[old] = new
@@ -329,7 +387,7 @@ def names_between(template: Village, target: Village) -> dict[str, str]:
             names[was] = now
     names[template.member] = target.member
     names[f"user:{template.member}"] = f"user:{target.member}"
-    return {k: v for k, v in names.items() if k != v}
+    return names
 
 
 def write_batch(session: Session, batch: Copy) -> None:
@@ -339,6 +397,17 @@ def write_batch(session: Session, batch: Copy) -> None:
             conn.execute(insert(TABLES[name]), batch.rows[name])
     if batch.rows["timers"]:
         conn.execute(insert(TABLES["timers"]), batch.rows["timers"])
+    changes = batch.rows["changes"]
+    if changes:  # numbers for the feed, in a block, as a step takes its one (engine/exchange)
+        last = conn.execute(
+            update(FeedCounter)
+            .where(FeedCounter.id == 1)
+            .values(value=FeedCounter.value + len(changes))
+            .returning(FeedCounter.value)
+        ).scalar_one()
+        for seq, change in enumerate(changes, start=last - len(changes) + 1):
+            change["seq"] = seq
+        conn.execute(insert(TABLES["changes"]), changes)
 
 
 def reset_id_sequence(session: Session) -> None:
@@ -552,6 +621,10 @@ def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
             made[(category, outcome)] = lives.run(category, outcome)
     with engine.db.reading() as session:
         templates = {key: read_template(session, cid, key[1]) for key, cid in made.items()}
+    quoted = (json.dumps(UNITS[0], ensure_ascii=False), json.dumps(PROBLEMS[0], ensure_ascii=False))
+    pattern = names_pattern([*names_between(model, model), *quoted])
+    for template in templates.values():
+        template.compile(pattern)
     remaining = max(0, cases - len(templates))
     prefix = engine.config.case_number_prefix
     filter_fields = engine.runtime.filter_fields
@@ -563,8 +636,8 @@ def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
         target = rng.choice(places)
         names = names_between(model, target)
         unit, problem = rng.choice(UNITS), rng.choice(PROBLEMS)
-        names[f'"{UNITS[0]}"'] = json.dumps(unit, ensure_ascii=False)
-        names[f'"{PROBLEMS[0]}"'] = json.dumps(problem, ensure_ascii=False)
+        names[quoted[0]] = json.dumps(unit, ensure_ascii=False)
+        names[quoted[1]] = json.dumps(problem, ensure_ascii=False)
         shift = timedelta(weeks=-weeks if template.outcome in OPEN else weeks)
         rewrite = Rewrite(names, shift, new_ids=template.outcome in OPEN)
         copy_case(template, next_id, rewrite, prefix, compiled.search_fields, filter_fields, batch)
