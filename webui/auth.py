@@ -71,6 +71,11 @@ class WebUser(UserMixin):
         return any(group.startswith("leader:") for group in self.actor.groups)
 
     @property
+    def sees_map(self) -> bool:
+        """Who oversees every case, and supervising leaders: the map of open hazards."""
+        return current_engine().may_see_map(self.actor)
+
+    @property
     def only_supervises(self) -> bool:
         """A leader and nothing else: their menu is what they supervise, not a work queue."""
         return self.is_leader and self.actor.roles <= {"leader"}

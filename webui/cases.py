@@ -69,6 +69,7 @@ def index() -> ResponseReturnValue:
         sort=sort,
         limit=per_page,
         offset=(page - 1) * per_page,
+        overdue=args.get("overdue") == "1",
     )
     found = engine.cases(current_actor(), query)
     filter_fields = engine.filter_fields(current_actor())
