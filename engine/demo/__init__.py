@@ -86,7 +86,7 @@ def load_demo(session: Session, passwords: Passwords, path: Path | None = None) 
 def add_demo_shapes(session: Session, only_missing: bool = False) -> int:
     """Generated outlines (demo/shapes.py) for the grids of the tree, checked as an upload
     is; with `only_missing`, only for grids that have none. How many were stored."""
-    tree = list(session.execute(select(Grid.code, Grid.parent_code)).tuples())
+    tree = [(code, parent) for code, parent in session.execute(select(Grid.code, Grid.parent_code))]
     have = set(grid_shapes.stored(session)) if only_missing else set()
     shapes = {
         code: grid_shapes.geometry(shape, code)
