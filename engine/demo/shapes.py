@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 # lon/lat of the whole demo area: west, south, east, north
-AREA = (112.80, 28.05, 113.10, 28.35)
+AREA = (112.70, 28.05, 113.20, 28.35)
 INSET = 0.06  # of a parent's width and height, left free around its children
 GAP = 0.04  # of a cell, left free between siblings
 

@@ -18,7 +18,7 @@ from tests.web.test_case_list import listed
 from tests.web.test_pages import csrf, signed_in
 
 DISPATCHED_OVERDUE = ("ap-d1-t1-v1", "ap-d1-t1-v2")
-LOCATION = {"lat": 28.2, "lng": 112.95, "address": "西山县某路 1 号"}
+LOCATION = {"lat": 28.24, "lng": 113.01, "address": "西山县某路 1 号"}
 
 
 def cases_in_grids(engine, clock) -> dict[str, int]:
@@ -128,7 +128,7 @@ def test_reported_coordinates_are_kept_indexed(engine):
             select(InstanceField.name, InstanceField.value).where(InstanceField.instance_id == case)
         )
         rows = {name: value for name, value in found}
-    assert rows["location.lat"] == "28.2" and rows["location.lng"] == "112.95"
+    assert rows["location.lat"] == "28.24" and rows["location.lng"] == "113.01"
     assert "location.address" not in rows
 
 

@@ -64,11 +64,34 @@
     if (!outlined.length && !cases.length) { box.hidden = true; return; }
 
     const map = L.map(box, { zoomSnap: 0.25, preferCanvas: false });
-    map.createPane("cases").style.zIndex = 450;
+    map.createPane("cases").style.zIndex = 660; // above the labels (650), below popups
     const bounds = L.latLngBounds([]);
     let levelLayer = null;
 
+    let labelled = [];
+    // a label shows the grid's name and numbers where the grid is large enough on the
+    // screen, its numbers alone where only they fit, and nothing where not even they do
+    function fitLabels() {
+      labelled.forEach((shape) => {
+        const label = shape.getTooltip() && shape.getTooltip().getElement();
+        if (!label) return;
+        const b = shape.getBounds();
+        const nw = map.latLngToContainerPoint(b.getNorthWest());
+        const se = map.latLngToContainerPoint(b.getSouthEast());
+        const room = { width: se.x - nw.x - 4, height: se.y - nw.y - 2 };
+        const fitting = () => label.offsetWidth <= room.width && label.offsetHeight <= room.height;
+        label.classList.remove("map-count-short", "map-count-none");
+        if (!fitting()) {
+          label.classList.add("map-count-short");
+          if (!fitting()) label.classList.add("map-count-none");
+        }
+        shape.getTooltip().update(); // centred again on its new size
+      });
+    }
+    map.on("zoomend", fitLabels);
+
     function show(level) {
+      labelled = [];
       if (levelLayer) levelLayer.remove();
       levelLayer = L.layerGroup().addTo(map);
       outlined.forEach((feature) => {
@@ -94,18 +117,25 @@
           }
           if (!filled) return;
           shape.bindPopup(() => gridPopup(p));
-          shape.bindTooltip(String(p.open) + (p.overdue ? " (" + p.overdue + ")" : ""), {
-            permanent: true, direction: "center", className: "map-count",
-          });
+          const count = String(p.open) + (p.overdue ? " (" + p.overdue + ")" : "");
+          shape.bindTooltip(element("span", {}, [
+            element("span", { class: "map-count-name" }, [p.name]),
+            element("span", { class: "map-count-n" }, [count]),
+          ]), { permanent: true, direction: "center", className: "map-count" });
           const label = shape.getTooltip().getElement();
           if (label) label.setAttribute("data-grid", p.code);
+          labelled.push(shape);
         });
       });
+      fitLabels();
       document.querySelectorAll("#map-levels button").forEach((button) =>
         button.setAttribute("aria-pressed", String(Number(button.dataset.level) === level)));
     }
 
+    // the view first: Leaflet draws a layer only once the map has one
     outlined.forEach((feature) => bounds.extend(L.geoJSON(feature).getBounds()));
+    cases.forEach((feature) => bounds.extend(feature.geometry.coordinates.slice().reverse()));
+    map.fitBounds(bounds.pad(0.05));
     cases.forEach((feature) => {
       const [lng, lat] = feature.geometry.coordinates;
       const p = feature.properties;
@@ -116,9 +146,7 @@
       marker.bindPopup(() => casePopup(p));
       const dot = marker.getElement();
       if (dot) { dot.setAttribute("data-case", String(p.id)); dot.classList.add("map-case"); }
-      bounds.extend([lat, lng]);
     });
-    map.fitBounds(bounds.pad(0.05));
 
     const depths = Array.from(new Set(outlined.map((f) => depth(f.properties.code)))).sort((a, b) => a - b);
     const chooser = document.getElementById("map-levels");
