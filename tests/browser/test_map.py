@@ -90,6 +90,7 @@ def test_the_map_shows_the_open_hazards_of_each_grid(browser, server, shots, eng
     page.wait_for_url(re.compile(r".*/cases\?.*overdue=1"))
     assert page.locator("li.case-card").count() == 2
     assert page.is_checked("input[name=overdue]")
+    dispatcher.shot("cases-overdue")
     assert all(url.startswith(server.url + "/") for url in requests), [
         u for u in requests if not u.startswith(server.url)
     ]

@@ -136,6 +136,12 @@
     outlined.forEach((feature) => bounds.extend(L.geoJSON(feature).getBounds()));
     cases.forEach((feature) => bounds.extend(feature.geometry.coordinates.slice().reverse()));
     map.fitBounds(bounds.pad(0.05));
+    // until the reader moves the map, it keeps showing everything when its size changes (a
+    // phone turned, a window resized)
+    let moved = false;
+    ["pointerdown", "wheel", "keydown"].forEach((name) =>
+      box.addEventListener(name, () => { moved = true; }, { passive: true }));
+    map.on("resize", () => { if (!moved) map.fitBounds(bounds.pad(0.05), { animate: false }); });
     cases.forEach((feature) => {
       const [lng, lat] = feature.geometry.coordinates;
       const p = feature.properties;
