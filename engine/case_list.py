@@ -18,7 +18,7 @@ from .case_index import CaseIndex, matching, ref_condition
 from .cases import summaries_of, with_stages
 from .deployments import CompiledById
 from .errors import FieldError, FormInvalid
-from .models import Instance, InstanceField
+from .models import Instance, InstanceField, OpenTask
 from .org import Actor
 from .records import CasePage
 from .search_text import query_terms
@@ -50,6 +50,15 @@ class CaseQuery:
     sort: str = "newest"  # newest | oldest | changed
     limit: int = 25
     offset: int = 0
+    # only cases with an open task whose deadline is before this time (the map's overdue)
+    overdue_at: datetime | None = None
+
+
+def overdue_condition(now: datetime) -> Any:
+    """A case is overdue when one of its open tasks is past its deadline."""
+    return exists().where(
+        OpenTask.instance_id == Instance.id, OpenTask.due_at.is_not(None), OpenTask.due_at < now
+    )
 
 
 def _status(status: str) -> Any:
@@ -86,6 +95,8 @@ def conditions(
         found.append(Instance.created_at < query.created_to)
     if query.stat is not None:
         found.append(query.stat.condition(session, rule.grid_field))
+    if query.overdue_at:
+        found.append(overdue_condition(query.overdue_at))
     typed = query.q.strip()
     if typed:
         ref = index.ref(typed)

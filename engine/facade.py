@@ -23,6 +23,8 @@ from . import (
     deployments,
     drafts,
     feed,
+    grid_map,
+    grid_shapes,
     inbox,
     org,
     org_checks,
@@ -71,6 +73,7 @@ from .form_options import fill as fill_options
 from .hazard_records import Records
 from .newest_files import NewestDeployedFile
 from .org import PUBLIC, Actor
+from .org_edit import OrgRefused
 from .org_import import ImportReport
 from .passwords import Passwords
 from .records import (
@@ -94,6 +97,7 @@ from .records import (
     HazardRecord,
     HistoryEvent,
     Inbox,
+    MapData,
     MigrationRecord,
     ProblemRecord,
     ProcessRecord,
@@ -160,7 +164,7 @@ class Engine:
         )
         # the grid and leader fields are kept indexed like the filter fields: leaders see by them
         settings = self.config
-        named = (settings.case_grid_field, settings.case_leader_field)
+        named = (settings.case_grid_field, settings.case_leader_field, *self.location_names)
         indexed = tuple(dict.fromkeys((*settings.case_filter_fields, *named)))
         self.case_index = CaseIndex(settings.case_number_prefix)
         self.runtime = Runtime(
@@ -187,6 +191,12 @@ class Engine:
         self._diagrams: dict[tuple[str, str | None, int], tuple[dict[str, str], str]] = {}
 
     # --- basics ------------------------------------------------------------------------------
+
+    @property
+    def location_names(self) -> tuple[str, str]:
+        """The indexed names of a case's reported latitude and longitude (`location.lat`)."""
+        field = self.config.case_location_field
+        return f"{field}.lat", f"{field}.lng"
 
     @property
     def clock(self) -> Clock:
@@ -990,6 +1000,75 @@ class Engine:
     def grids(self) -> list[GridRecord]:
         with self.db.reading() as session:
             return org.grids(session)
+
+    # --- the map: grid outlines and the open hazards by grid ---------------------------------
+
+    def may_see_map(self, actor: Actor) -> bool:
+        """Who oversees every case, and supervising leaders (their area)."""
+        return self.visibility.sees_all(actor) or any(
+            group.startswith("leader:") for group in actor.groups
+        )
+
+    def map_data(self, actor: Actor) -> MapData:
+        """The grids the actor sees (all, or the ones they lead and below) with their open and
+        overdue cases, rolled up the tree, their outlines and the reported locations;
+        Forbidden for a reader who is neither a case viewer nor a leader."""
+        if not self.may_see_map(actor):
+            raise Forbidden(f"{actor.username} may not see the map")
+        with self.db.reading() as session:
+            return grid_map.map_data(
+                session, actor, self.visibility, self.now(), self.location_names
+            )
+
+    def grid_shape(self, code: str) -> dict[str, Any] | None:
+        """A grid's stored outline (GeoJSON geometry), None if it has none."""
+        with self.db.reading() as session:
+            return grid_shapes.stored(session, [code]).get(code)
+
+    def upload_grid_shapes(
+        self, content: str | bytes, by: str, grid: str | None = None
+    ) -> list[str]:
+        """Store outlines from GeoJSON: with `grid`, that grid's (a geometry, a Feature or a
+        FeatureCollection of its parts); without, a FeatureCollection whose features name their
+        grid in `properties.code`. Checked whole first: OrgRefused names the problem and where,
+        and nothing is stored. Recorded on the organisation's audit chain (the grids, the
+        positions and a hash of each outline). The codes of the grids changed."""
+        doc = grid_shapes.parse(content)  # outside the transaction: a large file holds no lock
+        with self.runtime.command() as session:
+            if grid is not None:
+                if grid not in grid_shapes.known_codes(session):
+                    raise OrgRefused(
+                        "code", "org_unknown_grid", f"unknown grid '{grid}'", value=grid
+                    )
+                shapes = {grid: grid_shapes.one_shape(doc)}
+            else:
+                shapes = grid_shapes.shapes_by_code(doc, grid_shapes.known_codes(session))
+            grid_shapes.check_total(shapes)
+            grid_shapes.store(session, shapes, by, self.now())
+            changes = {
+                "grids": {
+                    c: {"positions": s.positions, "sha256": s.digest} for c, s in shapes.items()
+                }
+            }
+            self._audit_event(session, "organisation", "set_grid_shape", by, changes=changes)
+        return sorted(shapes)
+
+    def remove_grid_shape(self, code: str, by: str) -> bool:
+        """Forget a grid's outline (recorded on the organisation's audit chain); whether it
+        had one."""
+        with self.runtime.command() as session:
+            removed = grid_shapes.remove(session, code)
+            if removed:
+                self._audit_event(
+                    session, "organisation", "remove_grid_shape", by, changes={"grid": code}
+                )
+            return removed
+
+    def add_demo_shapes(self) -> int:
+        """Generated outlines for every grid without one (an organisation loaded before the
+        map existed); how many."""
+        with self.runtime.command() as session:
+            return demo.add_demo_shapes(session, only_missing=True)
 
     def timers(self) -> list[WaitingTimer]:
         with self.db.reading() as session:

@@ -318,6 +318,20 @@ class Grid(Base):
     leader: Mapped[str | None] = mapped_column(ForeignKey("users.username"), index=True)
 
 
+class GridShape(Base):
+    """A grid's outline for the map: a GeoJSON Polygon or MultiPolygon (lon/lat) as checked
+    and normalised by engine/grid_shapes.py. Its own table, so that reading the grid tree
+    never loads outlines."""
+
+    __tablename__ = "grid_shapes"
+    grid_code: Mapped[str] = mapped_column(
+        ForeignKey("grids.code", ondelete="CASCADE"), primary_key=True
+    )
+    geometry: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+
+
 class Department(Base):
     __tablename__ = "departments"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -64,6 +64,15 @@ def filter_fields(
     return result
 
 
+def field_value(data: dict[str, Any], name: str) -> Any:
+    """A case field's value; `location.lat` names a member of an object field (the map's
+    coordinates are kept indexed so)."""
+    value: Any = data
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def write_filter_fields(
     session: Session,
     instance_id: int,
@@ -73,7 +82,11 @@ def write_filter_fields(
 ) -> None:
     """Keep the case's rows of the filter fields in step with its data, from the data before
     and after a step: only the changed fields' rows are replaced; an empty value has none."""
-    changed = {name: new.get(name) for name in names if old.get(name) != new.get(name)}
+    changed = {
+        name: field_value(new, name)
+        for name in names
+        if field_value(old, name) != field_value(new, name)
+    }
     if not changed:
         return
     table = cast(Table, InstanceField.__table__)
@@ -99,7 +112,7 @@ def index_missing(session: Session, names: Sequence[str]) -> int:
     rows = []
     for instance_id, data in session.execute(select(Instance.id, Instance.data)):
         for name in names:
-            value = (data or {}).get(name)
+            value = field_value(data or {}, name)
             if value not in (None, "") and (instance_id, name) not in have:
                 rows.append({"instance_id": instance_id, "name": name, "value": str(value)[:255]})
     if rows:

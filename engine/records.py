@@ -442,3 +442,39 @@ class DeliveryRecord(TypedDict):
     last_error: str | None
     created_at: str
     delivered_at: str | None
+
+
+class MapGrid(TypedDict):
+    """A grid on the map: its open cases and those overdue, its own and those of every grid
+    below it together (what the case list shows for the grid), and its outline if it has one."""
+
+    code: str
+    name: str
+    parent: str | None  # None also when the reader does not see the parent
+    level: str | None
+    open: int
+    overdue: int  # open cases with an open task past its deadline
+    geometry: dict[str, Any] | None  # GeoJSON Polygon or MultiPolygon
+
+
+class MapPoint(TypedDict):
+    """An open case with the location its report gave."""
+
+    id: int
+    number: str | None
+    lat: float
+    lng: float
+    grid: str | None
+    overdue: bool
+
+
+class MapData(TypedDict):
+    """What the map of open hazards shows a reader: the grids they see (all, or those they
+    lead and below), the counts, and the reported locations (the newest `points_limit`)."""
+
+    grids: list[MapGrid]
+    points: list[MapPoint]
+    points_limit: int
+    points_left_out: int  # open cases with a location beyond the limit
+    open: int  # the open cases of the grids shown
+    overdue: int

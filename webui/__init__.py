@@ -56,6 +56,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .headers import register as register_security_headers
     from .inbox import inbox_blueprint
     from .limits import limiter
+    from .map import map_blueprint
     from .photos import photos_blueprint
     from .process_texts import process_text
     from .public import public_blueprint
@@ -113,6 +114,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
         tasks_blueprint,
         report_blueprint,
         cases_blueprint,
+        map_blueprint,
         supervise_blueprint,
         inbox_blueprint,
         photos_blueprint,

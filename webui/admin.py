@@ -138,4 +138,11 @@ def download(deployment_id: int) -> ResponseReturnValue:
     return Response(data, mimetype="application/zip", headers=headers)
 
 
-from . import admin_files, admin_migration, admin_org, admin_users, admin_webhooks  # noqa: E402, F401  - join
+from . import (  # noqa: E402, F401  - join
+    admin_files,
+    admin_migration,
+    admin_org,
+    admin_shapes,
+    admin_users,
+    admin_webhooks,
+)

@@ -66,7 +66,7 @@ def _leaders() -> list[UserRecord]:
     return [u for u in current_engine().users() if "leader" in u["roles"] and u["active"]]
 
 
-def _page(errors: dict[str, str] | None = None, form: str | None = None) -> str:
+def org_page(errors: dict[str, str] | None = None, form: str | None = None) -> str:
     engine = current_engine()
     return render_template(
         "admin/organisation.html",
@@ -90,14 +90,14 @@ def _change(change: str, *args: Any, form: str, done: str) -> ResponseReturnValu
     try:
         current_engine().change_organisation(change, *args, by=current_actor().username)
     except OrgRefused as refused:
-        return _page(refused_messages(refused), form), 422
+        return org_page(refused_messages(refused), form), 422
     flash(done, "ok")
     return redirect(url_for("admin.organisation") + "#" + form.split(":")[0])
 
 
 @admin_blueprint.get("/organisation")
 def organisation() -> ResponseReturnValue:
-    return _page()
+    return org_page()
 
 
 @admin_blueprint.post("/organisation/departments")
@@ -123,10 +123,11 @@ def add_grid() -> ResponseReturnValue:
 
 @admin_blueprint.get("/organisation/grids/<code>")
 def grid(code: str) -> ResponseReturnValue:
-    return _grid_page(code, {})
+    return grid_page(code, {})
 
 
-def _grid_page(code: str, errors: dict[str, str]) -> str:
+def grid_page(code: str, errors: dict[str, str], edited: bool = False) -> str:
+    """The grid's page; `edited`: the grid form was sent (show what was typed)."""
     rows = grid_rows(current_engine().grids())
     found = next((g for g, _depth in rows if g["code"] == code), None)
     if found is None:
@@ -139,7 +140,8 @@ def _grid_page(code: str, errors: dict[str, str]) -> str:
         leaders=_leaders(),
         levels=LEVELS,
         errors=errors,
-        values=request.form if request.method == "POST" else None,
+        values=request.form if edited else None,
+        shape=current_engine().grid_shape(code),
     )
 
 
@@ -164,7 +166,7 @@ def update_grid(code: str) -> ResponseReturnValue:
     try:
         current_engine().change_organisation("update_grid", *args, by=current_actor().username)
     except OrgRefused as refused:
-        return _grid_page(code, refused_messages(refused)), 422
+        return grid_page(code, refused_messages(refused), edited=True), 422
     flash(_("Grid %(name)s is saved.", name=name), "ok")
     return redirect(url_for("admin.organisation") + "#grids")
 

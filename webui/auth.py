@@ -77,6 +77,10 @@ class WebUser(UserMixin):
         engine = current_engine()
         return engine.sees_all_cases(self.actor) or self.is_leader or bool(self.actor.department)
 
+    def sees_map(self) -> bool:
+        """Who oversees every case, and supervising leaders: the map of open hazards."""
+        return current_engine().may_see_map(self.actor)
+
     @property
     def only_supervises(self) -> bool:
         """A leader and nothing else: their menu is what they supervise, not a work queue."""

@@ -58,7 +58,9 @@ def case_query(
     limit: int = 25,
     offset: int = 0,
     process_id: str | None = None,
+    overdue: bool = False,
 ) -> CaseQuery:
+    """`overdue`: only cases with an open task past its deadline now (the engine clock)."""
     return CaseQuery(
         status=status,
         q=q[:MAX_QUERY],
@@ -69,4 +71,5 @@ def case_query(
         sort=sort if sort in SORTS else "newest",
         limit=limit,
         offset=offset,
+        overdue_at=current_engine().now() if overdue else None,
     )

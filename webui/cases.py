@@ -100,6 +100,7 @@ def _list_query(status: str, q: str, sort: str, limit: int, offset: int) -> Case
         sort=sort,
         limit=limit,
         offset=offset,
+        overdue=args.get("overdue") == "1",
     )
     asked = case_stat_args(args)
     scope = engine.stats_scope(current_actor()) if asked else None

@@ -240,6 +240,15 @@ def demo_load(ctx: click.Context) -> None:
     )
 
 
+@demo.command("shapes")
+@click.pass_context
+def demo_shapes(ctx: click.Context) -> None:
+    """Give every grid without an outline a generated one, nested as the grid tree (for an
+    organisation loaded before the map; real outlines are uploaded on the admin pages)."""
+    added = _engine(ctx).add_demo_shapes()
+    click.echo(f"generated the outlines of {added} grids")
+
+
 @main.command()
 @click.option("--host", default=None, help="default: config.yaml server.host")
 @click.option("--port", default=None, type=int, help="default: config.yaml server.port")

@@ -82,6 +82,47 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "org_file_not_utf8": lambda p: _("A CSV file must be saved as UTF-8"),
     "org_file_empty": lambda p: _("The CSV file is empty"),
     "org_file_no_code_column": lambda p: _("The header row needs a code (编码) column"),
+    # grid outlines for the map (engine/grid_shapes.py); `where` is a path in the GeoJSON
+    "shape_too_large": lambda p: _("The GeoJSON is larger than %(limit)s MB", **p),
+    "shape_not_utf8": lambda p: _("The GeoJSON file must be UTF-8 text"),
+    "shape_empty": lambda p: _("No GeoJSON was given"),
+    "shape_too_deep": lambda p: _("The GeoJSON is nested more than %(limit)s levels deep", **p),
+    "shape_not_json": lambda p: _("This is not JSON (line %(line)s, column %(column)s)", **p),
+    "shape_not_finite": lambda p: _("%(where)s: coordinates must be finite numbers", **p),
+    "shape_bad_position": lambda p: _(
+        "%(where)s: a position must be [longitude, latitude] in numbers", **p
+    ),
+    "shape_longitude": lambda p: _(
+        "%(where)s: the longitude %(value)s is not between -180 and 180", **p
+    ),
+    "shape_latitude": lambda p: _(
+        "%(where)s: the latitude %(value)s is not between -90 and 90", **p
+    ),
+    "shape_bad_coordinates": lambda p: _("%(where)s: the coordinates are not a polygon's", **p),
+    "shape_ring_short": lambda p: _("%(where)s: a ring needs at least 4 positions", **p),
+    "shape_ring_open": lambda p: _(
+        "%(where)s: the ring is not closed (its first and last positions differ)", **p
+    ),
+    "shape_not_geometry": lambda p: _("%(where)s: this is not a GeoJSON geometry", **p),
+    "shape_wrong_type": lambda p: _(
+        "%(where)s: a “%(value)s” is not a Polygon or MultiPolygon (nor a Feature or "
+        "FeatureCollection of them)",
+        **p,
+    ),
+    "shape_too_many_positions": lambda p: _(
+        "%(where)s: one grid's outline may have at most %(limit)s positions", **p
+    ),
+    "shape_upload_too_many_positions": lambda p: _(
+        "One upload may have at most %(limit)s positions", **p
+    ),
+    "shape_no_features": lambda p: _("The FeatureCollection has no features"),
+    "shape_too_many_features": lambda p: _("One upload may have at most %(limit)s features", **p),
+    "shape_not_feature": lambda p: _("%(where)s: this is not a GeoJSON Feature", **p),
+    "shape_not_collection": lambda p: _(
+        "Many grids at once need a FeatureCollection whose features have properties.code"
+    ),
+    "shape_no_code": lambda p: _("%(where)s: properties.code (the grid's code) is missing", **p),
+    "shape_unknown_grid": lambda p: _("%(where)s: there is no grid %(value)s", **p),
     # moving a case to another version (engine/migration.py): `element` and `title` name the
     # step, `where` the stage it is inside
     "migration_unsettled": lambda p: _(

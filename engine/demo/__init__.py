@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,12 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import grid_shapes
 from ..models import Department, Grid, User
 from ..org import add_user
 from ..passwords import Passwords
 from ..records import DemoLoadRecord
+from .shapes import demo_shapes
 
 DEMO_FILE = Path(__file__).with_name("organisation.yaml")
 
@@ -65,6 +68,7 @@ def load_demo(session: Session, passwords: Passwords, path: Path | None = None) 
 
     for root in doc["grids"]:
         add_grid(root, None)
+    add_demo_shapes(session)
     for user in doc["users"]:
         add_user(
             session,
@@ -77,3 +81,17 @@ def load_demo(session: Session, passwords: Passwords, path: Path | None = None) 
         )
         counts["users"] += 1
     return counts
+
+
+def add_demo_shapes(session: Session, only_missing: bool = False) -> int:
+    """Generated outlines (demo/shapes.py) for the grids of the tree, checked as an upload
+    is; with `only_missing`, only for grids that have none. How many were stored."""
+    tree = [(code, parent) for code, parent in session.execute(select(Grid.code, Grid.parent_code))]
+    have = set(grid_shapes.stored(session)) if only_missing else set()
+    shapes = {
+        code: grid_shapes.geometry(shape, code)
+        for code, shape in demo_shapes(tree).items()
+        if code not in have
+    }
+    grid_shapes.store(session, shapes, "system", datetime.now(UTC))
+    return len(shapes)

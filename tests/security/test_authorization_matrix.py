@@ -20,6 +20,7 @@ not see: no list, count, search or feed shows it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,11 @@ from tests.helpers import RECTIFY_REPORT
 from tests.security.world import ROLES, World, build, fingerprint, form_data, png
 
 ROLE_ORDER = list(ROLES)  # the columns of the table
+SQUARE = [[112.9, 28.1], [113.0, 28.1], [113.0, 28.2], [112.9, 28.2], [112.9, 28.1]]
+SHAPE = json.dumps({"type": "Polygon", "coordinates": [SQUARE]}).encode()
+SHAPES = json.dumps({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": "ap-d1"}, "geometry": json.loads(SHAPE)},
+]}).encode()  # fmt: skip
 OBJECTS = set("yzxo")
 
 # fmt: off
@@ -66,6 +72,8 @@ MATRIX = {
     "POST tasks.draft":                     "login     -      y        z        -      -    -",
     "POST tasks.complete":                  "login     -      y        z        -      -    -",
     "GET supervise.escalated":              "login     ok     ok       ok       ok     ok   ok",
+    "GET map.page":                         "login     deny   deny     deny     ok     ok   ok",
+    "GET map.data":                         "login     deny   deny     deny     ok     ok   ok",
     "GET inbox.inbox":                      "login     ok     ok       ok       ok     ok   ok",
     "POST inbox.read":                      "login     -      y        z        -      -    -",
     "GET photos.photo":                     "login     y      y        z        y      yz   yz",
@@ -130,6 +138,9 @@ MATRIX = {
     "POST admin.rename_department":         "login     deny   deny     deny     deny   deny ok",
     "POST admin.add_grid":                  "login     deny   deny     deny     deny   deny ok",
     "POST admin.update_grid":               "login     deny   deny     deny     deny   deny ok",
+    "POST admin.upload_grid_shape":         "login     deny   deny     deny     deny   deny ok",
+    "POST admin.remove_grid_shape":         "login     deny   deny     deny     deny   deny ok",
+    "POST admin.upload_shapes":             "login     deny   deny     deny     deny   deny ok",
     "POST admin.try_import":                "login     deny   deny     deny     deny   deny ok",
     "POST admin.confirm_import":            "login     deny   deny     deny     deny   deny ok",
     "POST admin.add_user":                  "login     deny   deny     deny     deny   deny ok",
@@ -285,6 +296,8 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         "GET report.mine": Target("/my-reports"),
         "GET cases.index": Target("/cases?status=all"),
         "GET supervise.escalated": Target("/supervision"),
+        "GET map.page": Target("/map"),
+        "GET map.data": Target("/map/data.json"),
         "GET inbox.inbox": Target("/inbox"),
         "GET public.report": Target("/public/report"),
         "POST public.report": Target("/public/report", form=_report_form(w), harmless={}),
@@ -373,6 +386,15 @@ def targets(route: str, w: World, role: str) -> dict[str, Target]:
         ),
         "POST admin.update_grid": Target(
             "/admin/organisation/grids/ap-d2", form={"name": "二区（新）", "parent": "ap"}
+        ),
+        "POST admin.upload_grid_shape": Target(
+            "/admin/organisation/grids/ap-d2/shape", form={"file": ("d2.geojson", SHAPE)}
+        ),
+        "POST admin.remove_grid_shape": Target(
+            "/admin/organisation/grids/ap-d2/shape/remove", form={}
+        ),
+        "POST admin.upload_shapes": Target(
+            "/admin/organisation/shapes", form={"file": ("grids.geojson", SHAPES)}
         ),
         "POST admin.try_import": Target(
             "/admin/organisation/import",

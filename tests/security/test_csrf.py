@@ -49,6 +49,9 @@ FORMS = {
     "POST admin.rename_department": ("admin", ""),
     "POST admin.add_grid": ("admin", ""),
     "POST admin.update_grid": ("admin", ""),
+    "POST admin.upload_grid_shape": ("admin", ""),
+    "POST admin.remove_grid_shape": ("admin", ""),  # the outline just uploaded
+    "POST admin.upload_shapes": ("admin", ""),
     "POST admin.try_import": ("admin", ""),
     "POST admin.confirm_import": ("admin", ""),
     "POST admin.add_user": ("admin", ""),
