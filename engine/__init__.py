@@ -8,7 +8,7 @@ or touches the tables.
 from .attachments import PhotoUpload
 from .calendar import CHINA
 from .case_list import CaseQuery
-from .clock import parse_iso
+from .clock import FrozenClock, parse_iso
 from .config import Config, load_config
 from .deployments import DeployResult
 from .errors import (
@@ -72,11 +72,20 @@ from .records import (
     WebhookCreated,
     WebhookRecord,
 )
+from .stats import BY, Period, Scope, StatFilter, StatsReport, StatsRow, parse_day
 from .tasks import TaskQuery
 from .texts import translate_schema
 from .version_diff import FileDiff
 
 __all__ = [
+    "BY",
+    "FrozenClock",
+    "Period",
+    "Scope",
+    "StatFilter",
+    "StatsReport",
+    "StatsRow",
+    "parse_day",
     "CHINA",
     "PUBLIC",
     "Actor",

@@ -46,7 +46,7 @@ from .attachments import PhotoUpload
 from .calendar import WorkingCalendar, parse_calendar
 from .case_index import CaseIndex
 from .case_list import CaseQuery
-from .clock import Clock
+from .clock import Clock, FrozenClock
 from .config import Config, load_config
 from .definitions import (
     CompiledProcess,
@@ -1320,6 +1320,15 @@ class Engine:
             loaded = demo.load_demo(session, self.passwords, path or self.config.demo_file)
         self.form_options.changed()
         return loaded
+
+    def generate_demo_cases(self, cases: int, seed: int = 2026) -> dict[str, int]:
+        """Add `cases` demo cases over the past year (engine/demo_cases.py); the engine must
+        run on a FrozenClock, which the real cases of the templates set as they go."""
+        from . import demo_cases
+
+        if not isinstance(self.clock, FrozenClock):
+            raise ValueError("generating demo cases needs an engine on a FrozenClock")
+        return demo_cases.generate(self, cases, seed)
 
     def demo_accounts(self) -> DemoAccounts | None:
         """The demo organisation file's password and users by role (None without the file),

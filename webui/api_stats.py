@@ -12,8 +12,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 from spectree import Response
 
-from engine import CHINA, Forbidden
-from engine.stats import Period
+from engine import CHINA, Forbidden, Period
 
 from .api import ERRORS, _error, api_blueprint, spec, token_required
 from .context import current_engine

@@ -77,6 +77,7 @@ class WebUser(UserMixin):
         engine = current_engine()
         return engine.sees_all_cases(self.actor) or self.is_leader or bool(self.actor.department)
 
+    @property
     def sees_map(self) -> bool:
         """Who oversees every case, and supervising leaders: the map of open hazards."""
         return current_engine().may_see_map(self.actor)

@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from engine import CHINA, CaseQuery, FilterField, Forbidden, NotFound, TaskQuery
-from engine.stats import StatFilter
+from engine import CHINA, CaseQuery, FilterField, Forbidden, NotFound, StatFilter, TaskQuery
 
 from .case_filters import LIST_STATUSES, PAGE_SIZES, SORTS, bounded_page, case_query
 from .context import current_actor, current_engine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine import DeployRefused, Engine, EngineError, load_config, parse_iso
+from engine import DeployRefused, Engine, EngineError, FrozenClock, load_config, parse_iso
 
 
 def _engine(ctx: click.Context) -> Engine:
@@ -206,13 +206,10 @@ def demo() -> None:
 def demo_generate(ctx: click.Context, cases: int, seed: int) -> None:
     """Add CASES demo cases over the past year (grids × categories × outcomes), for the
     statistics, the map and the lists; needs the demo organisation and processes/ deployed."""
-    from engine.clock import FrozenClock
-    from engine.demo_cases import generate
-
     config = load_config(ctx.find_root().params.get("config"))
     engine = Engine(config, clock=FrozenClock())
     try:
-        made = generate(engine, cases, seed)
+        made = engine.generate_demo_cases(cases, seed)
     except (ValueError, LookupError) as exc:
         _refuse(str(exc))
     finally:

@@ -14,8 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import Forbidden
-from engine.stats import Period, StatsReport, StatsRow
+from engine import Forbidden, Period, StatsReport, StatsRow
 
 from .context import current_actor, current_engine
 from .exports import Cell, Sheet, csv_file, xlsx

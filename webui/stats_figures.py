@@ -9,8 +9,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
-from engine import CHINA
-from engine.stats import BY, Period, parse_day
+from engine import BY, CHINA, Period, parse_day
 
 # figure -> (column title, definition): the definitions of docs/statistics.md, shortened
 FIGURES = {
