@@ -18,7 +18,7 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
@@ -593,12 +593,19 @@ class Lives:
         return case
 
 
-def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
+def generate(
+    engine: Any,
+    cases: int,
+    seed: int = 2026,
+    now: datetime | None = None,
+    categories: Sequence[str] | None = None,
+) -> dict[str, int]:
     """Write `cases` demo cases (at least one per category and outcome, run through the
-    engine; the rest copies of them) into a database with the demo organisation and the
-    hazard process deployed. `engine` must run on a FrozenClock (the templates' time)."""
+    engine; the rest copies of them) over the year before `now` into a database with the
+    demo organisation and the hazard process deployed. `engine` must run on a FrozenClock
+    (the templates' time), which is left at `now`."""
     clock: FrozenClock = engine.clock
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     rng = random.Random(seed)
     with engine.db.reading() as session:
         places = villages(session)
@@ -608,9 +615,10 @@ def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
     with engine.db.reading() as session:
         version = deployments.latest_version(session, "hazard_handling")
         compiled = engine.compiled.of_version(session, version)
-    categories = [
+    known = [
         o["const"] for o in compiled.form(compiled.start_form)["properties"]["category"]["oneOf"]
     ]
+    categories = [c for c in known if categories is None or c in categories]
     model = places[0]
     lives = Lives(engine, clock, model, departments)
     made: dict[tuple[str, str], int] = {}
@@ -650,4 +658,5 @@ def generate(engine: Any, cases: int, seed: int = 2026) -> dict[str, int]:
     with engine.db.transaction() as session:
         write_batch(session, batch)
         reset_id_sequence(session)
+    clock.set(now)
     return {"cases": written + len(templates), "templates": len(templates)}

@@ -7,7 +7,7 @@ runs a step), reads open a session and call one module of the read side. No Spif
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1321,14 +1321,20 @@ class Engine:
         self.form_options.changed()
         return loaded
 
-    def generate_demo_cases(self, cases: int, seed: int = 2026) -> dict[str, int]:
-        """Add `cases` demo cases over the past year (engine/demo_cases.py); the engine must
-        run on a FrozenClock, which the real cases of the templates set as they go."""
+    def generate_demo_cases(
+        self,
+        cases: int,
+        seed: int = 2026,
+        now: datetime | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """Add `cases` demo cases over the year before `now` (engine/demo_cases.py); the
+        engine must run on a FrozenClock, which the templates' real cases set as they go."""
         from . import demo_cases
 
         if not isinstance(self.clock, FrozenClock):
             raise ValueError("generating demo cases needs an engine on a FrozenClock")
-        return demo_cases.generate(self, cases, seed)
+        return demo_cases.generate(self, cases, seed, now, categories)
 
     def demo_accounts(self) -> DemoAccounts | None:
         """The demo organisation file's password and users by role (None without the file),

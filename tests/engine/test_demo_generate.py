@@ -1,0 +1,56 @@
+"""`hazardflow demo generate`: the copies are cases like any other, on both databases: their
+audit chains verify, the figures count them, the feed lists them, their numbers are found,
+and an open copy's task can be worked to the end like the case it was copied from."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from engine import Period
+from engine.case_list import CaseQuery
+from engine.tasks import TaskQuery
+from tests.helpers import RECTIFY_REPORT, act
+
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+CATEGORIES = ("hazardous_chemicals", "construction")
+
+
+def test_generated_cases_are_whole_cases(engine, clock):
+    made = engine.generate_demo_cases(120, seed=7, now=NOW, categories=CATEGORIES)
+    assert made == {"cases": 120, "templates": 16}  # 2 categories × 8 outcomes
+    assert engine.now() == NOW
+    check = engine.verify_audit()
+    assert check.ok and check.chains >= 120, check.problems
+
+    dispatcher = engine.actor("dispatcher")
+    everything = engine.cases(dispatcher, CaseQuery(status="all", limit=500))
+    assert everything["total"] == 120
+    numbers = {item["number"] for item in everything["items"]}
+    assert len(numbers) == 120, "every copy has its own number"
+    found = engine.cases(dispatcher, CaseQuery(q=sorted(numbers)[-1]))
+    assert found["total"] == 1
+
+    year = Period(date(2025, 11, 1), date(2026, 11, 30))
+    figures = engine.stats_report(dispatcher, "department", year).total.as_dict()
+    assert 0 < figures["dispatched"] < 120  # the invalid reports are never dispatched
+    assert figures["rectified"] > 0 and figures["overdue_open"] > 0
+    assert figures["major_open"] > 0 and figures["major_open_by_level"]
+
+    seen: set[int] = set()
+    since = None
+    while True:
+        page = engine.hazard_feed(dispatcher, since, 500)
+        seen |= {item["record"]["id"] for item in page["items"]}
+        if not page["items"]:
+            break
+        since = page["next"]
+    assert len(seen) == 120, "every case is in the feed"
+
+    # an open copy (not one of the templates) is worked on to the end
+    tasks = engine.tasks_for(engine.actor("dept_yjj"), TaskQuery(task_name="rectify", limit=100))
+    copy = max(task["instance_id"] for task in tasks)
+    assert copy > 16
+    act(engine, "dept_yjj", copy, "rectify", RECTIFY_REPORT)
+    act(engine, "dispatcher", copy, "verify", {"passed": True})
+    assert engine.instance(copy)["end_event"] == "end_archived"
+    assert engine.verify_audit().ok
