@@ -1,7 +1,9 @@
 """Run the benchmarks: `make bench` (PostgreSQL too when HAZARDFLOW_BENCH_PG_URL is set).
 
 B1 the lifecycle against plain SpiffWorkflow; B2 the sweep cost per timer, 1,000 vs 20,000 due;
-B3 two `hazardflow worker` processes against one (PostgreSQL only). `--only B2` runs a subset.
+B3 two `hazardflow worker` processes against one (PostgreSQL only); B4 the 考核 page and stats
+API at 100,000 cases against 1,000 (generated databases kept in var/bench/). `--only B2` runs a
+subset.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from . import lifecycle, timers
+from . import lifecycle, stats, timers
 
-BENCHES = ("B1", "B2", "B3")
+BENCHES = ("B1", "B2", "B3", "B4")
 
 
 def fresh_pg_schema(url: str, schema: str = "bench") -> str:
@@ -62,6 +64,9 @@ def main() -> None:
         "--b2-sizes", type=_sizes, default=(1_000, 20_000), help="B2: SMALL,LARGE timers due"
     )
     parser.add_argument("--b3-timers", type=int, default=3_000, help="B3: timers due")
+    parser.add_argument(
+        "--b4-sizes", type=_sizes, default=stats.SIZES, help="B4: SMALL,LARGE cases"
+    )
     args = parser.parse_args()
     only = _selected(args.only)
     pg = os.environ.get("HAZARDFLOW_BENCH_PG_URL") or os.environ.get("HAZARDFLOW_TEST_PG_URL")
@@ -91,6 +96,8 @@ def main() -> None:
             emit(timers.run_b3(postgresql if pg else None, args.b3_timers))
     if schemas:
         drop_pg_schemas(pg, schemas)
+    if "B4" in only:
+        emit(stats.run(args.b4_sizes))
 
 
 if __name__ == "__main__":

@@ -179,11 +179,12 @@ class CasePart(Base):
 
     __tablename__ = "case_parts"
     __table_args__ = (
-        Index("ix_case_parts_department_dispatched", "department", "dispatched_at"),
-        Index("ix_case_parts_grid_dispatched", "grid", "dispatched_at"),
+        # a period's figures read the parts with one of these in it, and the open ones
+        Index("ix_case_parts_dispatched", "dispatched_at"),
         Index("ix_case_parts_due", "due_at"),
         Index("ix_case_parts_rectified", "rectified_at"),
         Index("ix_case_parts_received", "received_at"),
+        Index("ix_case_parts_open", "open"),
     )
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import org
@@ -147,6 +147,19 @@ def condition(figure: str, period: Period, now: datetime) -> Any:
     return rules[figure]
 
 
+def touched(period: Period) -> Any:
+    """The parts a period's figures can count: with a date of theirs in it, or open (the
+    figures of today). Each is an indexed range, so the cost grows with the period's work,
+    not with every case there ever was."""
+    since, until = period.since, period.until
+    p = CasePart
+    return or_(
+        *(and_(c >= since, c < until) for c in (p.received_at, p.dispatched_at, p.rectified_at)),
+        and_(p.due_at >= since, p.due_at < until),
+        p.open.is_(True),
+    )
+
+
 def _scoped(scope: Scope) -> list[Any]:
     found: list[Any] = []
     if scope.grids is not None:
@@ -180,7 +193,7 @@ def _leaf_rows(
         ),
         _flag(and_(rectified, CasePart.working_days.is_not(None))).label("wd_n"),
     ]
-    where = [CasePart.process_id.in_(process_ids), *_scoped(scope)]
+    where = [CasePart.process_id.in_(process_ids), touched(period), *_scoped(scope)]
     rows: dict[str, StatsRow] = {}
     for row in session.execute(select(key, *columns).where(*where).group_by(key)):
         if row[0] is None:

@@ -40,13 +40,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("instance_id", "department"),
     )
-    op.create_index(
-        "ix_case_parts_department_dispatched", "case_parts", ["department", "dispatched_at"]
-    )
-    op.create_index("ix_case_parts_grid_dispatched", "case_parts", ["grid", "dispatched_at"])
+    op.create_index("ix_case_parts_dispatched", "case_parts", ["dispatched_at"])
     op.create_index("ix_case_parts_due", "case_parts", ["due_at"])
     op.create_index("ix_case_parts_rectified", "case_parts", ["rectified_at"])
     op.create_index("ix_case_parts_received", "case_parts", ["received_at"])
+    op.create_index("ix_case_parts_open", "case_parts", ["open"])
 
 
 def downgrade() -> None:
