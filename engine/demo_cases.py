@@ -624,7 +624,7 @@ def generate(
     made: dict[tuple[str, str], int] = {}
     for outcome in OUTCOMES:
         for category in categories:
-            start = monday_before(now, 2 if outcome in OPEN else 52)
+            start = monday_before(now, 1 if outcome in OPEN else 52)
             clock.set(start + timedelta(minutes=len(made)))
             made[(category, outcome)] = lives.run(category, outcome)
     with engine.db.reading() as session:

@@ -16,12 +16,15 @@ from engine import CHINA, Forbidden, Period
 
 from .api import ERRORS, _error, api_blueprint, spec, token_required
 from .context import current_engine
+from .stats_figures import months_back
 
 
 class StatsArgs(BaseModel):
     by: Literal["department", "grid"] = Field("department", description="one row per ...")
     from_: dt.date | None = Field(
-        None, alias="from", description="first day (China time); default: the 1st of `to`'s month"
+        None,
+        alias="from",
+        description="first day (China time); default: the 1st of the month two before `to`'s",
     )
     to: dt.date | None = Field(None, description="last day, included; default: today")
 
@@ -65,7 +68,7 @@ def get_stats() -> ResponseReturnValue:
     """The 考核 figures (definitions: docs/statistics.md; grids include the grids below)."""
     args = StatsArgs.model_validate(request.args.to_dict())
     end = args.to or dt.datetime.now(CHINA).date()
-    start = args.from_ or end.replace(day=1)
+    start = args.from_ or months_back(end, 2)
     if start > end:
         return _error(422, "invalid", "request parameters are invalid", {"from": "after `to`"})
     if (end - start).days > 3660:

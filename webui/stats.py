@@ -18,7 +18,7 @@ from engine import Forbidden, Period, StatsReport, StatsRow
 
 from .context import current_actor, current_engine
 from .exports import Cell, Sheet, csv_file, xlsx
-from .stats_figures import COLUMNS, FIGURES, StatsAsk, percent, stats_ask, today
+from .stats_figures import COLUMNS, FIGURES, StatsAsk, months_back, percent, stats_ask, today
 
 stats_blueprint = Blueprint("stats", __name__, url_prefix="/stats")
 RATE_COLUMNS = {"on_time_rate", "return_rate", "rework_rate", "extension_rate"}
@@ -51,15 +51,19 @@ def _levels(row: StatsRow) -> str:
 
 
 def quick_periods() -> list[tuple[str, date, date]]:
-    """This month, this quarter, this year, last month: the periods meetings ask for."""
+    """The periods meetings ask for: the last three months (the default), this month, last
+    month, this quarter, last quarter, this year."""
     now = today()
     month = now.replace(day=1)
     quarter = month.replace(month=(now.month - 1) // 3 * 3 + 1)
     last_end = month.fromordinal(month.toordinal() - 1)
+    last_quarter = months_back(quarter, 3)
     return [
+        (_("Last three months"), months_back(now, 2), now),
         (_("This month"), month, now),
         (_("Last month"), last_end.replace(day=1), last_end),
         (_("This quarter"), quarter, now),
+        (_("Last quarter"), last_quarter, quarter.fromordinal(quarter.toordinal() - 1)),
         (_("This year"), now.replace(month=1, day=1), now),
     ]
 

@@ -109,7 +109,8 @@ def today() -> date:
 
 def stats_ask(args: Mapping[str, str]) -> tuple[StatsAsk | None, dict[str, str]]:
     """The grouping and period asked for (`by`, `from`, `to`: YYYY-MM-DD, China time): by
-    default per department, this month to today. Problems name their parameter."""
+    default per department, from the first of the month two months back to today (so the
+    first days of a month show the months before them too). Problems name their parameter."""
     problems: dict[str, str] = {}
     by = args.get("by") or "department"
     if by not in BY:
@@ -120,7 +121,7 @@ def stats_ask(args: Mapping[str, str]) -> tuple[StatsAsk | None, dict[str, str]]
     if args.get("to") and end is None:
         problems["to"] = str(_l("not a date: write YYYY-MM-DD"))
     end = end or today()
-    start = start or end.replace(day=1)
+    start = start or months_back(end, 2)
     if not problems and start > end:
         problems["from"] = str(_l("the period starts after it ends"))
     if not problems and (end - start).days > 3660:
@@ -128,6 +129,12 @@ def stats_ask(args: Mapping[str, str]) -> tuple[StatsAsk | None, dict[str, str]]
     if problems:
         return None, problems
     return StatsAsk(by, Period(start, end)), {}
+
+
+def months_back(day: date, months: int) -> date:
+    """The first of the month `months` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def percent(rate: float | None) -> str:
