@@ -117,6 +117,11 @@ class StatsRow:
 
 def condition(figure: str, period: Period, now: datetime) -> Any:
     """The rule of a part-based figure, as a condition on `case_parts`."""
+    return rules(period, now)[figure]
+
+
+def rules(period: Period, now: datetime) -> dict[str, Any]:
+    """Every part-based figure's rule, as conditions on `case_parts` (built once a query)."""
     p = CasePart
     since, until = period.since, period.until
     in_period = lambda column: and_(column >= since, column < until)  # noqa: E731
@@ -144,7 +149,7 @@ def condition(figure: str, period: Period, now: datetime) -> Any:
         "major_open": and_(p.open.is_(True), p.major.is_(True), p.returned_at.is_(None)),
     }
     rules["on_time"] = and_(rules["due"], p.on_time.is_(True))
-    return rules[figure]
+    return rules
 
 
 def touched(period: Period) -> Any:
@@ -185,8 +190,9 @@ def _leaf_rows(
     """The figures of each department, or of each grid on its own (without those below)."""
     key = CasePart.department if by == "department" else CasePart.grid
     part_counts = [c for c in COUNTS if c != "received" or by == "department"]
-    columns = [_flag(condition(c, period, now)).label(c) for c in part_counts]
-    rectified = condition("rectified", period, now)
+    rule = rules(period, now)
+    columns = [_flag(rule[c]).label(c) for c in part_counts]
+    rectified = rule["rectified"]
     columns += [
         func.coalesce(func.sum(case((rectified, CasePart.working_days), else_=0)), 0).label(
             "wd_sum"
@@ -206,7 +212,7 @@ def _leaf_rows(
     level = func.coalesce(func.max(CasePart.level), -1)
     per_case = (
         select(key.label("key"), CasePart.instance_id, level.label("level"))
-        .where(*where, condition("major_open", period, now))
+        .where(*where, rule["major_open"])
         .group_by(key, CasePart.instance_id)
         .subquery()
     )
@@ -311,6 +317,7 @@ def monthly(
         return func.strftime("%Y-%m", column, "+8 hours")
 
     where = [CasePart.process_id.in_(process_ids), *_scoped(scope)]
+    rule = rules(period, now)
     figures_ = ("dispatched", "rectified", "due", "on_time")
     counts: dict[str, dict[str, int]] = {m: dict.fromkeys(figures_, 0) for m in period.months()}
     for figure, column in (
@@ -320,7 +327,7 @@ def monthly(
         ("on_time", CasePart.due_at),
     ):
         m = month(column).label("m")
-        stmt = select(m, func.count()).where(*where, condition(figure, period, now)).group_by(m)
+        stmt = select(m, func.count()).where(*where, rule[figure]).group_by(m)
         for key, n in session.execute(stmt):
             if key in counts:
                 counts[key][figure] = int(n)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -99,22 +100,23 @@ def index() -> ResponseReturnValue:
         problems=problems,
         typed=shown,
         columns=COLUMNS,
-        figures=FIGURES,
+        figures={k: (str(title), str(text)) for k, (title, text) in FIGURES.items()},
         rate_columns=RATE_COLUMNS,
         value=value,
         percent=percent,
         levels=_levels,
         chart_json=json.dumps(chart, ensure_ascii=False),
         quick=quick_periods(),
-        cases_url=lambda figure, key: _cases_url(figure, report.by, key, period),
+        cases_url=_cases_urls(report.by, period),
     )
 
 
-def _cases_url(figure: str, by: str, key: str, period: Period) -> str:
-    """The case list of one figure of one row ("" : the total)."""
-    args: dict[str, Any] = {"status": "all", "stat": figure, "by": by, "key": key}
-    args.update({"from": period.start.isoformat(), "to": period.end.isoformat()})
-    return url_for("cases.index", **args)
+def _cases_urls(by: str, period: Period) -> Any:
+    """The case list of one figure of one row ("": the total): (figure, key) -> its URL, the
+    common part made once (a table has hundreds of links)."""
+    common = {"status": "all", "by": by, "from": period.start.isoformat()}
+    prefix = url_for("cases.index") + "?" + urlencode({**common, "to": period.end.isoformat()})
+    return lambda figure, key: f"{prefix}&{urlencode({'stat': figure, 'key': key})}"
 
 
 def _sheet(report: StatsReport, title: str) -> Sheet:
