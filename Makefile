@@ -19,8 +19,9 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/mes
 
 install: $(STAMP) $(CATALOGS)
 
+# A new database gets the demo organisation and a year of demo cases (the figures, the map).
 run: install
-	$(BIN)/hazardflow setup
+	$(BIN)/hazardflow setup --demo-cases 1500
 	$(BIN)/hazardflow serve
 
 # The whole suite on SQLite, and on PostgreSQL too when HAZARDFLOW_TEST_PG_URL is set.

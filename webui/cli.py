@@ -531,8 +531,14 @@ def timers_run_due(ctx: click.Context, now_text: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--demo-cases",
+    type=click.IntRange(0, 1_000_000),
+    default=0,
+    help="with a new demo organisation, also this many demo cases over the past year",
+)
 @click.pass_context
-def setup(ctx: click.Context) -> None:
+def setup(ctx: click.Context, demo_cases: int) -> None:
     """Migrate, deploy processes/ and load the demo organisation if empty (used by make run)."""
     engine = _engine(ctx)
     engine.upgrade()
@@ -547,6 +553,9 @@ def setup(ctx: click.Context) -> None:
     if not engine.has_users():
         counts = engine.load_demo()
         click.echo(f"loaded the demo organisation: {counts['users']} users")
+        if demo_cases:
+            click.echo(f"adding {demo_cases} demo cases over the past year (about a minute) …")
+            ctx.invoke(demo_generate, cases=demo_cases, seed=2026)
     accounts = engine.demo_accounts()
     if accounts is None:
         return
