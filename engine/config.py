@@ -40,6 +40,7 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "viewer_roles": ("case_viewer_roles", tuple),
     "grid_field": ("case_grid_field", str),
     "leader_field": ("case_leader_field", str),
+    "informed_field": ("case_informed_field", str),
     "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
     "photo_max_pixels": ("photo_max_pixels", int),
@@ -96,6 +97,8 @@ class Config:
     case_grid_field: str = "grid"
     # The case field naming the leader who supervises it by name (挂牌督办), kept indexed.
     case_leader_field: str = "supervising_leader"
+    # The case field listing the departments informed of it (抄送): their officers read it.
+    case_informed_field: str = "informed_departments"
     # Case numbers are this, the China-time year of the report and the id: YH-2026-000123.
     case_number_prefix: str = "YH"
     mail_enabled: bool = False  # e-mail the inbox notifications of users with an address

@@ -11,8 +11,8 @@ import ast
 import hashlib
 import json
 import re
-from copy import deepcopy
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

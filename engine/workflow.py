@@ -8,16 +8,16 @@ and `projection` reads what it leaves behind.
 from __future__ import annotations
 
 import json
-from copy import deepcopy
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -286,7 +286,9 @@ def _enclosing(task: Any) -> list[tuple[Any, Any]]:
     current, workflow = task, task.workflow
     while current is not None:
         parent = current.parent
-        if isinstance(getattr(parent, "task_spec", None), MultiInstanceTask):
+        spec = getattr(parent, "task_spec", None)
+        # an instance, not the task after the multi-instance (a child of it too)
+        if isinstance(spec, MultiInstanceTask) and current.task_spec.name == spec.task_spec:
             found.append((parent, current))
         if parent is None:  # the root of a subprocess: on from the task that holds it
             parent_id = getattr(workflow, "parent_task_id", None)
@@ -307,7 +309,9 @@ def _merged(waiting: list[Any]) -> dict[str, Any]:
     items: dict[Any, dict[Any, tuple[Any, Any]]] = {}  # multi-instance -> key -> (at, item)
     for task in waiting:
         chain = _enclosing(task)
-        others = [mi for mi, held in chain if held.internal_data.get("key_or_index") not in (0, None)]
+        others = [
+            mi for mi, held in chain if held.internal_data.get("key_or_index") not in (0, None)
+        ]
         if others:
             stand_ins[others[-1].id] = others[-1]
         else:
