@@ -196,6 +196,15 @@ class PrincipalMultiInstance(ParallelMultiInstanceTask):
     moved deadline, the counters) to go on as the case's, and the others' not to overwrite
     them; `workflow.case_data` reads the open case the same way."""
 
+    def listen(self, spec: Any) -> None:
+        """Hear each instance complete from the start. SpiffWorkflow connects this when it
+        creates an instance, on the compiled spec: a server process that compiled the spec
+        after the instances were created (a restart, another worker) would never hear them,
+        and the multi-instance would wait for ever."""
+        child = spec.task_specs.get(self.task_spec)
+        if child is not None and not child.completed_event.is_connected(self.merge_child):
+            child.completed_event.connect(self.merge_child)
+
     def merge_child(self, workflow: Any, child: Any) -> None:
         if child.internal_data.get("key_or_index") == 0:
             items = {d.bpmn_id for d in (self.input_item, self.output_item) if d is not None}
@@ -829,6 +838,8 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     specs = [process.spec, *process.subprocess_specs.values()]
     for spec in specs:
         for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, PrincipalMultiInstance):
+                task_spec.listen(spec)
             element = task_spec.bpmn_id or task_spec.name
             for what, source, mode in _expressions(task_spec):
                 try:
