@@ -2,7 +2,8 @@
 has its shape or edge (the case page draws the diagram with bpmn-js, which leaves out what
 has none, and the admin modeler could not show it to be edited), nothing in the diagram
 names an element that is gone, each step is drawn inside the stage it belongs to, and each
-flow's line runs from its source's outline to its target's."""
+flow's line runs from its source's outline to its target's. And what the modeler would drop
+when it saves the file is not there: a reference to no element."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def _bounds(shape: etree._Element) -> tuple[float, float, float, float]:
 class Diagram:
     def __init__(self, path: Path) -> None:
         root = etree.parse(str(path)).getroot()
+        self.root = root
         self.elements = {
             e.get("id"): e
             for e in root.iter(f"{{{MODEL}}}*")
@@ -116,3 +118,13 @@ def test_each_flow_runs_from_its_source_to_its_target(diagram):
         target = _bounds(diagram.shapes[element.get("targetRef")])
         assert _touches(points[0], source), f"{flow} does not start at {element.get('sourceRef')}"
         assert _touches(points[-1], target), f"{flow} does not end at {element.get('targetRef')}"
+
+
+def test_each_loop_reference_names_an_element_the_modeler_keeps_it_to(diagram):
+    """bpmn-js reads `loopDataInputRef`/`loopDataOutputRef` as references to an element's id
+    and leaves out, when it saves, one that names none; SpiffWorkflow reads their text as a
+    variable's name: the process declares each as a property (processes/README.md §2a)."""
+    ids = {e.get("id") for e in diagram.root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for kind in ("loopDataInputRef", "loopDataOutputRef"):
+        for ref in diagram.root.iter(f"{{{MODEL}}}{kind}"):
+            assert ref.text in ids, f"{kind} {ref.text} names no element: the modeler drops it"
