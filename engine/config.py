@@ -43,6 +43,8 @@ CASES_KEYS: dict[str, tuple[str, Any]] = {
     "grid_field": ("case_grid_field", str),
     "leader_field": ("case_leader_field", str),
     "location_field": ("case_location_field", str),
+    "informed_field": ("case_informed_field", str),
+    "parts_field": ("case_parts_field", str),
     "number_prefix": ("case_number_prefix", str),
     "photo_max_bytes": ("photo_max_bytes", int),
     "photo_max_pixels": ("photo_max_pixels", int),
@@ -110,6 +112,11 @@ class Config:
     # The case field with the reported coordinates ({lat, lng}): its members are kept indexed
     # (`location.lat`, `location.lng`) for the map.
     case_location_field: str = "location"
+    # The case field listing the departments informed of it (抄送): their officers read it.
+    case_informed_field: str = "informed_departments"
+    # The case field listing its departments' parts (joint handling), shown on the case page:
+    # items with department, role (lead / cooperate), status and deadline.
+    case_parts_field: str = "parts"
     # Case numbers are this, the China-time year of the report and the id: YH-2026-000123.
     case_number_prefix: str = "YH"
     mail_enabled: bool = False  # e-mail the inbox notifications of users with an address

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
+from SpiffWorkflow.spiff.parser.task_spec import SubWorkflowParser
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
@@ -183,9 +185,45 @@ class OnceCompletedSubprocess(SubWorkflowTask):
             super()._on_subworkflow_completed(subworkflow, my_task)
 
 
+class PrincipalMultiInstance(ParallelMultiInstanceTask):
+    """A parallel multi-instance whose first instance is its principal one: besides each
+    instance's output item (written into the output collection, as SpiffWorkflow does), the
+    first instance's data is handed back to the process, as a task without a loop would.
+
+    SpiffWorkflow hands back only the output items (or, without an output, every instance's
+    data merged one over the other, the last to finish winning). A joint case (lead and
+    cooperating departments, processes/README.md) needs its lead's fields (the report, a
+    moved deadline, the counters) to go on as the case's, and the others' not to overwrite
+    them; `workflow.case_data` reads the open case the same way."""
+
+    def listen(self, spec: Any) -> None:
+        """Hear each instance complete from the start. SpiffWorkflow connects this when it
+        creates an instance, on the compiled spec: a server process that compiled the spec
+        after the instances were created (a restart, another worker) would never hear them,
+        and the multi-instance would wait for ever."""
+        child = spec.task_specs.get(self.task_spec)
+        if child is not None and not child.completed_event.is_connected(self.merge_child):
+            child.completed_event.connect(self.merge_child)
+
+    def merge_child(self, workflow: Any, child: Any) -> None:
+        if child.internal_data.get("key_or_index") == 0:
+            items = {d.bpmn_id for d in (self.input_item, self.output_item) if d is not None}
+            own = {k: v for k, v in child.data.items() if k not in items}
+            collections = {d.bpmn_id for d in (self.data_input, self.data_output) if d}
+            for name in collections:  # the collections are SpiffWorkflow's to update
+                own.pop(name, None)
+            child.parent.data.update(deepcopy(own))
+        super().merge_child(workflow, child)
+
+
+class EngineSubWorkflowParser(SubWorkflowParser):
+    PARALLEL_MI_CLASS = PrincipalMultiInstance
+
+
 _END_EVENT = full_tag("endEvent")
 _SUBPROCESS = full_tag("subProcess")
 _SPECS = {_END_EVENT: TerminatingEndEvent, _SUBPROCESS: OnceCompletedSubprocess}
+_PARSERS = {_SUBPROCESS: EngineSubWorkflowParser}
 
 
 class EngineParser(SpiffBpmnParser):
@@ -193,7 +231,7 @@ class EngineParser(SpiffBpmnParser):
     events that pass on their own data."""
 
     OVERRIDE_PARSER_CLASSES = {
-        tag: (_with_clock(parser), _SPECS.get(tag, spec))
+        tag: (_PARSERS.get(tag, _with_clock(parser)), _SPECS.get(tag, spec))
         for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
     }
 
@@ -800,6 +838,8 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
     specs = [process.spec, *process.subprocess_specs.values()]
     for spec in specs:
         for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, PrincipalMultiInstance):
+                task_spec.listen(spec)
             element = task_spec.bpmn_id or task_spec.name
             for what, source, mode in _expressions(task_spec):
                 try:

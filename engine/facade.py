@@ -164,7 +164,12 @@ class Engine:
         )
         # the grid and leader fields are kept indexed like the filter fields: leaders see by them
         settings = self.config
-        named = (settings.case_grid_field, settings.case_leader_field, *self.location_names)
+        named = (
+            settings.case_grid_field,
+            settings.case_leader_field,
+            *self.location_names,
+            settings.case_informed_field,
+        )
         indexed = tuple(dict.fromkeys((*settings.case_filter_fields, *named)))
         self.case_index = CaseIndex(settings.case_number_prefix)
         self.runtime = Runtime(
@@ -179,7 +184,9 @@ class Engine:
         )
         self.live = self.runtime.live  # tests empty it to restore workflows from the database
         self.visibility = Visibility(
-            frozenset(self.config.case_viewer_roles), self.config.case_grid_field
+            frozenset(self.config.case_viewer_roles),
+            self.config.case_grid_field,
+            self.config.case_informed_field,
         )
         self.records = Records(self.config.records)
         self.record_reader = feed.RecordReader(self.records, self.visibility, self.case_index)

@@ -9,7 +9,12 @@ candidates, deadline). What the diff cannot align is refused, with the step name
 - a step the case has passed, or stands on, or has predicted, that the new version removed
   (its state would name a step the new version does not have);
 - a stage (subprocess) the case is inside that the new version removed;
-- a step that is running or failed (only settled states move).
+- a step that is running or failed (only settled states move);
+- a multi-instance the case is inside (a part per department, processes/README.md §2a) whose
+  loop the new version changed: its running instances were made by the old one.
+
+A multi-instance that has made its instances only waits for them (STARTED, doing nothing
+itself): it moves with them, as a stage does, each instance's step aligned with it by the diff.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select, update
@@ -30,6 +36,12 @@ from .serialization import SPEC_REGISTRY
 
 SETTLED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.READY | TaskState.WAITING
 PREDICTED = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE
+# what of a multi-instance its running instances were made by: the step each instance runs,
+# the collections they come from and go back to, and their items' names
+LOOP = frozenset(
+    ("typename", "task_spec", "cardinality", "data_input", "data_output", "input_item",
+     "output_item")
+)  # fmt: skip
 
 
 @dataclass
@@ -68,6 +80,23 @@ def _note(code: str, text: str, where: str, spec: Any, **params: Any) -> FieldEr
     )  # fmt: skip
 
 
+def _waits_for_instances(task: Any) -> bool:
+    """Whether `task` is a multi-instance that has made its instances and waits for them."""
+    return task.state == TaskState.STARTED and isinstance(task.task_spec, MultiInstanceTask)
+
+
+def _loop_changed(spec: Any, new: Any, old_spec: Any, diff: SpecDiff) -> list[str]:
+    """What of a running multi-instance's loop the new version changed (nothing: it may move):
+    its instances must find their step and items where the new version looks for them."""
+    if not isinstance(new, MultiInstanceTask):
+        return ["typename"]
+    changed = sorted(LOOP.intersection(diff.changed.get(spec, [])))
+    child = diff.alignment.get(old_spec.task_specs.get(spec.task_spec))
+    if child is None or child.name != new.task_spec:
+        changed = sorted({*changed, "task_spec"})
+    return changed
+
+
 def _plan_workflow(
     plan: MigrationPlan, top: Any, workflow: Any, old_spec: Any, new_spec: Any, where: str
 ) -> None:
@@ -76,8 +105,10 @@ def _plan_workflow(
     changed = diff.changed
     for task in workflow.get_tasks(skip_subprocesses=True):
         spec = task.task_spec
-        inside = task.state == TaskState.STARTED and task.id in top.subprocesses  # a stage
-        if task.state & ~(SETTLED | PREDICTED) and not inside:
+        # a stage, or a multi-instance waiting for its instances
+        inside = task.state == TaskState.STARTED and task.id in top.subprocesses
+        looping = _waits_for_instances(task)
+        if task.state & ~(SETTLED | PREDICTED) and not (inside or looping):
             state = TaskState.get_name(task.state).lower()
             text = f"is {state}: only settled steps move"
             plan.refusals.append(_note("migration_unsettled", text, where, spec, state=state))
@@ -90,6 +121,12 @@ def _plan_workflow(
             else:
                 text = ", a step the case has passed or stands on, is not in the new version"
                 plan.refusals.append(_note("migration_passed_gone", text, where, spec))
+            continue
+        loop = _loop_changed(spec, new, old_spec, diff) if looping else []
+        if loop:
+            what = ", ".join(loop)
+            text = f"runs an instance per item and the new version changed its loop: {what}"
+            plan.refusals.append(_note("migration_loop_changed", text, where, spec, what=what))
             continue
         if new.name != spec.name:
             text = f"becomes {_step(new)}"

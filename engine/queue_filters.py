@@ -16,7 +16,7 @@ from .errors import FieldError, FormInvalid
 from .models import Instance, InstanceField, SavedView
 from .org import Actor
 from .records import FilterField, SavedFilter
-from .visibility import led_grids
+from .visibility import indexed_value, led_grids
 
 
 def filter_fields(
@@ -95,9 +95,9 @@ def write_filter_fields(
         table.delete().where(table.c.instance_id == instance_id, table.c.name.in_(list(changed)))
     )
     rows = [
-        {"instance_id": instance_id, "name": name, "value": str(value)[:255]}
+        {"instance_id": instance_id, "name": name, "value": indexed_value(value)}
         for name, value in changed.items()
-        if value not in (None, "")
+        if value not in (None, "", [])
     ]
     if rows:
         conn.execute(table.insert(), rows)
@@ -113,8 +113,10 @@ def index_missing(session: Session, names: Sequence[str]) -> int:
     for instance_id, data in session.execute(select(Instance.id, Instance.data)):
         for name in names:
             value = field_value(data or {}, name)
-            if value not in (None, "") and (instance_id, name) not in have:
-                rows.append({"instance_id": instance_id, "name": name, "value": str(value)[:255]})
+            if value not in (None, "", []) and (instance_id, name) not in have:
+                rows.append(
+                    {"instance_id": instance_id, "name": name, "value": indexed_value(value)}
+                )
     if rows:
         session.execute(cast(Table, InstanceField.__table__).insert(), rows)
     return len(rows)

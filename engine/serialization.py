@@ -12,9 +12,9 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializ
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SubWorkflowTask
 
-from .definitions import OnceCompletedSubprocess, TerminatingEndEvent
+from .definitions import OnceCompletedSubprocess, PrincipalMultiInstance, TerminatingEndEvent
 from .spiff_timers import CLOCK_TIMER_CLASSES
 
 
@@ -56,6 +56,7 @@ CONVERTER = StateConverter(BpmnWorkflow, _registry)
 _spec_config = dict(SPIFF_CONFIG)
 _spec_config[TerminatingEndEvent] = SPIFF_CONFIG[EndEvent]
 _spec_config[OnceCompletedSubprocess] = SPIFF_CONFIG[SubWorkflowTask]
+_spec_config[PrincipalMultiInstance] = SPIFF_CONFIG[ParallelMultiInstanceTask]
 for stock, ours in CLOCK_TIMER_CLASSES.items():
     _spec_config[ours] = SPIFF_CONFIG[stock]
 SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)

@@ -4,8 +4,10 @@ page, every list, count and search, so that nothing lists a case its reader coul
 A reader sees a case when their role oversees all cases (config `cases.viewer_roles`), when
 they reported it, may work one of its open tasks or acted on it, and when it lies in a grid
 they lead or one below it (a supervising leader sees their area; escalation climbs the same
-tree, so every case escalated to a leader is in their area), and when their department has or
-had a part of it (`case_parts`: dispatched to it), as the 考核 figures count it.
+tree, so every case escalated to a leader is in their area), when their department has or had
+a part of it (`case_parts`: dispatched to it), as the 考核 figures count it, and when their
+department is one the case lists as informed (抄送, config `cases.informed_field`):
+read-only, as they have no task in it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,20 @@ from .tasks import visible_to
 LEADER_PREFIX = "leader:"
 
 
+def indexed_value(value: Any) -> str:
+    """How a case value is indexed: as its text; a list (departments informed of a case) as
+    its items each between spaces, so that `member` finds one of them with LIKE."""
+    if isinstance(value, list):
+        return (" " + " ".join(str(v) for v in value) + " ")[:255]
+    return str(value)[:255]
+
+
+def member(item: str) -> str:
+    """The LIKE pattern (escape character backslash) of a list value holding `item`."""
+    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"% {escaped} %"
+
+
 def led_grids(session: Session, actor: Actor) -> list[str]:
     """The grids the actor leads and every grid below them."""
     led = [g[len(LEADER_PREFIX) :] for g in actor.groups if g.startswith(LEADER_PREFIX)]
@@ -39,6 +55,7 @@ class Visibility:
 
     viewer_roles: frozenset[str]
     grid_field: str
+    informed_field: str = ""
 
     def sees_all(self, actor: Actor) -> bool:
         """Whether the actor's role oversees every case (dispatchers, administrators)."""
@@ -59,6 +76,14 @@ class Visibility:
             conditions.append(
                 exists().where(
                     CasePart.instance_id == Instance.id, CasePart.department == actor.department
+                )
+            )
+        if self.informed_field and actor.department:
+            conditions.append(
+                exists().where(
+                    InstanceField.instance_id == Instance.id,
+                    InstanceField.name == self.informed_field,
+                    InstanceField.value.like(member(actor.department), escape="\\"),
                 )
             )
         area = led_grids(session, actor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -260,12 +262,14 @@ def case_data(workflow: Any, waiting: list[Any]) -> dict[str, Any]:
 
     Parallel branches each carry their own copy (e.g. the supervision branch knows
     `overdue` and `escalation_level` while the rectify task does not), so the branches are
-    merged, the one that changed last winning where they disagree."""
+    merged, the one that changed last winning where they disagree. Inside a multi-instance
+    the first instance stands for the case (see `definitions.PrincipalMultiInstance`): a task
+    of another instance gives the data of its multi-instance task instead (the case as the
+    instances began), under the first's; the multi-instance's collection shows each running
+    instance's item (its output item, else its input item) as that instance has it now."""
     data = workflow.last_task.data if workflow.last_task else workflow.data
     if waiting:
-        data = {}
-        for task in sorted(waiting, key=lambda t: t.last_state_change):
-            data.update(task.data)
+        data = _merged(waiting)
     elif workflow.is_completed():  # at an end event; else cut short (see out_of_reach)
         for task in workflow.get_tasks(state=TaskState.COMPLETED):
             if isinstance(task.task_spec, EndEvent) and task.workflow is workflow:
@@ -273,3 +277,70 @@ def case_data(workflow: Any, waiting: list[Any]) -> dict[str, Any]:
     clean = {k: v for k, v in data.items() if not k.startswith("_") and k != "data_objects"}
     result: dict[str, Any] = json.loads(json.dumps(clean, default=str, ensure_ascii=False))
     return result
+
+
+def _enclosing(task: Any) -> list[tuple[Any, Any]]:
+    """(multi-instance task, the instance's task holding `task`) for each multi-instance
+    around `task`, innermost first; subprocesses are walked through to their parents."""
+    found = []
+    current, workflow = task, task.workflow
+    while current is not None:
+        parent = current.parent
+        spec = getattr(parent, "task_spec", None)
+        # an instance, not the task after the multi-instance (a child of it too)
+        if isinstance(spec, MultiInstanceTask) and current.task_spec.name == spec.task_spec:
+            found.append((parent, current))
+        if parent is None:  # the root of a subprocess: on from the task that holds it
+            parent_id = getattr(workflow, "parent_task_id", None)
+            if parent_id is None:
+                break
+            current = workflow.top_workflow.get_task_from_id(parent_id)
+            workflow = current.workflow if current is not None else workflow
+        else:
+            current = parent
+    return found
+
+
+def _merged(waiting: list[Any]) -> dict[str, Any]:
+    """The waiting tasks' data merged for the case (see `case_data`)."""
+    stand_ins: dict[Any, Any] = {}
+    own: list[Any] = []
+    running: dict[Any, Any] = {}
+    items: dict[Any, dict[Any, tuple[Any, Any]]] = {}  # multi-instance -> key -> (at, item)
+    for task in waiting:
+        chain = _enclosing(task)
+        others = [
+            mi for mi, held in chain if held.internal_data.get("key_or_index") not in (0, None)
+        ]
+        if others:
+            stand_ins[others[-1].id] = others[-1]
+        else:
+            own.append(task)
+        for mi, held in chain:
+            running[mi.id] = mi
+            key = held.internal_data.get("key_or_index")
+            names = [d.bpmn_id for d in (mi.task_spec.output_item, mi.task_spec.input_item) if d]
+            name = next((n for n in names if n in task.data), None)
+            if key is None or name is None:
+                continue
+            known = items.setdefault(mi.id, {}).get(key)
+            if known is None or known[0] < task.last_state_change:
+                items[mi.id][key] = (task.last_state_change, task.data[name])
+    data: dict[str, Any] = {}
+    ordered = sorted(stand_ins.values(), key=lambda t: t.last_state_change)
+    for task in [*ordered, *sorted(own, key=lambda t: t.last_state_change)]:
+        data.update(task.data)
+    for mi in running.values():  # its collection, each running instance's item as it stands
+        spec = mi.task_spec
+        for local in (spec.input_item, spec.output_item):  # an instance's own, not the case's
+            if local is not None:
+                data.pop(local.bpmn_id, None)
+        output = spec.data_output
+        if output is None or output.bpmn_id not in mi.data:
+            continue
+        collection = deepcopy(mi.data[output.bpmn_id])
+        for key, (_at, item) in items.get(mi.id, {}).items():
+            if isinstance(collection, dict) or (isinstance(key, int) and key < len(collection)):
+                collection[key] = item
+        data[output.bpmn_id] = collection
+    return data

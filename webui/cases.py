@@ -221,6 +221,10 @@ def case(instance_id: int) -> ResponseReturnValue:
         if shown:
             sections.append((process_text(section["title"]), shown))
     by_name = {f.name: f for f in localized_fields(engine.case_schema(instance_id), {})}
+    parts = data.get(engine.config.case_parts_field)
+    if not (isinstance(parts, list) and len(parts) > 1):
+        parts = []  # one department: nothing to add to what the case page shows
+    department_names = {d["code"]: d["name"] for d in engine.departments()}
     # Only the open tasks this reader may work are links: the others would answer 403.
     mine = engine.tasks_for(actor, TaskQuery(instance_id=instance_id, limit=100))
     return render_template(
@@ -228,6 +232,8 @@ def case(instance_id: int) -> ResponseReturnValue:
         case=found,
         sections=sections,
         field_index=by_name,
+        parts=[p for p in parts if isinstance(p, dict)],
+        department_names=department_names,
         workable={t["id"] for t in mine},
         may_urge=engine.sees_all_cases(actor),
         names=engine.display_names(t["assignee"] for t in found["open_tasks"] if t["assignee"]),

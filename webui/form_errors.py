@@ -138,6 +138,11 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         "the new version",
         **p,
     ),
+    "migration_loop_changed": lambda p: _(
+        "%(where)s%(element)s (%(title)s) runs an instance per item and the new version changed "
+        "its loop: %(what)s",
+        **p,
+    ),
     "migration_renamed": lambda p: _("%(where)s%(element)s (%(title)s) becomes %(new)s", **p),
     "migration_keeps_time": lambda p: _(
         "%(where)s%(element)s (%(title)s) keeps the time it waits for; changed: %(what)s", **p

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
 GridGroup = tuple[str, list[tuple[str, str, str]]]
+CHOICES_SHOWN = "__shown"  # suffix of the marker sent with a field of checkboxes
 
 
 def grid_groups(grids: list[dict[str, Any]]) -> list[GridGroup]:
@@ -52,7 +53,8 @@ def grid_groups(grids: list[dict[str, Any]]) -> list[GridGroup]:
 class Field:
     name: str  # dotted for nested objects: plan.measures
     title: str
-    kind: str  # text textarea select radio boolean integer number date datetime photos group
+    kind: str  # text textarea select radio checkboxes boolean integer number date datetime photos
+    # group
     widget: str | None = None  # the schema's x-ui widget, e.g. "location" for a group
     description: str | None = None
     required: bool = False
@@ -78,6 +80,8 @@ class Field:
         """Any value of this field as a person reads it (e.g. one from the case timeline)."""
         if value is None or value == "":
             return ""
+        if isinstance(value, list):  # several choices (checkboxes): their titles
+            return "、".join(self.show(v) for v in value)
         for option, title in self.options:
             if option == value and isinstance(option, bool) == isinstance(value, bool):
                 return title
@@ -114,6 +118,8 @@ def _kind(prop: dict[str, Any]) -> str:
         return "group"
     if widget == "photos":
         return "photos"
+    if prop.get("type") == "array" and _options(prop.get("items") or {}):
+        return "checkboxes"  # several of a list of choices
     if widget in ("grid", "leader"):
         return widget
     if _options(prop):
@@ -186,6 +192,7 @@ def build_fields(
             required=name in required,
             readonly=readonly or bool(prop.get("readOnly")),
             options=_options(prop)
+            or (_options(prop.get("items") or {}) if kind == "checkboxes" else [])
             or ([(True, _l("yes")), (False, _l("no"))] if kind == "boolean" else [])
             or (list(grids or []) if kind == "grid" else [])
             or (list(leaders or []) if kind == "leader" else []),
@@ -251,6 +258,11 @@ def parse_submission(
             ids = [i for i in form.getlist(path) if i] + list((photos or {}).get(path, []))
             if ids:
                 data[name] = list(dict.fromkeys(ids))
+        elif kind == "checkboxes":
+            # none ticked is an answer too (the marker says the field was on the form)
+            chosen = [_parse_scalar(prop.get("items") or {}, v) for v in form.getlist(path) if v]
+            if chosen or form.get(path + CHOICES_SHOWN):
+                data[name] = list(dict.fromkeys(chosen))
         else:
             raw = (form.get(path) or "").strip()
             if raw != "":

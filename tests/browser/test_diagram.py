@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.browser.people import Person
-from tests.helpers import MEMBER, accept, report, to_rectify
+from tests.helpers import MEMBER, RECTIFY_REPORT, accept, act, report, to_rectify
 
 pytestmark = pytest.mark.slow
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -134,3 +134,29 @@ def test_on_a_phone_a_step_inside_a_stage_opens_readable(browser, server, shots,
     step = page.locator('[data-element-id="rectify"]').bounding_box()
     assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"]
     assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"]
+
+
+def test_a_joint_case_shows_the_parts_stage_and_what_each_part_has_done(
+    browser, server, shots, engine
+):
+    """Two departments rectifying, one of them done: the departments' stage is drawn around
+    the rectification, current, with the step that recorded the done part's report."""
+    case = report(engine)
+    accept(engine, case)
+    days = engine.instance(case)["data"]["deadline_days"]
+    dispatch = {"department": "yjj", "deadline_days": days, "cooperating_departments": ["zjj"]}
+    act(engine, "dispatcher", case, "dispatch", dispatch)
+    for dept in ("yjj", "zjj"):
+        act(engine, f"dept_{dept}", case, "receive", {"decision": "accept"})
+    act(engine, "dept_zjj", case, "rectify", RECTIFY_REPORT)
+    dispatcher = Person(browser, server, "dispatcher", shots)
+    page = dispatcher.page
+    _open(dispatcher, case)
+    for now in ("department_parts", "rectification", "rectify"):
+        assert page.locator(f'[data-element-id="{now}"].hf-now').count() == 1, now
+    for done in ("start_receiving_part", "record_receipt", "record_part_report"):
+        assert page.locator(f'[data-element-id="{done}"].hf-done').count() == 1, done
+    parts = page.locator('[data-element-id="department_parts"]').bounding_box()
+    inner = page.locator('[data-element-id="rectification"]').bounding_box()
+    assert parts["x"] < inner["x"] and inner["x"] + inner["width"] < parts["x"] + parts["width"]
+    dispatcher.shot("diagram-joint")

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.helpers import MAJOR_PLAN, RECTIFY_REPORT, act, open_task, open_task_names, to_rectify
+from tests.helpers import (
+    MAJOR_PLAN,
+    RECTIFY_REPORT,
+    accept,
+    act,
+    open_task,
+    open_task_names,
+    report,
+    to_rectify,
+)
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
@@ -42,6 +51,25 @@ def _remove_set_deadline(tree) -> None:
     for shape in list(root.iter("{*}BPMNShape", "{*}BPMNEdge")):
         if shape.get("bpmnElement") in ("set_deadline", outgoing.get("id")):
             shape.getparent().remove(shape)
+
+
+def _parts_in_sequence(tree) -> None:
+    """The departments' parts one after the other instead of side by side."""
+    (stage,) = [s for s in tree.iter(f"{BPMN}subProcess") if s.get("id") == "department_parts"]
+    stage.find(f"{BPMN}multiInstanceLoopCharacteristics").set("isSequential", "true")
+
+
+def _joint_at_rectify(engine) -> int:
+    """A case of the lead yjj and the cooperating zjj, both parts signed for, rectifying."""
+    case = report(engine)
+    accept(engine, case)
+    days = engine.instance(case)["data"]["deadline_days"]
+    dispatch = {"department": "yjj", "deadline_days": days, "cooperating_departments": ["zjj"]}
+    act(engine, "dispatcher", case, "dispatch", dispatch)
+    for dept in ("yjj", "zjj"):
+        act(engine, f"dept_{dept}", case, "receive", {"decision": "accept"})
+    assert open_task_names(engine, case) == ["rectify", "rectify"]
+    return case
 
 
 def test_a_case_at_rectify_moves_keeping_its_task_claim_and_timers(engine, folder):
@@ -118,3 +146,51 @@ def test_bulk_moves_the_safe_ones_and_refuses_the_rest(engine, folder):
     )
     assert "already" in refused[0]["refusals"][0]
     assert refused[1]["refusals"][0] == "the case is closed"
+
+
+def test_a_joint_case_moves_with_each_part_and_its_parts_complete_on_the_new_version(
+    engine, folder
+):
+    case = _joint_at_rectify(engine)
+    tasks = {d: open_task(engine, f"dept_{d}", case, "rectify") for d in ("yjj", "zjj")}
+    engine.claim(tasks["zjj"]["id"], engine.actor("dept_zjj"))
+    timers_before = {(t["task_name"], t["fire_at"]) for t in engine.timers()}
+    _edit(folder, _rename_rectify)
+    engine.deploy([folder])
+
+    (moved,) = engine.migrate_cases(
+        "hazard_handling", engine.actor("admin"), instance_ids=[case], dry_run=False
+    )
+    assert moved["migrated"], moved["refusals"]
+    for dept, before in tasks.items():
+        after = open_task(engine, f"dept_{dept}", case, "rectify")
+        assert after["id"] == before["id"] and after["title"] == "整改落实"
+    assert open_task(engine, "dept_zjj", case, "rectify")["assignee"] == "dept_zjj"
+    assert {(t["task_name"], t["fire_at"]) for t in engine.timers()} == timers_before
+
+    # the new version's multi-instance hears the old version's instances complete
+    engine.live.clear()  # and from the database, as another server process would
+    act(engine, "dept_zjj", case, "rectify", RECTIFY_REPORT)
+    assert open_task_names(engine, case) == ["rectify"]
+    act(engine, "dept_yjj", case, "rectify", RECTIFY_REPORT)
+    assert open_task_names(engine, case) == ["verify"]
+    act(engine, "dispatcher", case, "verify", {"passed": True})
+    done = engine.instance(case)
+    assert done["status"] == "completed" and done["version"] == 2
+    assert [p["status"] for p in done["data"]["parts"]] == ["reported", "reported"]
+    assert engine.verify_audit().ok
+
+
+def test_a_case_inside_parts_whose_loop_changed_stays_and_is_told_why(engine, folder):
+    case = _joint_at_rectify(engine)
+    _edit(folder, _parts_in_sequence)
+    engine.deploy([folder])
+    (refused,) = engine.migrate_cases(
+        "hazard_handling", engine.actor("admin"), instance_ids=[case], dry_run=False
+    )
+    assert not refused["safe"] and not refused["migrated"]
+    (code,) = refused["refusal_codes"]
+    assert code["code"] == "migration_loop_changed" and code["element"] == "department_parts"
+    assert "typename" in code["what"]
+    assert engine.instance(case)["version"] == 1
+    assert open_task_names(engine, case) == ["rectify", "rectify"]

@@ -187,3 +187,39 @@ def test_a_period_with_nothing_in_it_has_no_rates(engine, seeded):
     assert Period(date(2026, 3, 1), date(2026, 3, 31)).until - timedelta(days=31) == at(
         "2026-03-01", 0
     )
+
+
+def test_a_joint_case_counts_each_departments_part(engine, clock):
+    """Three departments' parts of one case: each is dispatched, the returned one is not
+    due, the one it went to instead is; all are rectified on time."""
+    clock.set(at("2026-03-02"))
+    case = report(engine)
+    accept(engine, case)
+    joint = {"department": "yjj", "deadline_days": 5, "informed_departments": ["jtj"]}
+    act(engine, "dispatcher", case, "dispatch", {**joint, "cooperating_departments": ["zjj", "xf"]})
+    for department in ("yjj", "zjj"):
+        act(engine, f"dept_{department}", case, "receive", {"decision": "accept"})
+    act(engine, "dept_xf", case, "receive", {"decision": "return", "reason": "不涉及消防"})
+    act(
+        engine,
+        "dispatcher",
+        case,
+        "dispatch",
+        {**joint, "cooperating_departments": ["zjj", "scjgj"]},
+    )
+    act(engine, "dept_scjgj", case, "receive", {"decision": "accept"})
+    clock.set(at("2026-03-04"))
+    for department in ("yjj", "zjj", "scjgj"):
+        rectified(engine, case, department)
+    verified(engine, case)
+    clock.set(at("2026-03-20"))
+    by_department = rows(engine.stats_report(engine.actor("dispatcher"), "department", MARCH))
+    for department in ("yjj", "zjj", "scjgj"):
+        part = by_department[department]
+        assert (part["dispatched"], part["rectified"], part["due"], part["on_time"]) == (1, 1, 1, 1)
+        assert part["avg_working_days"] == 2.0
+    assert (by_department["xf"]["dispatched"], by_department["xf"]["returns"]) == (1, 1)
+    assert by_department["xf"]["due"] == 0
+    assert by_department["jtj"]["dispatched"] == 0, "informed only: no part"
+    grid = rows(engine.stats_report(engine.actor("dispatcher"), "grid", MARCH))["ap-d1-t1-v1"]
+    assert (grid["received"], grid["dispatched"], grid["rectified"]) == (1, 4, 3)
