@@ -850,7 +850,7 @@ class Engine:
             now, processes = self.now(), list(self.config.stats)
             grid_field = self.config.case_grid_field
             rows, total = stats.figures(session, by, period, now, scope, processes, grid_field)
-            trend = stats.monthly(session, period, now, scope, processes)
+            trend = stats.monthly(session, period, now, scope, processes, total)
             return stats.StatsReport(by, period, rows, total, trend)
 
     def find_case(self, actor: Actor, typed: str) -> int | None:

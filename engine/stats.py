@@ -307,9 +307,16 @@ def monthly(
     now: datetime,
     scope: Scope,
     process_ids: Sequence[str],
+    total: StatsRow | None = None,
 ) -> list[dict[str, Any]]:
-    """Per month of the period: parts dispatched, rectified, due and on time."""
+    """Per month of the period: parts dispatched, rectified, due and on time (`total`: the
+    period's, which is the month's when the period lies in one)."""
     dialect = session.get_bind().dialect.name
+    if total is not None and len(period.months()) == 1:  # the period's figures are the month's
+        c = total.counts
+        month_ = {k: c[k] for k in ("dispatched", "rectified", "due", "on_time")}
+        rate = round(c["on_time"] / c["due"], 4) if c["due"] else None
+        return [{"month": period.months()[0], **month_, "on_time_rate": rate}]
 
     def month(column: Any) -> Any:
         if dialect == "postgresql":

@@ -223,3 +223,16 @@ def test_a_joint_case_counts_each_departments_part(engine, clock):
     assert by_department["jtj"]["dispatched"] == 0, "informed only: no part"
     grid = rows(engine.stats_report(engine.actor("dispatcher"), "grid", MARCH))["ap-d1-t1-v1"]
     assert (grid["received"], grid["dispatched"], grid["rectified"]) == (1, 4, 3)
+
+
+def test_a_months_trend_is_its_figures(engine, seeded):
+    """Within one month the trend is not counted again: it is the period's figures."""
+    figures = engine.stats_report(engine.actor("dispatcher"), "department", MARCH)
+    total = figures.total.counts
+    assert figures.trend == [
+        {
+            "month": "2026-03",
+            **{k: total[k] for k in ("dispatched", "rectified", "due", "on_time")},
+            "on_time_rate": figures.total.rate("on_time_rate"),
+        }
+    ]
