@@ -476,23 +476,18 @@ class Lives:
     def later(self, **delta: float) -> None:
         self.clock.advance(**delta)
 
-    def reported(self, category: str, grade: str) -> tuple[int, str]:
+    def reported(self, category: str, classified: dict[str, Any]) -> int:
+        """A report of the model village's unit, classified by the dispatcher as given."""
         data = {
             "grid": self.village.chain[0],
             "unit": UNITS[0],
             "category": category,
             "description": PROBLEMS[0],
         }
-        case: int = self.engine.start(
-            "hazard_handling", data, self.engine.actor(self.village.member)
-        )
-        self.act(
-            "dispatcher",
-            case,
-            "classify",
-            {"outcome": "accept", "grade": grade, "category": category},
-        )
-        return case, self.engine.instance(case)["data"]["department"]
+        member = self.engine.actor(self.village.member)
+        case: int = self.engine.start("hazard_handling", data, member)
+        self.act("dispatcher", case, "classify", {"category": category, **classified})
+        return case
 
     def dispatched(
         self, case: int, department: str, days: int | None = None, reason: str | None = None
@@ -526,25 +521,10 @@ class Lives:
 
     def run(self, category: str, outcome: str) -> int:
         if outcome == "invalid":
-            data = {
-                "grid": self.village.chain[0],
-                "unit": UNITS[0],
-                "category": category,
-                "description": PROBLEMS[0],
-            }
-            case: int = self.engine.start(
-                "hazard_handling", data, self.engine.actor(self.village.member)
-            )
-            self.act(
-                "dispatcher",
-                case,
-                "classify",
-                {"outcome": "invalid", "reason": "现场无此隐患", "category": category},
-            )
-            return case
-        case, department = self.reported(
-            category, "major" if outcome == "open_overdue" else "general"
-        )
+            return self.reported(category, {"outcome": "invalid", "reason": "现场无此隐患"})
+        grade = "major" if outcome == "open_overdue" else "general"
+        case = self.reported(category, {"outcome": "accept", "grade": grade})
+        department = self.engine.instance(case)["data"]["department"]
         if outcome == "returned":
             self.act(
                 "dispatcher", case, "dispatch", {"department": department, "deadline_days": 10}
