@@ -26,7 +26,7 @@ run: install
 
 # The whole suite on SQLite, and on PostgreSQL too when HAZARDFLOW_TEST_PG_URL is set.
 test: install
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 # The long reliability runs of docs/reliability.md, on SQLite and PostgreSQL (the local test
 # server unless HAZARDFLOW_TEST_PG_URL names another): RACE_ROUNDS (1,000) of each race and
