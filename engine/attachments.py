@@ -156,9 +156,6 @@ class PhotoBatch:
             raise FormInvalid("表单有误，请按提示修改 (the form has errors)", refused)
         self.named = [i for i in ids if i not in fresh]
 
-    def __bool__(self) -> bool:
-        return bool(self.uploads)
-
     @contextmanager
     def kept_if_committed(self, in_use: Callable[[list[str]], set[str]]) -> Iterator[None]:
         """`in_use(ids)`: which of these photos have a committed row (another submission of

@@ -176,7 +176,7 @@ class Runtime:
     def start(
         self, process_id: str, data: dict[str, Any], actor: Actor, photos: PhotoBatch | None = None
     ) -> int:
-        photos = photos or PhotoBatch(Path(), ())
+        photos = photos if photos is not None else PhotoBatch(Path(), ())
         with photos.kept_if_committed(self.photos_in_use), self.command() as session:
             version = deployments.latest_version(session, process_id)
             compiled = self.compiled.of_version(session, version)
@@ -227,7 +227,7 @@ class Runtime:
         comment: str | None,
         photos: PhotoBatch | None = None,
     ) -> StepResult:
-        photos = photos or PhotoBatch(Path(), ())
+        photos = photos if photos is not None else PhotoBatch(Path(), ())
         with photos.kept_if_committed(self.photos_in_use), self.command() as session:
             # the case locked first (as locked_task does), then the task as the command
             # before ours left it: claimed by someone else, or done
