@@ -20,6 +20,7 @@ from engine import LEVELS, GridRecord, OrgRefused, UserRecord
 from .admin import admin_blueprint
 from .context import current_actor, current_engine
 from .form_errors import field_message
+from .roles import grid_rows
 
 IMPORT_KEY = "org_import"  # the session's pending import: its file's token and name
 IMPORT_KEEP_SECONDS = 24 * 3600  # a tried import not confirmed by then is forgotten
@@ -43,23 +44,6 @@ TEMPLATE_NOTES = [
 def refused_messages(refused: OrgRefused) -> dict[str, str]:
     """The field the engine refused -> why, in the reader's language."""
     return {refused.field: field_message(refused.reason)}
-
-
-def grid_rows(grids: list[GridRecord]) -> list[tuple[GridRecord, int]]:
-    """The tree, depth first, each grid with its depth (0 at the top), siblings by code."""
-    children: dict[str | None, list[GridRecord]] = {}
-    codes = {g["code"] for g in grids}
-    for grid in grids:  # a grid whose parent is gone is shown at the top, not lost
-        parent = grid["parent"] if grid["parent"] in codes else None
-        children.setdefault(parent, []).append(grid)
-    rows: list[tuple[GridRecord, int]] = []
-    stack = [(g, 0) for g in sorted(children.get(None, []), key=lambda g: g["code"], reverse=True)]
-    while stack:
-        grid, depth = stack.pop()
-        rows.append((grid, depth))
-        below = sorted(children.get(grid["code"], []), key=lambda g: g["code"], reverse=True)
-        stack.extend((child, depth + 1) for child in below)
-    return rows
 
 
 def _leaders() -> list[UserRecord]:

@@ -14,10 +14,10 @@ from flask import Blueprint, abort, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from engine import LEVELS, MapData, MapGrid
+from engine import LEVELS, MapData
 
 from .context import current_actor, current_engine
-from .roles import level_label
+from .roles import grid_rows, level_label
 
 map_blueprint = Blueprint("map", __name__, url_prefix="/map")
 # the legend's classes of open cases (lowest, highest or None); their colours are in
@@ -40,26 +40,11 @@ def grid_links(code: str) -> dict[str, str]:
     }
 
 
-def tree_rows(grids: list[MapGrid]) -> list[tuple[MapGrid, int]]:
-    """The grids depth first, each with its depth, siblings by code."""
-    children: dict[str | None, list[MapGrid]] = {}
-    for grid in grids:
-        children.setdefault(grid["parent"], []).append(grid)
-    rows: list[tuple[MapGrid, int]] = []
-    todo = [(g, 0) for g in sorted(children.get(None, []), key=lambda g: g["code"], reverse=True)]
-    while todo:
-        grid, depth = todo.pop()
-        rows.append((grid, depth))
-        below = sorted(children.get(grid["code"], []), key=lambda g: g["code"], reverse=True)
-        todo.extend((child, depth + 1) for child in below)
-    return rows
-
-
 @map_blueprint.get("")
 @login_required
 def page() -> ResponseReturnValue:
     found = _data()
-    rows = tree_rows(found["grids"])
+    rows = grid_rows(found["grids"])
     return render_template(
         "map/map.html",
         found=found,
