@@ -37,8 +37,6 @@ RATES = {  # rate -> (numerator, denominator)
     "rework_rate": ("reworks", "rectified"),
     "extension_rate": ("extensions", "dispatched"),
 }
-# The figures whose cases a click lists (every count; the average's cases are the rectified)
-LISTED = frozenset(COUNTS)
 BY = ("department", "grid")
 
 

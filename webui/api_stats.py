@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 from spectree import Response
 
-from engine import CHINA, Forbidden, Period
+from engine import Forbidden
 
 from .api import ERRORS, _error, api_blueprint, spec, token_required
 from .context import current_engine
-from .stats_figures import months_back
+from .stats_figures import stats_ask
 
 
 class StatsArgs(BaseModel):
@@ -66,15 +66,12 @@ class StatsBody(BaseModel):
 @token_required
 def get_stats() -> ResponseReturnValue:
     """The 考核 figures (definitions: docs/statistics.md; grids include the grids below)."""
-    args = StatsArgs.model_validate(request.args.to_dict())
-    end = args.to or dt.datetime.now(CHINA).date()
-    start = args.from_ or months_back(end, 2)
-    if start > end:
-        return _error(422, "invalid", "request parameters are invalid", {"from": "after `to`"})
-    if (end - start).days > 3660:
-        return _error(422, "invalid", "request parameters are invalid", {"to": "at most 10 years"})
+    ask, problems = stats_ask(request.args)  # the page's rules: defaults, order, length
+    if ask is None:
+        return _error(422, "invalid", "request parameters are invalid", problems)
+    start, end = ask.period.start, ask.period.end
     try:
-        report = current_engine().stats_report(g.actor, args.by, Period(start, end))
+        report = current_engine().stats_report(g.actor, ask.by, ask.period)
     except Forbidden:
         return _error(403, "forbidden", "no figures for this user (a grid member has none)")
     return jsonify(
