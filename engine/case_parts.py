@@ -21,6 +21,7 @@ from .calendar import WorkingCalendar
 from .clock import parse_iso
 from .models import CasePart, Instance
 from .stats_rules import StatsRules
+from .stats_totals import Totals, contribution, part_key
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,15 @@ def write(
     completed: CompletedStep | None,
     waiting: list[Any],
     now: datetime,
+    totals: Totals,
 ) -> None:
+    """The case's parts as the step left them; what that changed in the per-day totals goes
+    into `totals` (the caller writes them)."""
     existing = {
         p.department: p
         for p in session.scalars(select(CasePart).where(CasePart.instance_id == instance.id))
     }
+    before = {d: (part_key(p), contribution(p)) for d, p in existing.items()}
     case = instance.data or {}
     major_field, major_value = rules.major
     for department, data in part_data(rules, completed, waiting).items():
@@ -112,8 +117,11 @@ def write(
     if completed is not None:
         _count_step(rules, calendar, completed, existing, now)
     running = instance.status == "running"
-    for part in existing.values():
+    for department, part in existing.items():
         part.open = running
+        if department in before:
+            totals.add(*before[department], sign=-1)
+        totals.add(part_key(part), contribution(part))
 
 
 def _count_step(

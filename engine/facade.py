@@ -35,6 +35,7 @@ from . import (
     queue_filters,
     sandbox,
     stats,
+    stats_totals,
     supervision,
     sweeper,
     tasks,
@@ -190,6 +191,7 @@ class Engine:
         )
         self.records = Records(self.config.records)
         self.record_reader = feed.RecordReader(self.records, self.visibility, self.case_index)
+        self.runtime.report_grid_field = self.config.case_grid_field
         self.runtime.exchange = ExchangeWriter(
             self.config.webhook_events, lambda session, case: self.records.of(session, [case])[0]
         )
@@ -222,10 +224,21 @@ class Engine:
         self.db.upgrade(number_prefix=self.config.case_number_prefix)
         with self.runtime.command() as session:
             queue_filters.index_missing(session, self.runtime.filter_fields)
+        with self.db.reading() as session:
+            rebuild = stats_totals.needs_rebuild(session)  # parts from before revision 0012
+        if rebuild:
+            self.rebuild_stats_totals()
         while True:
             with self.runtime.command() as session:
                 if self.case_index.index_missing(session, self.compiled.by_id) == 0:
                     return
+
+    def rebuild_stats_totals(self) -> int:
+        """The per-day totals of the 考核 figures again from every case's parts (a database
+        from before revision 0012, or cases written without steps: the generated demo)."""
+        processes, grid_field = list(self.config.stats), self.config.case_grid_field
+        with self.runtime.command() as session:
+            return stats_totals.rebuild(session, processes, grid_field)
 
     @staticmethod
     def new_migration(message: str) -> Path:
@@ -1341,7 +1354,9 @@ class Engine:
 
         if not isinstance(self.clock, FrozenClock):
             raise ValueError("generating demo cases needs an engine on a FrozenClock")
-        return demo_cases.generate(self, cases, seed, now, categories)
+        made = demo_cases.generate(self, cases, seed, now, categories)
+        self.rebuild_stats_totals()  # the copies were written as rows, not as steps
+        return made
 
     def demo_accounts(self) -> DemoAccounts | None:
         """The demo organisation file's password and users by role (None without the file),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -211,6 +212,31 @@ class CasePart(Base):
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     level: Mapped[int | None] = mapped_column(Integer)  # the highest supervision level reached
     open: Mapped[bool] = mapped_column(Boolean, default=True)  # the case is still running
+
+
+class StatsTotal(Base):
+    """The 考核 figures that count by a date, summed per day and per month for each process,
+    department ("" for a case's report, counted by grid) and grid: written with the step that
+    changes a part, as deltas (engine/stats_totals.py), so a period's figures read a few
+    rows per day or month instead of every part the period touched."""
+
+    __tablename__ = "stats_totals"
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)  # day | month
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the day, or the month's 1st
+    process_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    rectified: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    reworks: Mapped[int] = mapped_column(Integer, default=0)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    wd_sum: Mapped[int] = mapped_column(Integer, default=0)
+    wd_n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TaskCandidate(Base):

@@ -53,6 +53,7 @@ from .records import StepResult, TaskRecord
 from .sandbox import Sandbox, SandboxEnvironment
 from .serialization import dump_state
 from .stats_rules import StatsRules
+from .stats_totals import Totals, china_day
 from .store import Database
 from .tasks import authorized_task, candidate_groups, open_task, task_view
 from .workflow import (
@@ -120,6 +121,7 @@ class Runtime:
     per deployment and live workflows per case (checked by the row's version)."""
 
     exchange: ExchangeWriter | None = None  # the feed and webhook outbox (set by the facade)
+    report_grid_field = "grid"  # the case field whose grid a report counts for (config)
 
     def __init__(
         self,
@@ -638,12 +640,29 @@ class Runtime:
         rules = self.stats.get(instance.process_id)
         if rules is not None:
             completed, waiting = case.completed, after.waiting()
-            case_parts.write(session, instance, rules, self.calendar, completed, waiting, now)
+            totals = Totals()
+            self._count_report(totals, instance, old_data)
+            case_parts.write(
+                session, instance, rules, self.calendar, completed, waiting, now, totals
+            )
+            totals.write(session)
         if notifier is not None and notifier.pending:
             notifier.write(session, instance.id, now)
         case.after = after
         if self.exchange is not None:  # last: it takes the feed's number, held to the commit
             self.exchange.write(session, instance, old_data, case.before, after, _name(actor), now)
+
+    def _count_report(self, totals: Totals, instance: Instance, old_data: dict[str, Any]) -> None:
+        """The case's report in its grid's totals (moved when a step changes the grid)."""
+        field = self.report_grid_field
+        old, new = old_data.get(field), (instance.data or {}).get(field)
+        if old == new:
+            return
+        day = china_day(instance.created_at)
+        if isinstance(old, str) and old:
+            totals.report(instance.process_id, old, day, sign=-1)
+        if isinstance(new, str) and new:
+            totals.report(instance.process_id, new, day)
 
     def _close_if_ended(
         self,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from . import org
 from .calendar import CHINA
-from .models import CasePart, Instance, InstanceField
+from .models import CasePart, Instance, InstanceField, StatsTotal
+from .stats_totals import china_day, sums
 
 # The figures a row holds, in the order tables and exports show them.
 COUNTS = (
@@ -176,6 +177,29 @@ def _flag(condition_: Any) -> Any:
     return func.coalesce(func.sum(case((condition_, 1), else_=0)), 0)
 
 
+# the figures the per-day totals hold (the others are about the moment of asking)
+DATED = (
+    "received",
+    "dispatched",
+    "rectified",
+    "due",
+    "on_time",
+    "returns",
+    "reworks",
+    "extensions",
+)
+
+
+def _split(period: Period, now: datetime) -> tuple[tuple[date, date] | None, Period]:
+    """The period's days before today (their totals are final: read from `stats_totals`) and
+    the rest from today on (counted from `case_parts`, with the moment of asking); the second
+    may hold no day (its start after its end), and still counts the open parts."""
+    today = china_day(now)
+    before_today = min(period.end, today - timedelta(days=1))
+    past = (period.start, before_today) if period.start <= before_today else None
+    return past, Period(max(period.start, today), period.end)
+
+
 def _leaf_rows(
     session: Session,
     by: str,
@@ -185,7 +209,54 @@ def _leaf_rows(
     process_ids: Sequence[str],
     grid_field: str,
 ) -> dict[str, StatsRow]:
-    """The figures of each department, or of each grid on its own (without those below)."""
+    """The figures of each department, or of each grid on its own (without those below):
+    the totals of the days that have passed, and what today and the open parts add."""
+    past, live = _split(period, now)
+    rows = _live_rows(session, by, live, now, scope, process_ids, grid_field)
+    if past is None:
+        return rows
+    t = StatsTotal
+    key = t.department if by == "department" else t.grid
+    where = _totals_scoped(scope, process_ids)
+    if scope.department is None and by == "department":
+        where.append(t.department != "")  # the reports' rows count for grids only
+    # a grid's reports are its cases, dispatched or not; a department's, its parts
+    reports = "reports" if by == "grid" and scope.department is None else "received"
+    for found in sums(session, [key], past[0], past[1], where):
+        if not found[0]:
+            continue
+        row = StatsRow(found[0], found[0])
+        for c in DATED:
+            row.counts[c] = int(getattr(found, reports if c == "received" else c) or 0)
+        row.working_days_sum, row.working_days_n = int(found.wd_sum or 0), int(found.wd_n or 0)
+        if found[0] in rows:
+            row.add(rows[found[0]])
+        rows[found[0]] = row
+    return rows
+
+
+def _totals_scoped(scope: Scope, process_ids: Sequence[str]) -> list[Any]:
+    """The totals' rows of the scope (as `_scoped` for the parts)."""
+    t = StatsTotal
+    found: list[Any] = [t.process_id.in_(list(process_ids))]
+    if scope.grids is not None:
+        found.append(t.grid.in_(sorted(scope.grids)))
+    if scope.department is not None:
+        found.append(t.department == scope.department)
+    return found
+
+
+def _live_rows(
+    session: Session,
+    by: str,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    process_ids: Sequence[str],
+    grid_field: str,
+) -> dict[str, StatsRow]:
+    """Counted from `case_parts` itself: the figures of the period's parts, and the open
+    parts' figures of the moment of asking."""
     key = CasePart.department if by == "department" else CasePart.grid
     part_counts = [c for c in COUNTS if c != "received" or by == "department"]
     rule = rules(period, now)
@@ -309,12 +380,42 @@ def monthly(
 ) -> list[dict[str, Any]]:
     """Per month of the period: parts dispatched, rectified, due and on time (`total`: the
     period's, which is the month's when the period lies in one)."""
-    dialect = session.get_bind().dialect.name
     if total is not None and len(period.months()) == 1:  # the period's figures are the month's
         c = total.counts
-        month_ = {k: c[k] for k in ("dispatched", "rectified", "due", "on_time")}
+        month_ = {k: c[k] for k in TREND}
         rate = round(c["on_time"] / c["due"], 4) if c["due"] else None
         return [{"month": period.months()[0], **month_, "on_time_rate": rate}]
+    counts: dict[str, dict[str, int]] = {m: dict.fromkeys(TREND, 0) for m in period.months()}
+    past, live = _split(period, now)
+    if past is not None:
+        t = StatsTotal
+        where = _totals_scoped(scope, process_ids)
+        for found in sums(session, [t.span, t.day], past[0], past[1], where):
+            into = counts.get(found.day.strftime("%Y-%m"))
+            if into is not None:
+                for figure in TREND:
+                    into[figure] += int(getattr(found, figure) or 0)
+    if live.start <= live.end:
+        _live_monthly(session, live, now, scope, process_ids, counts)
+    return [
+        {"month": m, **c, "on_time_rate": round(c["on_time"] / c["due"], 4) if c["due"] else None}
+        for m, c in counts.items()
+    ]
+
+
+TREND = ("dispatched", "rectified", "due", "on_time")
+
+
+def _live_monthly(
+    session: Session,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    process_ids: Sequence[str],
+    counts: dict[str, dict[str, int]],
+) -> None:
+    """What the period's parts add to each month, counted from `case_parts` itself."""
+    dialect = session.get_bind().dialect.name
 
     def month(column: Any) -> Any:
         if dialect == "postgresql":
@@ -323,8 +424,6 @@ def monthly(
 
     where = [CasePart.process_id.in_(process_ids), *_scoped(scope)]
     rule = rules(period, now)
-    figures_ = ("dispatched", "rectified", "due", "on_time")
-    counts: dict[str, dict[str, int]] = {m: dict.fromkeys(figures_, 0) for m in period.months()}
     for figure, column in (
         ("dispatched", CasePart.dispatched_at),
         ("rectified", CasePart.rectified_at),
@@ -335,11 +434,7 @@ def monthly(
         stmt = select(m, func.count()).where(*where, rule[figure]).group_by(m)
         for key, n in session.execute(stmt):
             if key in counts:
-                counts[key][figure] = int(n)
-    return [
-        {"month": m, **c, "on_time_rate": round(c["on_time"] / c["due"], 4) if c["due"] else None}
-        for m, c in counts.items()
-    ]
+                counts[key][figure] += int(n)
 
 
 def cases_condition(
