@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session, defer
 
 from .deployments import CompiledById
 from .errors import NotFound
-from .models import AuditEvent, DeploymentFile, Instance, OpenTask, ProcessVersion, Timer
+from .models import (
+    AuditEvent,
+    DeploymentFile,
+    Instance,
+    OpenTask,
+    ProcessVersion,
+    TaskCandidate,
+    Timer,
+)
 from .org import Actor, display_names
 from .records import CaseDetail, CaseSection, CaseSummary, Diagram, HistoryEvent
 from .tasks import task_view
@@ -63,6 +71,17 @@ def instance(session: Session, instance_id: int, now: datetime) -> CaseDetail:
         ],
         "history": history(session, instance_id),
     }
+
+
+def task_departments(session: Session, instance_id: int) -> dict[str, str]:
+    """Open task id -> the department whose task it is (its `dept:` candidate group): a
+    jointly handled case waits on several departments' tasks of the same name."""
+    rows = session.execute(
+        select(TaskCandidate.task_id, TaskCandidate.group_key)
+        .join(OpenTask, OpenTask.id == TaskCandidate.task_id)
+        .where(OpenTask.instance_id == instance_id, TaskCandidate.group_key.like("dept:%"))
+    )
+    return {task_id: group.removeprefix("dept:") for task_id, group in rows}
 
 
 def history(session: Session, instance_id: int) -> list[HistoryEvent]:

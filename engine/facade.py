@@ -827,6 +827,11 @@ class Engine:
         with self.db.reading() as session:
             return cases.instance(session, instance_id, self.now())
 
+    def task_departments(self, instance_id: int) -> dict[str, str]:
+        """Open task id -> the department whose task it is, for the case's open tasks."""
+        with self.db.reading() as session:
+            return cases.task_departments(session, instance_id)
+
     def history(self, instance_id: int) -> list[HistoryEvent]:
         with self.db.reading() as session:
             return cases.history(session, instance_id)

@@ -39,6 +39,11 @@ def test_dispatch_form_names_cooperating_and_informed_departments(engine, web_us
     assert "协办" in shown.text and "牵头" in shown.text
     assert "/tasks/" not in shown.text.split("</h1>", 1)[1].split("<aside", 1)[0]
     assert web_user("dept_nyj").get(f"/cases/{case}").status_code in (403, 404)
+    # three tasks of one name: each open task says whose it is
+    names = {d["code"]: d["name"] for d in engine.departments()}
+    tasks = shown.text.split('<ul class="open-tasks">', 1)[1].split("</ul>", 1)[0]
+    for code in ("yjj", "zjj", "xf"):
+        assert tasks.count(names[code]) == 1, code
 
 
 def test_the_responsible_department_cannot_cooperate(engine, web_user):
