@@ -4,8 +4,9 @@ statistics, the map and the lists on a year of work, and for `make bench`.
 Running every case through the engine would take hours at 100,000 cases, so the generator
 runs one real case per category and outcome through the engine (on time, late, handed back,
 reworked, extended, invalid; open, open and overdue under supervision), with the clock set
-in the past, and then copies them: each copy is the same case in another village grid, about
-another unit, moved by whole weeks (so that working days stay working days) across the year
+in the past, and then copies them: each copy is the same case in another village grid (its
+reported place inside that village's outline, when every village has one), about another
+unit, moved by whole weeks (so that working days stay working days) across the year
 before now (the open ones across the last weeks). A copy is a complete case, written as the
 engine writes one: its workflow state, data, search document and filter fields, its audit
 chain (hashed anew), its department parts, and for an open case its open tasks, candidates
@@ -27,7 +28,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from . import audit, case_numbers, deployments, org
+from . import audit, case_numbers, deployments, grid_shapes, org
 from .calendar import CHINA
 from .case_index import case_document
 from .clock import FrozenClock
@@ -47,6 +48,8 @@ from .models import (
     UserGrid,
     UserRole,
 )
+from .queue_filters import field_value
+from .visibility import indexed_value
 
 # outcome -> share of the cases; the open ones are the last weeks' work
 OUTCOMES = {
@@ -138,6 +141,25 @@ def villages(session: Session) -> list[Village]:
             current = grids.get(current.parent_code) if current.parent_code else None
         found.append(Village(tuple(g.code for g in chain), tuple(g.leader for g in chain), member))
     return sorted(found, key=lambda v: v.chain)
+
+
+def village_boxes(session: Session, codes: Iterable[str]) -> dict[str, tuple[float, ...]]:
+    """grid code -> (west, south, east, north) of its stored outline, for the villages that
+    have one."""
+    boxes: dict[str, tuple[float, ...]] = {}
+    for code, shape in grid_shapes.stored(session, list(codes)).items():
+        ring = shape["coordinates"][0] if shape["type"] == "Polygon" else shape["coordinates"][0][0]
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        boxes[code] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+def place_in(box: tuple[float, ...], rng: random.Random) -> tuple[str, str]:
+    """A point well inside the box, as the literals (lat, lng) a copy's texts get."""
+    west, south, east, north = box
+    lng = west + (east - west) * rng.uniform(0.15, 0.85)
+    lat = south + (north - south) * rng.uniform(0.15, 0.85)
+    return f"{lat:.7f}", f"{lng:.7f}"
 
 
 def monday_before(moment: datetime, weeks: int) -> datetime:
@@ -330,10 +352,11 @@ def copy_case(
     out.rows["search"].append(
         {"instance_id": new_id, "document": case_document(number, data, search_fields)}
     )
+    values = {name: field_value(data, name) for name in filter_fields}
     out.rows["fields"] += [
-        {"instance_id": new_id, "name": name, "value": str(data[name])[:255]}
-        for name in filter_fields
-        if data.get(name) not in (None, "")
+        {"instance_id": new_id, "name": name, "value": indexed_value(value)}
+        for name, value in values.items()
+        if value not in (None, "", [])
     ]
     for part in template.parts:
         moved = {k: rewrite.at(v) if isinstance(v, datetime) else v for k, v in part.items()}
@@ -453,10 +476,16 @@ class Lives:
     """Runs each outcome's case through the engine, with its clock set as the case goes."""
 
     def __init__(
-        self, engine: Any, clock: FrozenClock, village: Village, departments: list[str]
+        self,
+        engine: Any,
+        clock: FrozenClock,
+        village: Village,
+        departments: list[str],
+        place: tuple[float, float] | None = None,
     ) -> None:
         self.engine, self.clock, self.village = engine, clock, village
         self.departments = departments
+        self.place = place  # (lat, lng) the reports give: each copy moves it to its village
 
     def act(
         self,
@@ -478,12 +507,14 @@ class Lives:
 
     def reported(self, category: str, classified: dict[str, Any]) -> int:
         """A report of the model village's unit, classified by the dispatcher as given."""
-        data = {
+        data: dict[str, Any] = {
             "grid": self.village.chain[0],
             "unit": UNITS[0],
             "category": category,
             "description": PROBLEMS[0],
         }
+        if self.place is not None:
+            data["location"] = {"lat": self.place[0], "lng": self.place[1]}
         member = self.engine.actor(self.village.member)
         case: int = self.engine.start("hazard_handling", data, member)
         self.act("dispatcher", case, "classify", {"category": category, **classified})
@@ -600,7 +631,15 @@ def generate(
     ]
     categories = [c for c in known if categories is None or c in categories]
     model = places[0]
-    lives = Lives(engine, clock, model, departments)
+    with engine.db.reading() as session:
+        boxes = village_boxes(session, [v.chain[0] for v in places])
+    located = len(boxes) == len(places)  # every village has an outline to place reports in
+    # the templates' place: literals a copy finds in its texts and moves, as it does names
+    place, spots = None, random.Random(seed + 1)  # places drawn apart: the rest stays as it was
+    if located:
+        lat, lng = place_in(boxes[model.chain[0]], spots)
+        place = (float(lat), float(lng))
+    lives = Lives(engine, clock, model, departments, place)
     made: dict[tuple[str, str], int] = {}
     for outcome in OUTCOMES:
         for category in categories:
@@ -610,7 +649,8 @@ def generate(
     with engine.db.reading() as session:
         templates = {key: read_template(session, cid, key[1]) for key, cid in made.items()}
     quoted = (json.dumps(UNITS[0], ensure_ascii=False), json.dumps(PROBLEMS[0], ensure_ascii=False))
-    pattern = names_pattern([*names_between(model, model), *quoted])
+    model_place = tuple(json.dumps(v) for v in place) if place else ()
+    pattern = names_pattern([*names_between(model, model), *quoted, *model_place])
     for template in templates.values():
         template.compile(pattern)
     remaining = max(0, cases - len(templates))
@@ -626,6 +666,8 @@ def generate(
         unit, problem = rng.choice(UNITS), rng.choice(PROBLEMS)
         names[quoted[0]] = json.dumps(unit, ensure_ascii=False)
         names[quoted[1]] = json.dumps(problem, ensure_ascii=False)
+        if located:
+            names.update(zip(model_place, place_in(boxes[target.chain[0]], spots), strict=True))
         shift = timedelta(weeks=-weeks if template.outcome in OPEN else weeks)
         rewrite = Rewrite(names, shift, new_ids=template.outcome in OPEN)
         copy_case(template, next_id, rewrite, prefix, compiled.search_fields, filter_fields, batch)

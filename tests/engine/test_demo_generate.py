@@ -36,6 +36,17 @@ def test_generated_cases_are_whole_cases(engine, clock):
     assert figures["rectified"] > 0 and figures["overdue_open"] > 0
     assert figures["major_open"] > 0 and figures["major_open_by_level"]
 
+    # each open case is a point on the map, inside its own village's outline
+    shown = engine.map_data(dispatcher)
+    points = shown["points"]
+    assert len(points) == sum(1 for i in everything["items"] if i["status"] == "running")
+    for point in points:
+        ring = engine.grid_shape(point["grid"])["coordinates"][0]
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        assert min(xs) < point["lng"] < max(xs) and min(ys) < point["lat"] < max(ys), point
+    copies = [p for p in points if p["id"] > 16]  # the templates share their village's place
+    assert len({(p["lat"], p["lng"]) for p in copies}) == len(copies), "each its own place"
+
     seen: set[int] = set()
     since = None
     while True:
