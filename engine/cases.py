@@ -9,19 +9,22 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 from .deployments import CompiledById
 from .errors import NotFound
 from .models import (
     AuditEvent,
+    Department,
     DeploymentFile,
+    Grid,
     Instance,
     OpenTask,
     ProcessVersion,
     TaskCandidate,
     Timer,
+    User,
 )
 from .org import Actor, display_names
 from .records import CaseDetail, CaseSection, CaseSummary, Diagram, HistoryEvent
@@ -73,15 +76,42 @@ def instance(session: Session, instance_id: int, now: datetime) -> CaseDetail:
     }
 
 
-def task_departments(session: Session, instance_id: int) -> dict[str, str]:
-    """Open task id -> the department whose task it is (its `dept:` candidate group): a
-    jointly handled case waits on several departments' tasks of the same name."""
+def task_holders(session: Session, instance_id: int) -> dict[str, str]:
+    """Open task id -> whom it waits on, by name: its department (a `dept:` candidate group)
+    or its supervising leader and their grid (a `leader:` group). A jointly handled case
+    waits on several departments' tasks of one name, an escalated one on several leaders'."""
     rows = session.execute(
         select(TaskCandidate.task_id, TaskCandidate.group_key)
         .join(OpenTask, OpenTask.id == TaskCandidate.task_id)
-        .where(OpenTask.instance_id == instance_id, TaskCandidate.group_key.like("dept:%"))
+        .where(
+            OpenTask.instance_id == instance_id,
+            or_(TaskCandidate.group_key.like("dept:%"), TaskCandidate.group_key.like("leader:%")),
+        )
+    ).all()
+    departments = {g.removeprefix("dept:") for _t, g in rows if g.startswith("dept:")}
+    grids = {g.removeprefix("leader:") for _t, g in rows if g.startswith("leader:")}
+    names = dict(
+        session.execute(
+            select(Department.code, Department.name).where(Department.code.in_(departments))
+        )
+        .tuples()
+        .all()
     )
-    return {task_id: group.removeprefix("dept:") for task_id, group in rows}
+    leaders = {
+        code: f"{leader or '?'} ({name})"
+        for code, name, leader in session.execute(
+            select(Grid.code, Grid.name, User.display_name)
+            .outerjoin(User, User.username == Grid.leader)
+            .where(Grid.code.in_(grids))
+        )
+    }
+    found: dict[str, str] = {}
+    for task_id, group in rows:
+        kind, _sep, code = group.partition(":")
+        found.setdefault(
+            task_id, names.get(code, code) if kind == "dept" else leaders.get(code, code)
+        )
+    return found
 
 
 def history(session: Session, instance_id: int) -> list[HistoryEvent]:

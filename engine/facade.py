@@ -827,10 +827,10 @@ class Engine:
         with self.db.reading() as session:
             return cases.instance(session, instance_id, self.now())
 
-    def task_departments(self, instance_id: int) -> dict[str, str]:
-        """Open task id -> the department whose task it is, for the case's open tasks."""
+    def task_holders(self, instance_id: int) -> dict[str, str]:
+        """Open task id -> whom it waits on by name (a department, a supervising leader)."""
         with self.db.reading() as session:
-            return cases.task_departments(session, instance_id)
+            return cases.task_holders(session, instance_id)
 
     def history(self, instance_id: int) -> list[HistoryEvent]:
         with self.db.reading() as session:

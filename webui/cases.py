@@ -234,7 +234,7 @@ def case(instance_id: int) -> ResponseReturnValue:
         field_index=by_name,
         parts=[p for p in parts if isinstance(p, dict)],
         department_names=department_names,
-        task_departments=engine.task_departments(instance_id),
+        holders=engine.task_holders(instance_id),
         workable={t["id"] for t in mine},
         may_urge=engine.sees_all_cases(actor),
         names=engine.display_names(t["assignee"] for t in found["open_tasks"] if t["assignee"]),
