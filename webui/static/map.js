@@ -180,5 +180,6 @@
     .then(draw)
     .catch(() => {
       box.replaceChildren(element("p", { class: "error" }, [text("Failed")]));
+      box.dataset.ready = "failed";
     });
 })();
