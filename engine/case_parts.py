@@ -21,7 +21,7 @@ from .calendar import WorkingCalendar
 from .clock import parse_iso
 from .models import CasePart, Instance
 from .stats_rules import StatsRules
-from .stats_totals import Totals, contribution, part_key
+from .stats_totals import Totals, case_contribution, contribution, part_key
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def write(
         for p in session.scalars(select(CasePart).where(CasePart.instance_id == instance.id))
     }
     before = {d: (part_key(p), contribution(p)) for d, p in existing.items()}
+    case_before = case_contribution(list(existing.values()))
     case = instance.data or {}
     major_field, major_value = rules.major
     for department, data in part_data(rules, completed, waiting).items():
@@ -122,6 +123,11 @@ def write(
         if department in before:
             totals.add(*before[department], sign=-1)
         totals.add(part_key(part), contribution(part))
+    if case_before is not None:
+        totals.add(*case_before, sign=-1)
+    case_after = case_contribution(list(existing.values()))
+    if case_after is not None:
+        totals.add(*case_after)
 
 
 def _count_step(

@@ -237,6 +237,17 @@ class StatsTotal(Base):
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     wd_sum: Mapped[int] = mapped_column(Integer, default=0)
     wd_n: Mapped[int] = mapped_column(Integer, default=0)
+    # the open parts as they stand: not rectified by their deadline's day (overdue once it
+    # has passed); major, by the supervision level reached (none yet, 0 the grid's leader,
+    # 1 the one above ...; 4 and higher together), at the report's day
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    major_open: Mapped[int] = mapped_column(Integer, default=0)
+    level_none: Mapped[int] = mapped_column(Integer, default=0)
+    level_0: Mapped[int] = mapped_column(Integer, default=0)
+    level_1: Mapped[int] = mapped_column(Integer, default=0)
+    level_2: Mapped[int] = mapped_column(Integer, default=0)
+    level_3: Mapped[int] = mapped_column(Integer, default=0)
+    level_4: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TaskCandidate(Base):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from . import org
 from .calendar import CHINA
 from .models import CasePart, Instance, InstanceField, StatsTotal
-from .stats_totals import china_day, sums
+from .stats_totals import TOP_LEVEL, china_day, level_figure, state_sums, sums
 
 # The figures a row holds, in the order tables and exports show them.
 COUNTS = (
@@ -151,7 +151,7 @@ def rules(period: Period, now: datetime) -> dict[str, Any]:
     return rules
 
 
-def touched(period: Period) -> Any:
+def touched(period: Period, open_parts: bool = True) -> Any:
     """The parts a period's figures can count: with a date of theirs in it, or open (the
     figures of today). Each is an indexed range, so the cost grows with the period's work,
     not with every case there ever was."""
@@ -160,7 +160,7 @@ def touched(period: Period) -> Any:
     return or_(
         *(and_(c >= since, c < until) for c in (p.received_at, p.dispatched_at, p.rectified_at)),
         and_(p.due_at >= since, p.due_at < until),
-        p.open.is_(True),
+        *([p.open.is_(True)] if open_parts else []),
     )
 
 
@@ -212,27 +212,48 @@ def _leaf_rows(
     """The figures of each department, or of each grid on its own (without those below):
     the totals of the days that have passed, and what today and the open parts add."""
     past, live = _split(period, now)
-    rows = _live_rows(session, by, live, now, scope, process_ids, grid_field)
-    if past is None:
-        return rows
+    rows = _live_rows(session, by, live, now, scope, process_ids, grid_field, open_parts=False)
+
+    def row_of(key: str) -> StatsRow:
+        return rows.setdefault(key, StatsRow(key, key))
+
     t = StatsTotal
     key = t.department if by == "department" else t.grid
     where = _totals_scoped(scope, process_ids)
-    if scope.department is None and by == "department":
-        where.append(t.department != "")  # the reports' rows count for grids only
-    # a grid's reports are its cases, dispatched or not; a department's, its parts
-    reports = "reports" if by == "grid" and scope.department is None else "received"
-    for found in sums(session, [key], past[0], past[1], where):
-        if not found[0]:
-            continue
-        row = StatsRow(found[0], found[0])
-        for c in DATED:
-            row.counts[c] = int(getattr(found, reports if c == "received" else c) or 0)
-        row.working_days_sum, row.working_days_n = int(found.wd_sum or 0), int(found.wd_n or 0)
-        if found[0] in rows:
-            row.add(rows[found[0]])
-        rows[found[0]] = row
+    parts_only = [*where, t.department != ""]  # a case's own row counts for grids only
+    # a grid counts cases (reported, dispatched or not; major, once), a department its parts
+    of_cases = by == "grid" and scope.department is None
+    if past is not None:
+        reports = "reports" if of_cases else "received"
+        for found in sums(session, [key], past[0], past[1], where if of_cases else parts_only):
+            if found[0]:
+                row = StatsRow(found[0], found[0])
+                for c in DATED:
+                    row.counts[c] = int(getattr(found, reports if c == "received" else c) or 0)
+                row.working_days_sum = int(found.wd_sum or 0)
+                row.working_days_n = int(found.wd_n or 0)
+                row_of(found[0]).add(row)
+    today = china_day(now)
+    for found in state_sums(session, [key], today, parts_only):
+        if found[0]:
+            row = row_of(found[0])
+            row.counts["overdue_open"] += int(found.overdue or 0)
+            row.counts["major_open"] += int(found.major_open or 0)
+            if not of_cases:
+                _add_levels(row, found)
+    if of_cases:
+        cases_only = [*where, t.department == ""]
+        for found in state_sums(session, [key], today, cases_only):
+            if found[0]:
+                _add_levels(row_of(found[0]), found)
     return rows
+
+
+def _add_levels(row: StatsRow, found: Any) -> None:
+    for level in range(-1, TOP_LEVEL + 1):
+        n = int(getattr(found, level_figure(level if level >= 0 else None)) or 0)
+        if n:
+            row.levels[level] = row.levels.get(level, 0) + n
 
 
 def _totals_scoped(scope: Scope, process_ids: Sequence[str]) -> list[Any]:
@@ -254,12 +275,18 @@ def _live_rows(
     scope: Scope,
     process_ids: Sequence[str],
     grid_field: str,
+    open_parts: bool = True,
 ) -> dict[str, StatsRow]:
     """Counted from `case_parts` itself: the figures of the period's parts, and the open
-    parts' figures of the moment of asking."""
+    parts' figures of the moment of asking (without `open_parts`: only the deadlines that
+    passed today, the rest is in the totals)."""
     key = CasePart.department if by == "department" else CasePart.grid
     part_counts = [c for c in COUNTS if c != "received" or by == "department"]
     rule = rules(period, now)
+    if not open_parts:
+        part_counts.remove("major_open")
+        today = datetime.combine(china_day(now), time(), CHINA)
+        rule["overdue_open"] = and_(rule["overdue_open"], CasePart.due_at >= today)
     columns = [_flag(rule[c]).label(c) for c in part_counts]
     rectified = rule["rectified"]
     columns += [
@@ -268,7 +295,13 @@ def _live_rows(
         ),
         _flag(and_(rectified, CasePart.working_days.is_not(None))).label("wd_n"),
     ]
-    where = [CasePart.process_id.in_(process_ids), touched(period), *_scoped(scope)]
+    if open_parts:
+        touching = touched(period)
+    else:  # the period's dates from today on, and the deadlines passing today
+        touching = or_(
+            touched(period, open_parts=False), and_(CasePart.due_at >= today, CasePart.due_at < now)
+        )
+    where = [CasePart.process_id.in_(process_ids), touching, *_scoped(scope)]
     rows: dict[str, StatsRow] = {}
     for row in session.execute(select(key, *columns).where(*where).group_by(key)):
         if row[0] is None:
@@ -277,20 +310,8 @@ def _live_rows(
         for c in part_counts:
             found.counts[c] = int(getattr(row, c))
         found.working_days_sum, found.working_days_n = int(row.wd_sum), int(row.wd_n)
-    # open major cases by the supervision level reached (a case once, at its highest part)
-    level = func.coalesce(func.max(CasePart.level), -1)
-    per_case = (
-        select(key.label("key"), CasePart.instance_id, level.label("level"))
-        .where(*where, rule["major_open"])
-        .group_by(key, CasePart.instance_id)
-        .subquery()
-    )
-    stmt = select(per_case.c.key, per_case.c.level, func.count()).group_by(
-        per_case.c.key, per_case.c.level
-    )
-    for k, lvl, n in session.execute(stmt):
-        found = rows.setdefault(k, StatsRow(k, k))
-        found.levels[int(lvl)] = int(n)
+    if open_parts:
+        _live_levels(session, key, where, rule, rows)
     if by == "grid":  # reports: every case of the period, dispatched or not
         grid = InstanceField
         stmt = (
@@ -311,6 +332,25 @@ def _live_rows(
         for code, n in session.execute(stmt):
             rows.setdefault(code, StatsRow(code, code)).counts["received"] = int(n)
     return rows
+
+
+def _live_levels(
+    session: Session, key: Any, where: list[Any], rule: dict[str, Any], rows: dict[str, StatsRow]
+) -> None:
+    """Open major cases by the supervision level reached (a case once, at its highest part)."""
+    level = func.coalesce(func.max(CasePart.level), -1)
+    per_case = (
+        select(key.label("key"), CasePart.instance_id, level.label("level"))
+        .where(*where, rule["major_open"])
+        .group_by(key, CasePart.instance_id)
+        .subquery()
+    )
+    stmt = select(per_case.c.key, per_case.c.level, func.count()).group_by(
+        per_case.c.key, per_case.c.level
+    )
+    for k, lvl, n in session.execute(stmt):
+        found = rows.setdefault(k, StatsRow(k, k))
+        found.levels[int(lvl)] = int(n)
 
 
 def _has_part(department: str) -> Any:

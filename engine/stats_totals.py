@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select
+from sqlalchemy import Table, and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,7 +43,16 @@ FIGURES = (
     "extensions",
     "wd_sum",
     "wd_n",
+    "pending",
+    "major_open",
+    "level_none",
+    "level_0",
+    "level_1",
+    "level_2",
+    "level_3",
+    "level_4",
 )
+TOP_LEVEL = 4  # supervision levels from here up are counted together
 DAY, MONTH = "day", "month"
 # (process id, department, grid) -> (day, figure) -> n
 Key = tuple[str, str, str]
@@ -78,7 +87,31 @@ def contribution(part: Any) -> Contribution:
     if part.working_days is not None:
         add("wd_sum", part.rectified_at, part.working_days)
         add("wd_n", part.rectified_at)
+    if part.open and part.returned_at is None:  # the open part as it stands
+        if part.rectified_at is None:
+            add("pending", part.due_at)
+        if part.major:
+            add("major_open", part.received_at)
+            add(level_figure(part.level), part.received_at)
     return found
+
+
+def level_figure(level: int | None) -> str:
+    if level is None or level < 0:
+        return "level_none"
+    return f"level_{min(level, TOP_LEVEL)}"
+
+
+def case_contribution(parts: Sequence[Any]) -> tuple[Key, Contribution] | None:
+    """A case's own row (department ""): an open major case once, at the highest level its
+    parts reached (a grid's figures count cases; a department's, its parts)."""
+    major = [p for p in parts if p.open and p.major and p.returned_at is None]
+    if not major:
+        return None
+    top = max(-1 if p.level is None else p.level for p in major)
+    first = major[0]
+    key = (first.process_id, "", first.grid or "")
+    return key, Counter({(china_day(first.received_at), level_figure(top)): 1})
 
 
 def part_key(part: Any) -> Key:
@@ -166,9 +199,24 @@ def rebuild(session: Session, process_ids: Sequence[str], grid_field: str) -> in
         CasePart.returns,
         CasePart.reworks,
         CasePart.extensions,
+        CasePart.open,
+        CasePart.major,
+        CasePart.level,
+        CasePart.instance_id,
     ]
-    parts = 0
-    for part in session.execute(select(*columns)).yield_per(5000):
+    parts, case_id = 0, None
+    case_parts: list[Any] = []
+    rows = session.execute(select(*columns).order_by(CasePart.instance_id)).yield_per(5000)
+    for part in [*rows, None]:  # None: the end of the last case
+        if part is None or part.instance_id != case_id:
+            found = case_contribution(case_parts)
+            if found is not None:
+                totals.add(*found)
+            case_parts = []
+        if part is None:
+            break
+        case_id = part.instance_id
+        case_parts.append(part)
         totals.add(part_key(part), contribution(part))
         parts += 1
     reports = (
@@ -209,6 +257,16 @@ def spans(start: date, end: date) -> Any:
     )
 
 
+def before(today: date) -> Any:
+    """The rows of every day before `today`: the months before this one, this month's days."""
+    t = StatsTotal
+    this_month = today.replace(day=1)
+    return or_(
+        and_(t.span == MONTH, t.day < this_month),
+        and_(t.span == DAY, t.day >= this_month, t.day < today),
+    )
+
+
 def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
@@ -224,7 +282,23 @@ def sums(
     covering = spans(start, end)
     if covering is None:
         return iter(())
+    return _summed(session, group, [covering, *where])
+
+
+def state_sums(session: Session, group: Any, today: date, where: Iterable[Any]) -> Iterator[Any]:
+    """The open parts' figures as they stand, per `group`: `pending` of the days before today
+    (overdue by now), the major ones (every month row: they are counted at their report's day)."""
     t = StatsTotal
-    columns = [func.sum(t.__table__.c[f]).label(f) for f in FIGURES]
-    stmt = select(*group, *columns).where(covering, *where).group_by(*group)
+    table = cast(Table, t.__table__)
+    overdue = func.sum(case((before(today), table.c.pending), else_=0)).label("overdue")
+    major = [func.sum(table.c[f]).label(f) for f in FIGURES if f.startswith(("major", "level"))]
+    covering = or_(before(today), and_(t.span == DAY, t.day >= today))  # every day, once
+    stmt = select(*group, overdue, *major).where(covering, *where).group_by(*group)
+    return iter(session.execute(stmt))
+
+
+def _summed(session: Session, group: Any, where: Iterable[Any]) -> Iterator[Any]:
+    table = cast(Table, StatsTotal.__table__)
+    columns = [func.sum(table.c[f]).label(f) for f in FIGURES]
+    stmt = select(*group, *columns).where(*where).group_by(*group)
     return iter(session.execute(stmt))

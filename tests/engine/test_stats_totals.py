@@ -5,15 +5,16 @@ today counts at once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine import stats
+from engine.clock import parse_iso
 from engine.models import StatsTotal
 from engine.stats import Period, Scope
-from engine.stats_totals import FIGURES
+from engine.stats_totals import FIGURES, china_day
 from tests.engine.test_stats import MARCH, at, received, rectified, rows, seeded, verified
 from tests.helpers import accept, report
 
@@ -87,3 +88,26 @@ def test_todays_work_counts_at_once_and_tomorrow_from_the_totals(engine, seeded,
     assert later == now_
     grid = rows(engine.stats_report(dispatcher, "grid", today))
     assert grid["ap-d1-t1-v1"]["received"] == 1
+
+
+def test_a_deadline_passing_today_is_overdue_from_its_moment(engine, seeded, clock):
+    case = report(engine)
+    accept(engine, case)
+    received(engine, case, "yjj", 1)
+    due = parse_iso(engine.instance(case)["data"]["deadline"])
+    dispatcher = engine.actor("dispatcher")
+    period = Period(date(2026, 3, 1), china_day(due))
+
+    def overdue() -> int:
+        return rows(engine.stats_report(dispatcher, "department", period))["yjj"]["overdue_open"]
+
+    clock.set(due - timedelta(minutes=1))
+    before = overdue()
+    clock.set(due + timedelta(minutes=1))
+    assert overdue() == before + 1
+    processes, grid_field = list(engine.config.stats), engine.config.case_grid_field
+    with engine.db.reading() as session:
+        args = ("department", period, engine.now(), Scope(), processes, grid_field)
+        read = stats._leaf_rows(session, *args)
+        counted = stats._live_rows(session, *args)
+        assert read["yjj"].as_dict() == counted["yjj"].as_dict()

@@ -27,6 +27,14 @@ FIGURES = (
     "extensions",
     "wd_sum",
     "wd_n",
+    "pending",
+    "major_open",
+    "level_none",
+    "level_0",
+    "level_1",
+    "level_2",
+    "level_3",
+    "level_4",
 )
 
 
