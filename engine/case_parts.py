@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from .calendar import WorkingCalendar
 from .clock import parse_iso
-from .models import CasePart, Instance
+from .models import CasePart, Instance, PartEscalation
 from .stats_rules import StatsRules
-from .stats_totals import Totals, case_contribution, contribution, part_key
+from .stats_totals import Totals, case_contribution, contribution, escalation, part_key
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,19 @@ def write(
             part.due_at = due
         level = _level(rules, data)
         if level is not None and (part.level is None or level > part.level):
+            reached = -1 if part.level is None else part.level
+            for new_level in range(reached + 1, level + 1):  # each level once, when reached
+                session.add(
+                    PartEscalation(
+                        instance_id=instance.id,
+                        department=department,
+                        level=new_level,
+                        at=now,
+                        process_id=part.process_id,
+                        grid=part.grid,
+                    )
+                )
+                totals.add(*escalation(part.process_id, department, part.grid, new_level, now))
             part.level = level
     if completed is not None:
         _count_step(rules, calendar, completed, existing, now)

@@ -42,6 +42,7 @@ from .models import (
     Instance,
     InstanceField,
     OpenTask,
+    PartEscalation,
     TaskCandidate,
     Timer,
     User,
@@ -82,6 +83,7 @@ TABLES = {
         ("instances", Instance),
         ("audit", AuditEvent),
         ("parts", CasePart),
+        ("escalations", PartEscalation),
         ("fields", InstanceField),
         ("search", CaseSearch),
         ("tasks", OpenTask),
@@ -104,6 +106,7 @@ class Template:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     timers: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # its feed rows
+    escalations: list[dict[str, Any]] = field(default_factory=list)
     texts: dict[str, Pieces] = field(default_factory=dict)
 
     def compile(self, names: re.Pattern[str]) -> None:
@@ -277,6 +280,9 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
     changes = session.scalars(
         select(CaseChange).where(CaseChange.instance_id == instance_id).order_by(CaseChange.seq)
     )
+    escalations = session.scalars(
+        select(PartEscalation).where(PartEscalation.instance_id == instance_id)
+    )
     return Template(
         outcome,
         _row(instance, t["instances"]),
@@ -286,6 +292,7 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
         [_row(c, t["candidates"]) for c in candidates],
         [_row(timer, t["timers"]) for timer in timers],
         [_row(change, t["changes"]) for change in changes],
+        [_row(e, t["escalations"]) for e in escalations],
     )
 
 
@@ -362,6 +369,11 @@ def copy_case(
         moved = {k: rewrite.at(v) if isinstance(v, datetime) else v for k, v in part.items()}
         moved.update(instance_id=new_id, grid=data.get("grid", part["grid"]))
         out.rows["parts"].append(moved)
+    for e in template.escalations:
+        at = rewrite.at(e["at"])
+        out.rows["escalations"].append(
+            {**e, "instance_id": new_id, "at": at, "grid": data.get("grid", e["grid"])}
+        )
     for task in template.tasks:
         out.rows["tasks"].append(
             {
@@ -415,7 +427,16 @@ def names_between(template: Village, target: Village) -> dict[str, str]:
 
 def write_batch(session: Session, batch: Copy) -> None:
     conn = session.connection()
-    for name in ("instances", "audit", "parts", "fields", "search", "tasks", "candidates"):
+    for name in (
+        "instances",
+        "audit",
+        "parts",
+        "escalations",
+        "fields",
+        "search",
+        "tasks",
+        "candidates",
+    ):
         if batch.rows[name]:
             conn.execute(insert(TABLES[name]), batch.rows[name])
     if batch.rows["timers"]:

@@ -214,6 +214,21 @@ class CasePart(Base):
     open: Mapped[bool] = mapped_column(Boolean, default=True)  # the case is still running
 
 
+class PartEscalation(Base):
+    """A department's part reaching a supervision level (0: its grid's supervising leader,
+    1: the leader above, ...), and when: the 考核 figures' escalations by level."""
+
+    __tablename__ = "part_escalations"
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    grid: Mapped[str | None] = mapped_column(String(64))  # the part's grid at the time
+
+
 class StatsTotal(Base):
     """The 考核 figures that count by a date, summed per day and per month for each process,
     department ("" for a case's report, counted by grid) and grid: written with the step that
@@ -248,6 +263,12 @@ class StatsTotal(Base):
     level_2: Mapped[int] = mapped_column(Integer, default=0)
     level_3: Mapped[int] = mapped_column(Integer, default=0)
     level_4: Mapped[int] = mapped_column(Integer, default=0)
+    # escalations on the day: parts reaching supervision level 0, 1, ... (4 and higher together)
+    escalated_0: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_1: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_2: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_3: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_4: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TaskCandidate(Base):

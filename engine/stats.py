@@ -16,8 +16,15 @@ from sqlalchemy.orm import Session
 
 from . import org
 from .calendar import CHINA
-from .models import CasePart, Instance, InstanceField, StatsTotal
-from .stats_totals import TOP_LEVEL, china_day, level_figure, state_sums, sums
+from .models import CasePart, Instance, InstanceField, PartEscalation, StatsTotal
+from .stats_totals import (
+    TOP_LEVEL,
+    china_day,
+    escalated_figure,
+    level_figure,
+    state_sums,
+    sums,
+)
 
 # The figures a row holds, in the order tables and exports show them.
 COUNTS = (
@@ -31,7 +38,10 @@ COUNTS = (
     "reworks",
     "extensions",
     "major_open",
+    "escalated",
 )
+# the figures with a rule on `case_parts` (escalations are counted from part_escalations)
+PART_RULES = frozenset(COUNTS) - {"escalated"}
 RATES = {  # rate -> (numerator, denominator)
     "on_time_rate": ("on_time", "due"),
     "return_rate": ("returns", "dispatched"),
@@ -81,6 +91,7 @@ class StatsRow:
     working_days_sum: int = 0
     working_days_n: int = 0
     levels: dict[int, int] = field(default_factory=dict)  # open major cases by level reached
+    escalations: dict[int, int] = field(default_factory=dict)  # in the period, by level reached
     depth: int = 0  # a grid's depth in the tree shown
 
     @property
@@ -100,6 +111,12 @@ class StatsRow:
         self.working_days_n += other.working_days_n
         for level, n in other.levels.items():
             self.levels[level] = self.levels.get(level, 0) + n
+        for level, n in other.escalations.items():
+            self.escalations[level] = self.escalations.get(level, 0) + n
+
+    def escalated(self, level: int, n: int) -> None:
+        self.escalations[level] = self.escalations.get(level, 0) + n
+        self.counts["escalated"] += n
 
     def as_dict(self) -> dict[str, Any]:
         """The API's row: the counts, the rates, the average."""
@@ -111,6 +128,7 @@ class StatsRow:
             **{r: self.rate(r) for r in RATES},
             "avg_working_days": self.avg_working_days,
             "major_open_by_level": {str(k): v for k, v in sorted(self.levels.items())},
+            "escalated_by_level": {str(k): v for k, v in sorted(self.escalations.items())},
         }
 
 
@@ -232,6 +250,10 @@ def _leaf_rows(
                     row.counts[c] = int(getattr(found, reports if c == "received" else c) or 0)
                 row.working_days_sum = int(found.wd_sum or 0)
                 row.working_days_n = int(found.wd_n or 0)
+                for level in range(TOP_LEVEL + 1):
+                    n = int(getattr(found, escalated_figure(level)) or 0)
+                    if n:
+                        row.escalated(level, n)
                 row_of(found[0]).add(row)
     today = china_day(now)
     for found in state_sums(session, [key], today, parts_only):
@@ -281,7 +303,7 @@ def _live_rows(
     parts' figures of the moment of asking (without `open_parts`: only the deadlines that
     passed today, the rest is in the totals)."""
     key = CasePart.department if by == "department" else CasePart.grid
-    part_counts = [c for c in COUNTS if c != "received" or by == "department"]
+    part_counts = [c for c in COUNTS if c in PART_RULES and (c != "received" or by == "department")]
     rule = rules(period, now)
     if not open_parts:
         part_counts.remove("major_open")
@@ -312,6 +334,7 @@ def _live_rows(
         found.working_days_sum, found.working_days_n = int(row.wd_sum), int(row.wd_n)
     if open_parts:
         _live_levels(session, key, where, rule, rows)
+    _live_escalations(session, by, period, scope, process_ids, rows)
     if by == "grid":  # reports: every case of the period, dispatched or not
         grid = InstanceField
         stmt = (
@@ -332,6 +355,28 @@ def _live_rows(
         for code, n in session.execute(stmt):
             rows.setdefault(code, StatsRow(code, code)).counts["received"] = int(n)
     return rows
+
+
+def _live_escalations(
+    session: Session,
+    by: str,
+    period: Period,
+    scope: Scope,
+    process_ids: Sequence[str],
+    rows: dict[str, StatsRow],
+) -> None:
+    """The period's escalations by the level reached, counted from `part_escalations`."""
+    e = PartEscalation
+    key = e.department if by == "department" else e.grid
+    where = [e.process_id.in_(list(process_ids)), e.at >= period.since, e.at < period.until]
+    if scope.grids is not None:
+        where.append(e.grid.in_(sorted(scope.grids)))
+    if scope.department is not None:
+        where.append(e.department == scope.department)
+    stmt = select(key, e.level, func.count()).where(*where).group_by(key, e.level)
+    for k, level, n in session.execute(stmt):
+        if k:
+            rows.setdefault(k, StatsRow(k, k)).escalated(min(int(level), TOP_LEVEL), int(n))
 
 
 def _live_levels(
@@ -509,13 +554,18 @@ def cases_condition(
         if scope.department is not None:
             where.append(_has_part(scope.department))
         return and_(*where)
-    part = [CasePart.instance_id == Instance.id, condition(figure, period, now)]
+    if figure == "escalated":  # the same rule as _live_escalations
+        e: Any = PartEscalation
+        rule = and_(e.at >= period.since, e.at < period.until)
+    else:
+        e, rule = CasePart, condition(figure, period, now)
+    part = [e.instance_id == Instance.id, rule]
     if by == "department" and key:
-        part.append(CasePart.department == key)
+        part.append(e.department == key)
     if key and by == "grid" or scope.grids is not None:
-        part.append(CasePart.grid.in_(sorted(area)))
+        part.append(e.grid.in_(sorted(area)))
     if scope.department is not None:
-        part.append(CasePart.department == scope.department)
+        part.append(e.department == scope.department)
     return exists().where(*part)
 
 

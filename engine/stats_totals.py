@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .calendar import CHINA
-from .models import CasePart, Instance, InstanceField, StatsTotal
+from .models import CasePart, Instance, InstanceField, PartEscalation, StatsTotal
 
 FIGURES = (
     "reports",
@@ -51,6 +51,11 @@ FIGURES = (
     "level_2",
     "level_3",
     "level_4",
+    "escalated_0",
+    "escalated_1",
+    "escalated_2",
+    "escalated_3",
+    "escalated_4",
 )
 TOP_LEVEL = 4  # supervision levels from here up are counted together
 DAY, MONTH = "day", "month"
@@ -100,6 +105,19 @@ def level_figure(level: int | None) -> str:
     if level is None or level < 0:
         return "level_none"
     return f"level_{min(level, TOP_LEVEL)}"
+
+
+def escalated_figure(level: int) -> str:
+    return f"escalated_{min(max(level, 0), TOP_LEVEL)}"
+
+
+def escalation(
+    process_id: str, department: str, grid: str | None, level: int, at: datetime
+) -> tuple[Key, Contribution]:
+    """A part reaching a supervision level, counted on its day."""
+    return (process_id, department, grid or ""), Counter(
+        {(china_day(at), escalated_figure(level)): 1}
+    )
 
 
 def case_contribution(parts: Sequence[Any]) -> tuple[Key, Contribution] | None:
@@ -219,6 +237,8 @@ def rebuild(session: Session, process_ids: Sequence[str], grid_field: str) -> in
         case_parts.append(part)
         totals.add(part_key(part), contribution(part))
         parts += 1
+    for e in session.scalars(select(PartEscalation)).yield_per(5000):
+        totals.add(*escalation(e.process_id, e.department, e.grid, e.level, e.at))
     reports = (
         select(Instance.process_id, Instance.created_at, InstanceField.value)
         .join(InstanceField, InstanceField.instance_id == Instance.id)
@@ -291,7 +311,7 @@ def state_sums(session: Session, group: Any, today: date, where: Iterable[Any]) 
     t = StatsTotal
     table = cast(Table, t.__table__)
     overdue = func.sum(case((before(today), table.c.pending), else_=0)).label("overdue")
-    major = [func.sum(table.c[f]).label(f) for f in FIGURES if f.startswith(("major", "level"))]
+    major = [func.sum(table.c[f]).label(f) for f in FIGURES if f.startswith(("major", "level_"))]
     covering = or_(before(today), and_(t.span == DAY, t.day >= today))  # every day, once
     stmt = select(*group, overdue, *major).where(covering, *where).group_by(*group)
     return iter(session.execute(stmt))

@@ -50,6 +50,10 @@ class StatsRowBody(BaseModel):
     major_open_by_level: dict[str, int] = Field(
         description="open major hazards by the supervision level reached (-1: not yet)"
     )
+    escalated: int = Field(description="escalations in the period (a part reaching a level)")
+    escalated_by_level: dict[str, int] = Field(
+        description="the period's escalations by the level reached (0: the grid's leader)"
+    )
 
 
 class StatsBody(BaseModel):

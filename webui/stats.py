@@ -47,8 +47,10 @@ def value(row: StatsRow, column: str) -> Cell:
     return row.counts[column]
 
 
-def _levels(row: StatsRow) -> str:
-    return " ".join(f"L{level}: {n}" for level, n in sorted(row.levels.items()) if level >= 0)
+def _levels(row: StatsRow, column: str = "major_open") -> str:
+    """The levels of a row's open major hazards (or of its escalations), as L0: 2 L1: 1."""
+    found = row.levels if column == "major_open" else row.escalations
+    return " ".join(f"L{level}: {n}" for level, n in sorted(found.items()) if level >= 0)
 
 
 def quick_periods() -> list[tuple[str, date, date]]:
@@ -126,10 +128,16 @@ def _sheet(report: StatsReport, title: str) -> Sheet:
         (_("By"), by_title),
         (_("Figures as of"), current_engine().now().strftime("%Y-%m-%d %H:%M UTC")),
     ]
-    columns = [by_title, *(str(FIGURES[c][0]) for c in COLUMNS), _("Major open by level")]
+    columns = [
+        by_title,
+        *(str(FIGURES[c][0]) for c in COLUMNS),
+        _("Major open by level"),
+        _("Escalated by level"),
+    ]
 
     def line(row: StatsRow, name: str) -> list[Cell]:
-        return [name, *(value(row, c) for c in COLUMNS), _levels(row)]
+        by_level = [_levels(row), _levels(row, "escalated")]
+        return [name, *(value(row, c) for c in COLUMNS), *by_level]
 
     rows = [line(row, "  " * row.depth + row.name) for row in report.rows]
     rows.append(line(report.total, _("Total")))

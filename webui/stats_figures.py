@@ -76,6 +76,13 @@ FIGURES = {
             "reached: L0 its grid's leader, L1 the next leader up, and so on."
         ),
     ),
+    "escalated": (
+        _l("Escalated"),
+        _l(
+            "Escalations in the period, by the level reached: a part overdue goes to its "
+            "grid's leader (L0), then to each leader up (L1, L2 ...); each level counts once."
+        ),
+    ),
 }
 # the table's columns, in order: counts link to their cases, rates and the average do not
 COLUMNS = (
@@ -94,6 +101,7 @@ COLUMNS = (
     "extensions",
     "extension_rate",
     "major_open",
+    "escalated",
 )
 
 

@@ -118,6 +118,11 @@ def test_department_figures_equal_the_hand_count(engine, seeded):
     level = engine.instance(seeded["E"])["data"]["escalation_level"]
     assert level >= 1, "supervision climbed after the first level"
     assert yjj["major_open_by_level"] == {str(level): 1}
+    # E reached its grid's leader (L0) in March; the climb above came on 10 April
+    assert (yjj["escalated"], yjj["escalated_by_level"]) == (1, {"0": 1})
+    spring = Period(date(2026, 3, 1), date(2026, 4, 10))
+    climbed = rows(engine.stats_report(engine.actor("dispatcher"), "department", spring))["yjj"]
+    assert climbed["escalated_by_level"] == {str(n): 1 for n in range(level + 1)}
     # zjj: C (after yjj returned it) and D (reworked once), both by their deadline
     assert (zjj["dispatched"], zjj["rectified"], zjj["due"], zjj["on_time"]) == (2, 2, 2, 2)
     assert (zjj["returns"], zjj["reworks"], zjj["rework_rate"]) == (0, 1, 0.5)
@@ -175,6 +180,8 @@ def test_a_figure_opens_exactly_its_cases(engine, seeded):
     assert listed("overdue_open", "department", "") == {seeded["E"]}
     assert listed("received", "grid", "ap-d1") == {seeded[n] for n in "ABCEFG"}
     assert listed("reworks", "grid", "ap") == {seeded["D"]}
+    assert listed("escalated", "department", "yjj") == {seeded["E"]}
+    assert listed("escalated", "department", "zjj") == set()
     # a department's officer now sees the cases their department had a part of
     officer = engine.actor("dept_yjj")
     assert engine.can_view(officer, seeded["C"]) and not engine.can_view(officer, seeded["D"])
