@@ -216,7 +216,8 @@ def demo_generate(ctx: click.Context, cases: int, seed: int) -> None:
         engine.close()
     click.echo(
         f"generated {made['cases']} cases ({made['templates']} run through the process, "
-        "the rest copies of them in other grids and weeks)"
+        "the rest copies of them in other grids and weeks); "
+        f"{made['timers']} timers that fell due on the way fired at their moments"
     )
 
 

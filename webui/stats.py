@@ -106,7 +106,8 @@ def index() -> ResponseReturnValue:
         rate_columns=RATE_COLUMNS,
         value=value,
         percent=percent,
-        levels=_levels,
+        # on the page a level and its count stay together when the cell wraps
+        levels=lambda row, column: _levels(row, column).replace(": ", ":\u00a0"),
         chart_json=json.dumps(chart, ensure_ascii=False),
         quick=quick_periods(),
         cases_url=_cases_urls(report.by, period),

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
+
 from engine import Period
 from engine.case_list import CaseQuery
+from engine.models import PartEscalation
 from engine.tasks import TaskQuery
 from tests.helpers import RECTIFY_REPORT, act
 
@@ -17,7 +20,12 @@ CATEGORIES = ("hazardous_chemicals", "construction")
 
 def test_generated_cases_are_whole_cases(engine, clock):
     made = engine.generate_demo_cases(120, seed=7, now=NOW, categories=CATEGORIES)
-    assert made == {"cases": 120, "templates": 16}  # 2 categories × 8 outcomes
+    assert (made["cases"], made["templates"]) == (120, 16)  # 2 categories × 8 outcomes
+    # the timers that fell due before now fired at their moments, none is left for a sweep
+    assert made["timers"] > 0 and engine.fire_due_timers() == 0
+    with engine.db.reading() as session:
+        days = {e.at.date() for e in session.scalars(select(PartEscalation))}
+    assert len(days) > 3, "escalations on the days they fell due, not all on the first sweep"
     assert engine.now() == NOW
     check = engine.verify_audit()
     assert check.ok and check.chains >= 120, check.problems
