@@ -209,13 +209,36 @@ DATED = (
 
 
 def _split(period: Period, now: datetime) -> tuple[tuple[date, date] | None, Period]:
-    """The period's days before today (their totals are final: read from `stats_totals`) and
-    the rest from today on (counted from `case_parts`, with the moment of asking); the second
-    may hold no day (its start after its end), and still counts the open parts."""
+    """The period's days up to today (read from `stats_totals`, today's as far as it has
+    gone) and the days after today (counted from `case_parts`: only parts already rectified
+    can be due there); the second may hold no day (its start after its end)."""
     today = china_day(now)
-    before_today = min(period.end, today - timedelta(days=1))
-    past = (period.start, before_today) if period.start <= before_today else None
-    return past, Period(max(period.start, today), period.end)
+    up_to_today = min(period.end, today)
+    past = (period.start, up_to_today) if period.start <= up_to_today else None
+    return past, Period(max(period.start, today + timedelta(days=1)), period.end)
+
+
+def _later_today(
+    session: Session, key: Any, now: datetime, scope: Scope, process_ids: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """key -> (due, pending) of the parts whose deadline is later today and that are not
+    rectified: today's totals count them by their deadline's day, but at this moment they are
+    neither due nor overdue yet (an index range of the rest of today)."""
+    p = CasePart
+    tomorrow = datetime.combine(china_day(now) + timedelta(days=1), time(), CHINA)
+    stmt = (
+        select(key, _flag(p.due_at > now).label("due"), _flag(p.open.is_(True)).label("pending"))
+        .where(
+            p.process_id.in_(list(process_ids)),
+            p.due_at >= now,
+            p.due_at < tomorrow,
+            p.returned_at.is_(None),
+            p.rectified_at.is_(None),
+            *_scoped(scope),
+        )
+        .group_by(key)
+    )
+    return {k: (int(due), int(pending)) for k, due, pending in session.execute(stmt) if k}
 
 
 def _leaf_rows(
@@ -255,8 +278,8 @@ def _leaf_rows(
                     if n:
                         row.escalated(level, n)
                 row_of(found[0]).add(row)
-    today = china_day(now)
-    for found in state_sums(session, [key], today, parts_only):
+    tomorrow = china_day(now) + timedelta(days=1)
+    for found in state_sums(session, [key], tomorrow, parts_only):
         if found[0]:
             row = row_of(found[0])
             row.counts["overdue_open"] += int(found.overdue or 0)
@@ -265,9 +288,16 @@ def _leaf_rows(
                 _add_levels(row, found)
     if of_cases:
         cases_only = [*where, t.department == ""]
-        for found in state_sums(session, [key], today, cases_only):
+        for found in state_sums(session, [key], tomorrow, cases_only):
             if found[0]:
                 _add_levels(row_of(found[0]), found)
+    part_key_ = CasePart.department if by == "department" else CasePart.grid
+    today_in_period = period.start <= china_day(now) <= period.end
+    for k, (due, pending) in _later_today(session, part_key_, now, scope, process_ids).items():
+        row = row_of(k)
+        row.counts["overdue_open"] -= pending
+        if today_in_period:
+            row.counts["due"] -= due
     return rows
 
 
@@ -305,10 +335,8 @@ def _live_rows(
     key = CasePart.department if by == "department" else CasePart.grid
     part_counts = [c for c in COUNTS if c in PART_RULES and (c != "received" or by == "department")]
     rule = rules(period, now)
-    if not open_parts:
-        part_counts.remove("major_open")
-        today = datetime.combine(china_day(now), time(), CHINA)
-        rule["overdue_open"] = and_(rule["overdue_open"], CasePart.due_at >= today)
+    if not open_parts:  # the open parts' figures are the totals'
+        part_counts = [c for c in part_counts if c not in ("major_open", "overdue_open")]
     columns = [_flag(rule[c]).label(c) for c in part_counts]
     rectified = rule["rectified"]
     columns += [
@@ -317,12 +345,7 @@ def _live_rows(
         ),
         _flag(and_(rectified, CasePart.working_days.is_not(None))).label("wd_n"),
     ]
-    if open_parts:
-        touching = touched(period)
-    else:  # the period's dates from today on, and the deadlines passing today
-        touching = or_(
-            touched(period, open_parts=False), and_(CasePart.due_at >= today, CasePart.due_at < now)
-        )
+    touching = touched(period, open_parts=open_parts)
     where = [CasePart.process_id.in_(process_ids), touching, *_scoped(scope)]
     rows: dict[str, StatsRow] = {}
     for row in session.execute(select(key, *columns).where(*where).group_by(key)):
@@ -480,6 +503,10 @@ def monthly(
             if into is not None:
                 for figure in TREND:
                     into[figure] += int(getattr(found, figure) or 0)
+    today = china_day(now)
+    if period.start <= today <= period.end and today.strftime("%Y-%m") in counts:
+        later = _later_today(session, CasePart.department, now, scope, process_ids)
+        counts[today.strftime("%Y-%m")]["due"] -= sum(due for due, _pending in later.values())
     if live.start <= live.end:
         _live_monthly(session, live, now, scope, process_ids, counts)
     return [
