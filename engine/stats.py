@@ -233,7 +233,9 @@ def _later_today(
             p.due_at >= now,
             p.due_at < tomorrow,
             p.returned_at.is_(None),
-            p.rectified_at.is_(None),
+            # not by the index of rectification times (every open part has none): the rest
+            # of today's deadlines is the narrow range
+            func.coalesce(p.rectified_at, None).is_(None),
             *_scoped(scope),
         )
         .group_by(key)
