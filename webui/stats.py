@@ -19,6 +19,7 @@ from engine import Forbidden, Period, StatsReport, StatsRow
 
 from .context import current_actor, current_engine
 from .exports import Cell, Sheet, csv_file, xlsx
+from .schema_form import local_time
 from .stats_figures import COLUMNS, FIGURES, StatsAsk, months_back, percent, stats_ask, today
 
 stats_blueprint = Blueprint("stats", __name__, url_prefix="/stats")
@@ -127,7 +128,7 @@ def _sheet(report: StatsReport, title: str) -> Sheet:
     header = [
         (_("Period"), f"{report.period.start.isoformat()} – {report.period.end.isoformat()}"),
         (_("By"), by_title),
-        (_("Figures as of"), current_engine().now().strftime("%Y-%m-%d %H:%M UTC")),
+        (_("Figures as of"), local_time(current_engine().now().isoformat()) + " (UTC+8)"),
     ]
     columns = [
         by_title,
