@@ -97,7 +97,7 @@ def main() -> None:
     if schemas:
         drop_pg_schemas(pg, schemas)
     if "B4" in only:
-        emit(stats.run(args.b4_sizes))
+        emit(stats.run(args.b4_sizes, pg))
 
 
 if __name__ == "__main__":
