@@ -12,9 +12,9 @@ uploaded file could run any command on the server. This module runs them instead
   functions the application passes in;
 * under a deadline enforced by a per-thread ``sys.settrace`` hook (works in Flask worker
   threads, where signals cannot be used), counted in the evaluating thread's CPU time less
-  what its helpers spent: code here cannot wait (no I/O, no sleep), so all it can spend is
-  CPU, while a busy machine or a slow database query of a helper must not make an honest
-  script fail;
+  what its helpers and garbage collections spent: code here cannot wait (no I/O, no sleep),
+  so all it can spend is CPU, while a busy machine, a slow database query of a helper or a
+  full collection of a big process must not make an honest script fail;
 * with size guards: the AST is rewritten so that ``+ * ** << %``, f-strings, comprehensions,
   slice assignment and every call go through internal functions that check the size of the
   result *before* it is built (``10**10**10``, ``'a' * 10**10``, ``range(10**12)``, ...).
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import itertools
 import operator
 import re
@@ -73,28 +74,45 @@ MAX_RANGE_ITEMS = 1_000_000
 MAX_SOURCE = 50_000  # characters of one expression or script
 CACHE_SIZE = 1024
 _THIS_FILE = __file__
-# CPU seconds the helpers of the running evaluation spent, per thread: not the code's own.
-_helper_time = threading.local()
+# CPU seconds of the running evaluation that are not the code's own, per thread: its helpers'
+# and the garbage collections that ran in it (a collection walks every object of the process)
+_off_clock = threading.local()
 
 
 def _helper_seconds() -> float:
-    return getattr(_helper_time, "seconds", 0.0)
+    return getattr(_off_clock, "seconds", 0.0)
+
+
+def _count_collections(phase: str, info: dict[str, Any]) -> None:
+    """gc callback, in the thread that collects: a full collection in a big process can take
+    a second, which is no expression's doing."""
+    if phase == "start":
+        _off_clock.collecting = time.thread_time()
+        return
+    started = getattr(_off_clock, "collecting", None)
+    if started is not None:
+        _off_clock.seconds = _helper_seconds() + time.thread_time() - started
+        _off_clock.collecting = None
+
+
+gc.callbacks.append(_count_collections)
+_COLLECTIONS_CODE = _count_collections.__code__
 
 
 def _untimed(helper: Callable[..., Any]) -> Callable[..., Any]:
     """`helper` run without the tracer and off the code's clock: helpers are trusted code (a
-    query of the organisation), so their time, cold caches or a garbage collection inside
-    them must not make an honest expression fail its deadline, and tracing every call of a
-    database library would only slow it down."""
+    query of the organisation), so their time or a cold cache inside them must not make an
+    honest expression fail its deadline, and tracing every call of a database library would
+    only slow it down."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
         tracer = sys.gettrace()
         sys.settrace(None)
-        started = time.thread_time()
+        before, started = _helper_seconds(), time.thread_time()
         try:
             return helper(*args, **kwargs)
-        finally:
-            _helper_time.seconds = _helper_seconds() + time.thread_time() - started
+        finally:  # its whole time once, collections inside it included
+            _off_clock.seconds = before + time.thread_time() - started
             sys.settrace(tracer)
 
     call.__name__ = getattr(helper, "__name__", "helper")
@@ -1094,7 +1112,7 @@ class Sandbox:
 
     def _run(self, code: types.CodeType, namespace: dict[str, Any], what: str) -> Any:
         outer_helpers = _helper_seconds()  # an evaluation inside a helper keeps its own count
-        _helper_time.seconds = 0.0
+        _off_clock.seconds = 0.0
         deadline = time.thread_time() + self.time_limit
         message = f"{what} exceeded {self.time_limit} s"
 
@@ -1102,6 +1120,8 @@ class Sandbox:
             return time.thread_time() - _helper_seconds()
 
         def tracer(frame: types.FrameType, event: str, arg: Any) -> Any:
+            if frame.f_code is _COLLECTIONS_CODE:
+                return None  # counting a collection is not the code's time
             filename = frame.f_code.co_filename
             if filename == FILENAME:
                 if spent() > deadline:
@@ -1117,7 +1137,7 @@ class Sandbox:
             return eval(code, namespace)  # checked and rewritten code only
         finally:
             sys.settrace(previous)
-            _helper_time.seconds = outer_helpers
+            _off_clock.seconds = outer_helpers
 
     def evaluate(self, expression: str, context: Mapping[str, Any]) -> Any:
         """Return the value of ``expression`` with ``context`` as its variables."""
