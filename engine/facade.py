@@ -1106,6 +1106,11 @@ class Engine:
         with self.db.reading() as session:
             return inbox.notifications(session, actor.username, unread_only, limit, offset)
 
+    def unread_count(self, actor: Actor, cap: int = 100) -> int:
+        """How many of the actor's notifications are unread, up to `cap`."""
+        with self.db.reading() as session:
+            return inbox.unread_count(session, actor.username, cap)
+
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         """Mark the actor's notifications read (all of them when `ids` is None)."""
         with self.runtime.command() as session:

@@ -43,6 +43,18 @@ def notifications(
     return {"unread": unread or 0, "items": items}
 
 
+def unread_count(session: Session, username: str, cap: int) -> int:
+    """How many of the person's notifications are unread, counted up to `cap` (a badge says
+    "99+"): the header asks on every page, and someone who never reads them has thousands."""
+    unread = (
+        select(Notification.id)
+        .where(Notification.username == username, Notification.read_at.is_(None))
+        .limit(cap)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(unread)) or 0
+
+
 def mark_read(session: Session, username: str, ids: list[int] | None, now: datetime) -> int:
     """Returns how many were unread; `ids` None means all of them."""
     stmt = (

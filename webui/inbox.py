@@ -18,8 +18,8 @@ inbox_blueprint = Blueprint("inbox", __name__)
 def unread_count() -> dict[str, Any]:
     if not getattr(current_user, "is_authenticated", False):
         return {}
-    found = current_engine().notifications(current_actor(), unread_only=True, limit=1)
-    return {"unread": found["unread"]}
+    count = current_engine().unread_count(current_actor(), cap=100)
+    return {"unread": count, "unread_text": "99+" if count > 99 else str(count)}
 
 
 @inbox_blueprint.get("/inbox")
