@@ -86,8 +86,9 @@ def test_the_map_shows_the_open_hazards_of_each_grid(browser, server, shots, eng
     popup = page.locator(".map-popup[data-grid='ap-d1']")
     assert popup.locator("a.map-open").inner_text() == "3"
     assert popup.locator("a.map-overdue").inner_text() == "2"
-    popup.locator("a.map-overdue").click()
-    page.wait_for_url(re.compile(r".*/cases\?.*overdue=1"))
+    page.wait_for_selector("#hazard-map[data-ready='1']:not([data-moving])")  # the pan is over
+    with page.expect_navigation(url=re.compile(r".*/cases\?.*overdue=1")):
+        popup.locator("a.map-overdue").click()
     assert page.locator("li.case-card").count() == 2
     assert page.is_checked("input[name=overdue]")
     dispatcher.shot("cases-overdue")
@@ -117,8 +118,11 @@ def test_a_leader_sees_their_area_on_a_phone_in_english(browser, server, shots, 
     assert "1–2 open" in page.inner_text("#map-legend")
     # the click first: a screenshot resizes the window twice, and the map with it
     page.click("path[data-grid='ap-d1-t1-v1']")
-    page.locator(".map-popup[data-grid='ap-d1-t1-v1'] a.map-open").click()
-    page.wait_for_url(re.compile(r".*/cases\?.*grid=ap-d1-t1-v1"))
+    link = page.locator(".map-popup[data-grid='ap-d1-t1-v1'] a.map-open")
+    link.wait_for()
+    page.wait_for_selector("#hazard-map[data-ready='1']:not([data-moving])")  # the pan is over
+    with page.expect_navigation(url=re.compile(r".*/cases\?.*grid=ap-d1-t1-v1")):
+        link.click()
     assert page.locator("li.case-card").count() == 2
     page.go_back()
     page.wait_for_selector("#hazard-map[data-ready='1']")

@@ -64,6 +64,10 @@
     if (!outlined.length && !cases.length) { box.hidden = true; return; }
 
     const map = L.map(box, { zoomSnap: 0.25, preferCanvas: false });
+    // while the map pans (a popup opening near the edge moves it), a tap is a drag's end:
+    // say so, so that a test taps once it has stopped, as a person does
+    map.on("movestart", () => { box.dataset.moving = "1"; });
+    map.on("moveend", () => { delete box.dataset.moving; });
     map.createPane("cases").style.zIndex = 660; // above the labels (650), below popups
     const bounds = L.latLngBounds([]);
     let levelLayer = null;
