@@ -18,6 +18,7 @@ from . import org
 from .calendar import CHINA
 from .models import CasePart, Instance, InstanceField, PartEscalation, StatsTotal
 from .stats_totals import (
+    DATED,
     TOP_LEVEL,
     china_day,
     escalated_figure,
@@ -193,19 +194,6 @@ def _scoped(scope: Scope) -> list[Any]:
 
 def _flag(condition_: Any) -> Any:
     return func.coalesce(func.sum(case((condition_, 1), else_=0)), 0)
-
-
-# the figures the per-day totals hold (the others are about the moment of asking)
-DATED = (
-    "received",
-    "dispatched",
-    "rectified",
-    "due",
-    "on_time",
-    "returns",
-    "reworks",
-    "extensions",
-)
 
 
 def _split(period: Period, now: datetime) -> tuple[tuple[date, date] | None, Period]:

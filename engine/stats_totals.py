@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from .calendar import CHINA
 from .models import CasePart, Instance, InstanceField, PartEscalation, StatsTotal
 
-FIGURES = (
-    "reports",
+# the figures of engine/stats.py that count by a date of the part
+DATED = (
     "received",
     "dispatched",
     "rectified",
@@ -41,6 +41,10 @@ FIGURES = (
     "returns",
     "reworks",
     "extensions",
+)
+FIGURES = (
+    "reports",
+    *DATED,
     "wd_sum",
     "wd_n",
     "pending",
