@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -75,12 +76,78 @@ def make_engine(database_url: str, tmp_path: Path, clock: FrozenClock):
         engine.close()
 
 
-@pytest.fixture
-def bare_engine(make_engine) -> Engine:
-    """A migrated database with the demo organisation, nothing deployed."""
-    engine = make_engine()
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """SQLite databases made once per test process: migrated with the demo organisation
+    ("demo"), and with processes/ deployed too ("deployed"). A test's own database starts
+    as a copy, as a restarted server finds its database: migrating, loading the demo and
+    deploying cost most tests more than their own steps."""
+    folder = tmp_path_factory.mktemp("templates")
+    database = folder / "hazardflow.db"
+    config = load_config(
+        PROJECT_ROOT / "config.yaml",
+        database_url=f"sqlite:///{database}",
+        data_dir=str(folder / "data"),
+    )
+    made: dict[str, Path] = {}
+    for stage, step in (("demo", _migrated_with_demo), ("deployed", _deployed)):
+        engine = Engine(config, clock=FrozenClock(T0))
+        try:
+            step(engine)
+        finally:
+            engine.close()
+        made[stage] = _copied(database, folder / f"{stage}.db")
+    return made
+
+
+def _copied(database: Path, copy: Path) -> Path:
+    """A whole copy in one file: SQLite's backup reads through the write-ahead log."""
+    source, target = sqlite3.connect(database), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return copy
+
+
+def _migrated_with_demo(engine: Engine) -> None:
     engine.upgrade()
     engine.load_demo()
+
+
+def _deployed(engine: Engine) -> None:
+    engine.deploy([PROCESSES])
+
+
+def _on_sqlite(database_url: str) -> bool:
+    return database_url.startswith("sqlite:///")
+
+
+def _from_template(database_url: str, templates: dict[str, Path], stage: str) -> bool:
+    """Start the test's SQLite database as a copy of a template; False on PostgreSQL."""
+    if not _on_sqlite(database_url):
+        return False
+    shutil.copyfile(templates[stage], database_url.removeprefix("sqlite:///"))
+    return True
+
+
+@pytest.fixture
+def bare_engine(
+    request: pytest.FixtureRequest,
+    make_engine,
+    database_url: str,
+    sqlite_templates: dict[str, Path],
+) -> Engine:
+    """A migrated database with the demo organisation, nothing deployed; the `engine` fixture
+    deploys on it (a test that asks for both gets one engine)."""
+    stage = "deployed" if "engine" in request.fixturenames else "demo"
+    copied = _from_template(database_url, sqlite_templates, stage)
+    engine = make_engine()
+    if copied:
+        engine.upgrade()  # finds the copy migrated
+    else:
+        _migrated_with_demo(engine)
     return engine
 
 
@@ -93,9 +160,10 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(bare_engine: Engine) -> Engine:
+def engine(bare_engine: Engine, database_url: str) -> Engine:
     """The demo organisation with processes/ deployed."""
-    bare_engine.deploy([PROCESSES])
+    if not _on_sqlite(database_url):  # else the copy had them deployed
+        _deployed(bare_engine)
     return bare_engine
 
 
