@@ -56,9 +56,10 @@ conformance: install
 interop: install
 	$(BIN)/python -m tests.conformance.interop $(if $(CORPUS),--corpus $(CORPUS)) --write docs/interop.md
 
-# After changing UI strings: extract, merge into the catalogs, translate the new entries.
+# After changing UI strings (or the engine's worded findings, engine/wording.py): extract,
+# merge into the catalogs, translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o webui/translations/messages.pot webui
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k wording -o webui/translations/messages.pot webui engine
 	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations
 
 # After changing engine/models.py: a new Alembic revision, compared against a database at

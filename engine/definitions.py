@@ -48,6 +48,7 @@ from .texts import (
     parse_translations,
     translation_warnings,
 )
+from .wording import Text, Wording, wording
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
@@ -286,9 +287,11 @@ def parse_xml(src: SourceFile) -> etree._ElementTree:
     try:
         tree = etree.ElementTree(etree.fromstring(src.content.encode("utf-8"), _XML_PARSER))
     except etree.XMLSyntaxError as exc:
-        raise DeployRefused([Problem(src.name, None, f"malformed XML: {exc}")]) from None
+        said = wording("malformed XML: %(error)s", error=str(exc))
+        raise DeployRefused([Problem(src.name, None, said)]) from None
     if tree.docinfo.doctype:  # type: ignore[attr-defined]  # lxml-stubs lacks it
-        raise DeployRefused([Problem(src.name, None, "a DOCTYPE is not allowed in process files")])
+        said = wording("a DOCTYPE is not allowed in process files")
+        raise DeployRefused([Problem(src.name, None, said)])
     return tree
 
 
@@ -333,7 +336,7 @@ def compile_sources(
             elif src.kind == "translations":
                 translations[src.name] = parse_translations(src.content)
         except ValueError as exc:
-            problems.append(Problem(src.name, None, str(exc)))
+            problems.append(Problem(src.name, None, _said_by(exc)))
     parser = EngineParser()
     trees = []
     for src in sources:
@@ -378,7 +381,8 @@ def compile_sources(
             problems.append(_problem_from(exc, filename))
             continue
         except RecursionError:
-            problems.append(Problem(filename, process_id, "process too deep for SpiffWorkflow"))
+            said = wording("process too deep for SpiffWorkflow")
+            problems.append(Problem(filename, process_id, said))
             continue
         except Exception as exc:
             problems.append(Problem(filename, process_id, f"{type(exc).__name__}: {exc}"))
@@ -421,8 +425,10 @@ def _nothing_to_run(
         Problem(
             name,
             process.get("id"),
-            'isExecutable="false": the process is a diagram, not one to run; set '
-            'isExecutable="true" to run it',
+            wording(
+                'isExecutable="false": the process is a diagram, not one to run; set '
+                'isExecutable="true" to run it'
+            ),
         )
         for name, tree in bpmn_trees
         for process in tree.iter(full_tag("process"))
@@ -432,13 +438,16 @@ def _nothing_to_run(
         return found
     names = ", ".join(s.name for s in sources if s.kind == "bpmn")
     if names:
-        return [Problem(names, None, "no process found: the file holds no bpmn:process")]
+        said = wording("no process found: the file holds no bpmn:process")
+        return [Problem(names, None, said)]
     return [
         Problem(
             "no BPMN file",
             None,
-            "no executable process found: a deployment needs the BPMN process that uses its "
-            "decision tables and forms (they have no problems of their own)",
+            wording(
+                "no executable process found: a deployment needs the BPMN process that uses "
+                "its decision tables and forms (they have no problems of their own)"
+            ),
         )
     ]
 
@@ -480,14 +489,22 @@ def _recursive_calls(parser: EngineParser) -> list[Problem]:
                     seen.add(current)
                     todo.extend(target for _el, target in calls.get(current, []))
             if process_id in seen:
-                via = "itself" if called == process_id else f"'{called}', which calls it back"
-                problems.append(
-                    Problem(
-                        parser.process_parsers[process_id].filename or "?",
-                        element,
-                        f"process '{process_id}' calls {via}: recursive call activities "
-                        "never end; use a loop instead",
+                said = (
+                    wording(
+                        "process '%(process)s' calls itself: recursive call activities never "
+                        "end; use a loop instead",
+                        process=process_id,
                     )
+                    if called == process_id
+                    else wording(
+                        "process '%(process)s' calls '%(called)s', which calls it back: "
+                        "recursive call activities never end; use a loop instead",
+                        process=process_id,
+                        called=called,
+                    )
+                )
+                problems.append(
+                    Problem(parser.process_parsers[process_id].filename or "?", element, said)
                 )
     return problems
 
@@ -512,26 +529,36 @@ def _input_entry_code(input_expression: str, entry: str) -> str:
     return f"({input_expression}) == ({entry})"
 
 
-def _table_code(table: Any) -> Iterable[tuple[str, str]]:
+def _table_code(table: Any) -> Iterable[tuple[Wording, Text]]:
     """(what, expression) for every piece of Python a decision table runs: its inputs, each
-    input entry as SpiffWorkflow will evaluate it, each output entry."""
+    input entry as SpiffWorkflow will evaluate it, each output entry. An entry too long to
+    check comes as a Wording (why it is refused) instead of its expression."""
     for inp in table.inputs:
         if inp.expression:
-            yield f"input '{inp.label or inp.name}'", inp.expression
+            yield wording("input '%(input)s'", input=str(inp.label or inp.name)), inp.expression
     for rule in table.rules:
         for entry in rule.inputEntries:
             name = entry.input.label or entry.input.name or entry.input.expression
-            what = f"rule {rule.row_number} input '{name}'"
+            what = wording(
+                "rule %(rule)s input '%(input)s'", rule=str(rule.row_number), input=str(name)
+            )
             for lhs in entry.lhs:
                 if lhs is None or not lhs.strip():
                     continue
                 if len(lhs) > MAX_DMN_ENTRY:
-                    yield what, f"<{len(lhs)} characters, more than {MAX_DMN_ENTRY}>"
+                    yield (
+                        what,
+                        wording(
+                            "%(length)s characters, more than %(limit)s",
+                            length=len(lhs),
+                            limit=MAX_DMN_ENTRY,
+                        ),
+                    )
                     continue
                 yield what, _input_entry_code(entry.input.expression or "None", lhs)
         for entry in rule.outputEntries:
             if entry.text:
-                yield f"rule {rule.row_number} output", entry.text
+                yield wording("rule %(rule)s output", rule=str(rule.row_number)), entry.text
 
 
 def _check_decisions(parser: EngineParser) -> list[Problem]:
@@ -549,13 +576,15 @@ def _check_decisions(parser: EngineParser) -> list[Problem]:
             continue
         for table in tables:
             for what, code in _table_code(table):
-                if code.startswith("<"):
-                    problems.append(Problem(filename, decision_id, f"{what}: {code[1:-1]}"))
+                if isinstance(code, Wording):  # too long to check
+                    said = wording("%(what)s: %(problem)s", what=what, problem=code)
+                    problems.append(Problem(filename, decision_id, said))
                     continue
                 try:
                     sandbox.check(code, "eval")
                 except sandbox.SandboxViolation as exc:
-                    problems.append(Problem(filename, decision_id, f"{what}: {exc}"))
+                    said = wording("%(what)s: %(problem)s", what=what, problem=exc.said)
+                    problems.append(Problem(filename, decision_id, said))
     return problems
 
 
@@ -592,16 +621,18 @@ def _check_references(filename: str, tree: etree._ElementTree) -> list[Problem]:
             for attr in ("sourceRef", "targetRef"):
                 ref = flow.get(attr)
                 if ref not in ids:
-                    problems.append(
-                        Problem(filename, flow.get("id"), f"{attr} '{ref}' names no element")
+                    said = wording(
+                        "%(attribute)s '%(ref)s' names no element", attribute=attr, ref=str(ref)
                     )
+                    problems.append(Problem(filename, flow.get("id"), said))
     all_ids = {el.get("id") for el in tree.getroot().iter() if el.get("id")}
     for boundary in tree.getroot().iter(full_tag("boundaryEvent")):
         ref = boundary.get("attachedToRef")
         if ref not in all_ids:
-            problems.append(
-                Problem(filename, boundary.get("id"), f"attachedToRef '{ref}' names no element")
+            said = wording(
+                "%(attribute)s '%(ref)s' names no element", attribute="attachedToRef", ref=str(ref)
             )
+            problems.append(Problem(filename, boundary.get("id"), said))
     return problems
 
 
@@ -615,7 +646,8 @@ def _check_conditions(filename: str, tree: etree._ElementTree) -> list[Problem]:
             try:
                 sandbox.check(source, "eval")
             except sandbox.SandboxViolation as exc:
-                problems.append(Problem(filename, flow.get("id"), f"condition: {exc}"))
+                said = wording("condition: %(problem)s", problem=exc.said)
+                problems.append(Problem(filename, flow.get("id"), said))
     return problems
 
 
@@ -629,16 +661,28 @@ def load_json(text: str) -> Any:
     """A form file's JSON, refused (ValueError) when larger or deeper than any form needs,
     before the parser and the schema checks recurse into it (a 100k-deep file)."""
     if len(text.encode("utf-8")) > MAX_FORM_BYTES:
-        raise ValueError(f"larger than {MAX_FORM_BYTES // 1000} KB")
+        raise ValueError(wording("larger than %(size)s KB", size=MAX_FORM_BYTES // 1000))
+    too_deep = wording("nested more than %(depth)s levels deep", depth=MAX_FORM_DEPTH)
     depth = 0
     for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
         depth += 1 if bracket.group() in "[{" else -1
         if depth > MAX_FORM_DEPTH:
-            raise ValueError(f"nested more than {MAX_FORM_DEPTH} levels deep")
+            raise ValueError(too_deep)
     try:
         return json.loads(text)
     except RecursionError:
-        raise ValueError(f"nested more than {MAX_FORM_DEPTH} levels deep") from None
+        raise ValueError(too_deep) from None
+
+
+def _said_by(exc: Exception) -> Text:
+    """What a refusal raised as an exception says: the Wording it was raised with
+    (`ValueError(wording(...))`, a SandboxViolation's `said`), else its text."""
+    said = getattr(exc, "said", None)
+    if isinstance(said, (str, Wording)):
+        return said
+    if len(exc.args) == 1 and isinstance(exc.args[0], Wording):
+        return exc.args[0]
+    return str(exc)
 
 
 def _load_forms(
@@ -654,16 +698,19 @@ def _load_forms(
             schema = load_json(src.content)
             Draft202012Validator.check_schema(schema)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(src.name, None, f"not valid JSON: {exc}"))
+            said = wording("not valid JSON: %(error)s", error=str(exc))
+            problems.append(Problem(src.name, None, said))
             continue
         except ValueError as exc:  # too large or too deep
-            problems.append(Problem(src.name, None, str(exc)))
+            problems.append(Problem(src.name, None, _said_by(exc)))
             continue
         except SchemaError as exc:
-            problems.append(Problem(src.name, None, f"not a valid JSON Schema: {exc.message}"))
+            said = wording("not a valid JSON Schema: %(error)s", error=str(exc.message))
+            problems.append(Problem(src.name, None, said))
             continue
         if not isinstance(schema, dict):
-            problems.append(Problem(src.name, None, "a form file holds a JSON object"))
+            said = wording("a form file holds a JSON object")
+            problems.append(Problem(src.name, None, said))
             continue
         documents[src.name] = schema
     registry = registry_of(documents)
@@ -684,9 +731,10 @@ def _load_forms(
             try:
                 sandbox.check(check["invalid_when"], "eval")
             except (KeyError, TypeError):
-                problems.append(Problem(src.name, f"x-checks[{i}]", "needs 'invalid_when'"))
+                said = wording("needs 'invalid_when'")
+                problems.append(Problem(src.name, f"x-checks[{i}]", said))
             except sandbox.SandboxViolation as exc:
-                problems.append(Problem(src.name, f"x-checks[{i}]", str(exc)))
+                problems.append(Problem(src.name, f"x-checks[{i}]", exc.said))
         problems.extend(_check_declared_fields(src.name, schema))
         forms[Path(src.name).stem] = by_file[src.name] = schema
     return forms, by_file
@@ -706,25 +754,25 @@ def _check_declared_fields(filename: str, schema: dict[str, Any]) -> list[Proble
     fields of this form and all its required ones, or a public report could never be
     submitted."""
     problems = [
-        Problem(filename, key, "must be a list of field names")
+        Problem(filename, key, wording("must be a list of field names"))
         for key in ("x-summary", "x-public", "x-search")
         if not _is_names(schema.get(key, []))
     ]
     if _status_entries(schema.get("x-public-status", [])) is None:
-        message = 'must be a list of field names or {"field": name, "title": text}'
+        message = wording('must be a list of field names or {"field": name, "title": text}')
         problems.append(Problem(filename, "x-public-status", message))
     public = schema.get("x-public")
     if not public or not _is_names(public):
         return problems
     unknown = [n for n in public if n not in (schema.get("properties") or {})]
     if unknown:
-        problems.append(
-            Problem(filename, "x-public", f"{_quoted(unknown)}: not a field of this form")
-        )
+        said = wording("%(fields)s: not a field of this form", fields=_quoted(unknown))
+        problems.append(Problem(filename, "x-public", said))
     left_out = [n for n in schema.get("required") or [] if n not in public]
     if left_out:
-        message = (
-            f"leaves out the required {_quoted(left_out)}: a public report could never be submitted"
+        message = wording(
+            "leaves out the required %(fields)s: a public report could never be submitted",
+            fields=_quoted(left_out),
         )
         problems.append(Problem(filename, "x-public", message))
     return problems
@@ -749,7 +797,11 @@ def _check_summary(process: CompiledProcess, form_files: dict[str, Any]) -> list
         unknown = [n for n in names if n not in fields]
         if unknown:
             filename = next(f for f in form_files if Path(f).stem == process.start_form)
-            message = f"{_quoted(unknown)}: no form of '{process.process_id}' has it"
+            message = wording(
+                "%(fields)s: no form of '%(process)s' has it",
+                fields=_quoted(unknown),
+                process=process.process_id,
+            )
             problems.append(Problem(filename, key, message))
     return problems
 
@@ -789,39 +841,51 @@ def _properties(task_spec: Any) -> dict[str, str]:
     return extensions.get("properties") or {}
 
 
-def _expressions(task_spec: Any) -> Iterable[tuple[str, str, str]]:
+# What each piece of Python of a task spec is, by the spec's attribute that holds it.
+_SPEC_CODE = {
+    "script": wording("script"),
+    "prescript": wording("prescript"),
+    "postscript": wording("postscript"),
+    "condition": wording("condition"),
+    "cardinality": wording("cardinality"),
+}
+
+
+def _expressions(task_spec: Any) -> Iterable[tuple[Wording, str, str]]:
     """(what, source, mode) for every piece of Python a task spec will run."""
     for attr in ("script", "prescript", "postscript"):
         source = getattr(task_spec, attr, None)
         if source:
-            yield attr, source, "exec"
+            yield _SPEC_CODE[attr], source, "exec"
     for attr in ("condition", "cardinality"):
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source:
-            yield attr, source, "eval"
+            yield _SPEC_CODE[attr], source, "eval"
     definition = getattr(task_spec, "event_definition", None)
     expression = getattr(definition, "expression", None)
     if isinstance(expression, str) and expression:
         yield (
-            "timer" if isinstance(definition, TimerEventDefinition) else "event",
+            wording("timer") if isinstance(definition, TimerEventDefinition) else wording("event"),
             expression,
             "eval",
         )
     props = _properties(task_spec)
     for name in ("candidates", "due", "queue", "notify_to", "notify_text"):
         if props.get(name):
-            yield f"property '{name}'", props[name], "eval"
+            yield wording("property '%(property)s'", property=name), props[name], "eval"
     # a business rule task's table: checked with its DMN file (_check_decisions)
 
 
-def _check_timer_literal(definition: Any, expression: str) -> str | None:
+def _check_timer_literal(definition: Any, expression: str) -> Wording | None:
     """A literal like "P3X" passes SpiffWorkflow's parse and fails only when the timer starts."""
     try:
         value = ast.literal_eval(expression)
     except (ValueError, SyntaxError):
         return None  # computed at run time
     if not isinstance(value, str):
-        return f"timer expression must produce a string, got {type(value).__name__}"
+        return wording(
+            "timer expression must produce a string, got %(type)s", type=type(value).__name__
+        )
     try:
         if isinstance(definition, ClockCycle):
             TimerEventDefinition.parse_iso_recurring_interval(value)
@@ -830,7 +894,7 @@ def _check_timer_literal(definition: Any, expression: str) -> str | None:
         elif isinstance(definition, ClockTimeDate):
             TimerEventDefinition.parse_time_or_duration(value)
     except Exception:
-        return f"invalid ISO 8601 timer value {value!r}"
+        return wording("invalid ISO 8601 timer value %(value)s", value=repr(value))
     return None
 
 
@@ -845,7 +909,8 @@ def _inspect_specs(process: CompiledProcess, filename: str, problems: list[Probl
                 try:
                     sandbox.check(source, mode)
                 except sandbox.SandboxViolation as exc:
-                    problems.append(Problem(filename, element, f"{what}: {exc}"))
+                    said = wording("%(what)s: %(problem)s", what=what, problem=exc.said)
+                    problems.append(Problem(filename, element, said))
             definition = getattr(task_spec, "event_definition", None)
             if isinstance(definition, TimerEventDefinition):
                 message = _check_timer_literal(definition, definition.expression)
@@ -902,7 +967,10 @@ def _bpmn_id(process: CompiledProcess, spec_name: str) -> str | None:
     return None
 
 
-def _no_form(key: str) -> str:
+def _no_form(key: str) -> Wording:
     if is_shared(key):
-        return f"form '{key}' not found: forms/{key}.json holds shared definitions, not a form"
-    return f"form '{key}' not found"
+        return wording(
+            "form '%(form)s' not found: forms/%(form)s.json holds shared definitions, not a form",
+            form=key,
+        )
+    return wording("form '%(form)s' not found", form=key)

@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from .wording import Wording, wording
+
 ANY = object()
 MAX_COMBINATIONS = 10_000
 
@@ -61,30 +63,39 @@ def _input_field(table_input: Any) -> str | None:
     return text if text.isidentifier() else None
 
 
-def table_warnings(table: Any, codes: Mapping[str, list[Any]] | None = None) -> list[str]:
+def table_warnings(table: Any, codes: Mapping[str, list[Any]] | None = None) -> list[Wording]:
     """Overlaps (under UNIQUE/first hit) and uncovered combinations of the literals used and
     of the codes the forms allow (`codes`: field -> codes), and literals no form allows."""
     rules = [(rule, _rule_values(rule)) for rule in table.rules]
     checkable = [(rule, values) for rule, values in rules if values is not None]
     if len(checkable) != len(rules) or not rules:
         return []
-    warnings = []
+    warnings: list[Wording] = []
     allowed = [(codes or {}).get(_input_field(i) or "") for i in table.inputs]
     names = [i.label or i.name or i.expression for i in table.inputs]
     for rule, values in checkable:
         for name, value, column in zip(names, values, allowed, strict=True):
             if column and value is not ANY and value not in column:
                 warnings.append(
-                    f"rule {rule.row_number}: {value!r} is not one of the codes the forms "
-                    f"allow for {name}, so it never matches"
+                    wording(
+                        "rule %(rule)s: %(value)s is not one of the codes the forms allow for "
+                        "%(input)s, so it never matches",
+                        rule=str(rule.row_number),
+                        value=repr(value),
+                        input=str(name),
+                    )
                 )
     unique = str(getattr(table.hit_policy, "value", table.hit_policy)).upper() in ("UNIQUE", "")
     if unique:
         for (a, va), (b, vb) in itertools.combinations(checkable, 2):
             if all(x is ANY or y is ANY or x == y for x, y in zip(va, vb, strict=True)):
                 warnings.append(
-                    f"rules {a.row_number} and {b.row_number} overlap: "
-                    f"row {b.row_number} is never used where row {a.row_number} matches"
+                    wording(
+                        "rules %(first)s and %(second)s overlap: row %(second)s is never used "
+                        "where row %(first)s matches",
+                        first=str(a.row_number),
+                        second=str(b.row_number),
+                    )
                 )
     columns = [
         sorted({v[i] for _r, v in checkable if v[i] is not ANY} | set(allowed[i] or []), key=repr)
@@ -101,5 +112,5 @@ def table_warnings(table: Any, codes: Mapping[str, list[Any]] | None = None) -> 
             )
             if not covered:
                 shown = ", ".join(f"{n}={c!r}" for n, c in zip(names, combo, strict=True))
-                warnings.append(f"no rule matches {shown}")
+                warnings.append(wording("no rule matches %(values)s", values=shown))
     return warnings

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from .records import ProblemRecord
+from .wording import Text, Wording
 
 
 class EngineError(Exception):
@@ -80,24 +81,35 @@ class WorkflowFailed(EngineError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One validation finding, naming the file and the BPMN/DMN element."""
+    """One validation finding, naming the file and the BPMN/DMN element. `said` is plain text
+    (SpiffWorkflow's words) or a wording the pages say in their reader's language; `message`
+    is its English."""
 
     file: str
     element: str | None
-    message: str
+    said: InitVar[Text]
     severity: str = "error"
+    message: str = field(init=False)
+    wording: Wording | None = field(init=False, compare=False)
+
+    def __post_init__(self, said: Text) -> None:
+        object.__setattr__(self, "message", str(said))
+        object.__setattr__(self, "wording", said if isinstance(said, Wording) else None)
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.element}" if self.element else self.file
         return f"{where}: {self.message}"
 
     def record(self) -> ProblemRecord:
-        return {
+        record: ProblemRecord = {
             "file": self.file,
             "element": self.element,
             "message": self.message,
             "severity": "warning" if self.severity == "warning" else "error",
         }
+        if self.wording is not None:
+            record["wording"] = self.wording.record()
+        return record
 
 
 class DeployRefused(EngineError):

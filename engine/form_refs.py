@@ -20,6 +20,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from .errors import Problem
+from .wording import Wording, wording
 
 # Keywords whose value is a map of schemas, a list of schemas, or one schema (draft 2020-12);
 # every other keyword's value is data (const, enum, default, x-checks, ...) and is copied.
@@ -123,7 +124,7 @@ class _Inliner:
             else:
                 out[key] = copy.deepcopy(value)
         if "$dynamicRef" in node:
-            self._problem(file, pointer, "$dynamicRef is not supported in forms: use $ref")
+            self._problem(file, pointer, wording("$dynamicRef is not supported in forms: use $ref"))
         ref = node.get("$ref")
         if not isinstance(ref, str):
             return out
@@ -135,8 +136,12 @@ class _Inliner:
                 self._problem(
                     file,
                     pointer,
-                    f"'{key}' beside $ref '{ref}' differs from the referenced schema's: "
-                    "write it in one place",
+                    wording(
+                        "'%(keyword)s' beside $ref '%(ref)s' differs from the referenced "
+                        "schema's: write it in one place",
+                        keyword=key,
+                        ref=ref,
+                    ),
                 )
         return {**target, **out}
 
@@ -148,28 +153,39 @@ class _Inliner:
             self._problem(
                 file,
                 pointer,
-                f"$ref '{ref}' points outside the deployment: only its forms/ files can be "
-                "referenced, nothing is fetched",
+                wording(
+                    "$ref '%(ref)s' points outside the deployment: only its forms/ files can be "
+                    "referenced, nothing is fetched",
+                    ref=ref,
+                ),
             )
             return None
         document, fragment = urldefrag(urljoin(file, ref))
         key = (document, fragment)
         if key in chain:
-            self._problem(file, pointer, f"$ref '{ref}' is cyclic: it names a schema around it")
+            self._problem(
+                file,
+                pointer,
+                wording("$ref '%(ref)s' is cyclic: it names a schema around it", ref=ref),
+            )
             return None
         if len(chain) > _MAX_DEPTH or self.expansions >= _MAX_EXPANSIONS:
-            message = f"$ref '{ref}': references nested too deep or used too often"
+            message = wording(
+                "$ref '%(ref)s': references nested too deep or used too often", ref=ref
+            )
             raise _TooMuch(Problem(file, pointer or None, message))
         try:
             contents = self.registry.resolver(base_uri=file).lookup(ref).contents
         except Unresolvable:
-            self._problem(file, pointer, f"$ref '{ref}' names nothing in the deployment")
+            self._problem(
+                file, pointer, wording("$ref '%(ref)s' names nothing in the deployment", ref=ref)
+            )
             return None
         if not isinstance(contents, dict):
-            self._problem(file, pointer, f"$ref '{ref}' names no schema object")
+            self._problem(file, pointer, wording("$ref '%(ref)s' names no schema object", ref=ref))
             return None
         self.expansions += 1
         return self.schema(contents, document, fragment.lstrip("/"), chain | {key})
 
-    def _problem(self, file: str, pointer: str, message: str) -> None:
+    def _problem(self, file: str, pointer: str, message: Wording) -> None:
         self.problems.append(Problem(file, pointer or None, message))

@@ -14,8 +14,9 @@ from __future__ import annotations
 import keyword
 import re
 
-HINT = "JUEL is not supported here; write it as {advice}"
-PYTHON = "a Python expression over the case data, e.g. approved == True and amount > 100"
+from .wording import Wording, wording
+
+PYTHON = wording("a Python expression over the case data, e.g. approved == True and amount > 100")
 _OPEN = re.compile(r"[$#]\{")
 _TOKEN = re.compile(
     r"""
@@ -33,7 +34,12 @@ _RESERVED = {"and", "or", "not", "empty", "div", "mod", "instanceof", *_WORDS, *
 
 
 class JuelError(ValueError):
-    """An expression outside the translated subset; the message says how to write it."""
+    """An expression outside the translated subset; the message says how to write it.
+    `said` is the message as a Wording; str() of the error is its English."""
+
+    def __init__(self, said: Wording) -> None:
+        super().__init__(str(said))
+        self.said = said
 
 
 def is_juel(text: str | None) -> bool:
@@ -70,7 +76,14 @@ def _split(text: str) -> list[tuple[str, str]]:
         parts.append(("text", text[position : opening.start()]))
         end = _closing_brace(text, opening.end())
         if end is None:
-            raise JuelError(f"'{_short(text)}': no closing '}}'; " + _hint())
+            raise JuelError(
+                wording(
+                    "'%(expression)s': no closing '}'; JUEL is not supported here; "
+                    "write it as %(advice)s",
+                    expression=_short(text),
+                    advice=PYTHON,
+                )
+            )
         parts.append(("expr", text[opening.end() : end]))
         position = end + 1
     parts.append(("text", text[position:]))
@@ -100,10 +113,6 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _hint(advice: str = PYTHON) -> str:
-    return HINT.format(advice=advice)
-
-
 class _Parser:
     """Recursive descent over JUEL's grammar, writing Python with explicit parentheses."""
 
@@ -114,15 +123,27 @@ class _Parser:
         while position < len(source):
             match = _TOKEN.match(source, position)
             if match is None:
-                self._refuse(f"'{source[position]}' is not JUEL this engine reads")
+                self._refuse(
+                    wording(
+                        "'%(character)s' is not JUEL this engine reads",
+                        character=source[position],
+                    )
+                )
             assert match is not None and match.lastgroup is not None
             if match.lastgroup != "space":
                 self.tokens.append((match.lastgroup, match.group()))
             position = match.end()
         self.at = 0
 
-    def _refuse(self, why: str, advice: str = PYTHON) -> None:
-        raise JuelError(f"'{_short(self.source)}': {why}. " + _hint(advice))
+    def _refuse(self, why: Wording, advice: Wording = PYTHON) -> None:
+        raise JuelError(
+            wording(
+                "'%(expression)s': %(why)s. JUEL is not supported here; write it as %(advice)s",
+                expression=_short(self.source),
+                why=why,
+                advice=advice,
+            )
+        )
 
     def _peek(self) -> tuple[str, str]:
         return self.tokens[self.at] if self.at < len(self.tokens) else ("end", "")
@@ -136,15 +157,21 @@ class _Parser:
 
     def _expect(self, value: str) -> None:
         if self._take(value) is None:
-            found = self._peek()[1] or "the end"
-            self._refuse(f"expected '{value}', found {found!r}")
+            found = self._peek()[1]
+            if not found:
+                self._refuse(wording("expected '%(expected)s', found 'the end'", expected=value))
+            self._refuse(
+                wording(
+                    "expected '%(expected)s', found %(found)s", expected=value, found=repr(found)
+                )
+            )
 
     def parse(self) -> str:
         if not self.tokens:
-            self._refuse("the expression is empty")
+            self._refuse(wording("the expression is empty"))
         result = self._ternary()
         if self._peek()[0] != "end":
-            self._refuse(f"unexpected {self._peek()[1]!r}")
+            self._refuse(wording("unexpected %(token)s", token=repr(self._peek()[1])))
         return result
 
     def _ternary(self) -> str:
@@ -152,7 +179,9 @@ class _Parser:
         if self._take("?") is None:
             return condition
         if self._take(":") is not None:  # `a ?: b` is not JUEL; say so plainly
-            self._refuse("'?:' is not JUEL", "a Python expression, e.g. a if a else b")
+            self._refuse(
+                wording("'?:' is not JUEL"), wording("a Python expression, e.g. a if a else b")
+            )
         yes = self._ternary()
         self._expect(":")
         no = self._ternary()
@@ -181,7 +210,7 @@ class _Parser:
         while (op := self._take("<", ">", "<=", ">=", "lt", "gt", "le", "ge")) is not None:
             left = f"({left} {_WORDS.get(op, op)} {self._additive()})"
         if self._take("instanceof"):
-            self._refuse("'instanceof' has no counterpart")
+            self._refuse(wording("'instanceof' has no counterpart"))
         return left
 
     def _additive(self) -> str:
@@ -212,7 +241,7 @@ class _Parser:
             if self._take("."):
                 kind, member = self._peek()
                 if kind != "name":
-                    self._refuse("a property name must follow '.'")
+                    self._refuse(wording("a property name must follow '.'"))
                 self.at += 1
                 if self._peek() == ("op", "("):
                     self._refuse(_call(f"{name or value}.{member}"), _EXAMPLE_CALL)
@@ -243,10 +272,14 @@ class _Parser:
             return self._execution_variable(), None
         if kind == "name" and value not in _RESERVED:
             if "$" in value or value.startswith("_") or keyword.iskeyword(value):
-                self._refuse(f"'{value}' cannot be a variable name here")
+                self._refuse(wording("'%(name)s' cannot be a variable name here", name=value))
             return value, value
         self.at -= 1
-        self._refuse(f"unexpected {value!r}" if value else "the expression ends too soon")
+        self._refuse(
+            wording("unexpected %(token)s", token=repr(value))
+            if value
+            else wording("the expression ends too soon")
+        )
         raise AssertionError  # _refuse raised
 
     def _execution_variable(self) -> str:
@@ -258,15 +291,20 @@ class _Parser:
             name = value[1:-1] if kind == "string" else ""
             if name.isidentifier() and not name.startswith("_") and self._take(")"):
                 return name
-        self._refuse("the Java 'execution' object does not exist here; name the case field")
+        self._refuse(
+            wording("the Java 'execution' object does not exist here; name the case field")
+        )
         raise AssertionError
 
 
-_EXAMPLE_CALL = (
+_EXAMPLE_CALL = wording(
     "a Python expression over the case data: what a Java object computed must come from a "
     "form or a script task first"
 )
 
 
-def _call(name: str) -> str:
-    return f"'{name}(…)' calls a method of a Java object, which HazardFlow does not have"
+def _call(name: str) -> Wording:
+    return wording(
+        "'%(method)s(…)' calls a method of a Java object, which HazardFlow does not have",
+        method=name,
+    )

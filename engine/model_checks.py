@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from . import feel
 from .errors import Problem
+from .wording import Text, Wording, wording
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -67,14 +68,14 @@ class Findings:
     warnings: list[Problem] = field(default_factory=list)
     answered: set[str] = field(default_factory=set)
 
-    def refuse(self, element: str | None, message: str, whole: bool = True) -> None:
+    def refuse(self, element: str | None, message: Text, whole: bool = True) -> None:
         """`whole`: this is the answer about the element (other findings about it are
         dropped); else one of several about it (a rule of a decision)."""
         self.problems.append(Problem(self.file, element, message))
         if element and whole:
             self.answered.add(element)
 
-    def warn(self, element: str | None, message: str) -> None:
+    def warn(self, element: str | None, message: Text) -> None:
         self.warnings.append(Problem(self.file, element, message, "warning"))
 
 
@@ -136,12 +137,20 @@ def name_flows(tree: etree._ElementTree, found: Findings) -> None:
         ids.add(new)
         found.warn(
             new,
-            f"the sequence flow from '{shown(source)}' to '{shown(target)}' has no id: it is "
-            f"called '{new}' here; give it an id in the modeler",
+            wording(
+                "the sequence flow from '%(source)s' to '%(target)s' has no id: it is "
+                "called '%(flow)s' here; give it an id in the modeler",
+                source=shown(source),
+                target=shown(target),
+                flow=new,
+            ),
         )
     for el in tree.iter():
         if is_bpmn(el) and local(el) in FLOW_NODES and not el.get("id"):
-            found.refuse(label(el), f"a {local(el)} needs an id: flows point at nodes by id")
+            found.refuse(
+                label(el),
+                wording("a %(kind)s needs an id: flows point at nodes by id", kind=local(el)),
+            )
 
 
 def runs(tree: etree._ElementTree) -> Iterator[Any]:
@@ -193,7 +202,8 @@ def _check_timers(elements: list[Any], found: Findings) -> None:
         times = [c for c in definition if is_bpmn(c) and local(c) in _TIMER_PARSERS]
         if not times or not any((c.text or "").strip() for c in times):
             found.refuse(
-                element, "the timer has no time: give it a timeDate, a timeDuration or a timeCycle"
+                element,
+                wording("the timer has no time: give it a timeDate, a timeDuration or a timeCycle"),
             )
             continue
         for child in times:
@@ -203,9 +213,12 @@ def _check_timers(elements: list[Any], found: Findings) -> None:
             elif local(child) == "timeCycle" and _CRON.fullmatch(text) and not _python(text):
                 found.refuse(
                     element,
-                    f"'{shown(text)}' is a cron expression, which SpiffWorkflow does not read: "
-                    "write an ISO 8601 repeating interval, e.g. R/PT5M (every 5 minutes) or "
-                    "R3/PT1H (three times, an hour apart)",
+                    wording(
+                        "'%(cron)s' is a cron expression, which SpiffWorkflow does not read: "
+                        "write an ISO 8601 repeating interval, e.g. R/PT5M (every 5 minutes) or "
+                        "R3/PT1H (three times, an hour apart)",
+                        cron=shown(text),
+                    ),
                 )
 
 
@@ -237,8 +250,11 @@ def _check_scripts(elements: list[Any], found: Findings) -> None:
         if language.lower() not in PYTHON_FORMATS:
             found.refuse(
                 label(task),
-                f"the script is written in {shown(language)} (scriptFormat): HazardFlow runs "
-                "Python scripts only, in its sandbox; rewrite it in Python",
+                wording(
+                    "the script is written in %(language)s (scriptFormat): HazardFlow runs "
+                    "Python scripts only, in its sandbox; rewrite it in Python",
+                    language=shown(language),
+                ),
             )
             continue
         script = task.find(bpmn("script"))
@@ -270,18 +286,26 @@ def _check_calls(elements: list[Any], process_ids: set[str], found: Findings) ->
     for call in (e for e in elements if local(e) == "callActivity"):
         called = (call.get("calledElement") or "").strip()
         if not called:
-            found.refuse(label(call), "the call activity names no process to call (calledElement)")
+            found.refuse(
+                label(call), wording("the call activity names no process to call (calledElement)")
+            )
         elif "${" in called or "#{" in called:
             found.refuse(
                 label(call),
-                f"calledElement '{shown(called)}' is an expression: the process a call "
-                "activity calls must be named, and deployed with it",
+                wording(
+                    "calledElement '%(called)s' is an expression: the process a call "
+                    "activity calls must be named, and deployed with it",
+                    called=shown(called),
+                ),
             )
         elif called not in process_ids:
             found.refuse(
                 label(call),
-                f"calls process '{shown(called)}', which is not in this deployment: deploy "
-                "the file that defines it together with this one",
+                wording(
+                    "calls process '%(process)s', which is not in this deployment: deploy "
+                    "the file that defines it together with this one",
+                    process=shown(called),
+                ),
             )
 
 
@@ -304,9 +328,14 @@ def _check_gateways(elements: list[Any], found: Findings) -> None:
                 name = shown(gateway.get("name")) or label(gateway)
                 found.refuse(
                     flow.get("id"),
-                    f"the flow leaves the {local(gateway)} '{name}' without a "
-                    "condition and is not its default flow: give it a condition, or make it "
-                    f'the gateway\'s default (default="{flow.get("id")}")',
+                    wording(
+                        "the flow leaves the %(kind)s '%(gateway)s' without a "
+                        "condition and is not its default flow: give it a condition, or make it "
+                        'the gateway\'s default (default="%(flow)s")',
+                        kind=local(gateway),
+                        gateway=name,
+                        flow=str(flow.get("id")),
+                    ),
                 )
 
 
@@ -321,8 +350,11 @@ def _check_data_stores(tree: etree._ElementTree, found: Findings, diagram: bool)
             continue
         found.refuse(
             store.get("id") or f"dataStore '{shown(store.get('name'))}'",
-            f"the data store '{shown(store.get('name'))}' has no implementation: HazardFlow "
-            "keeps a case's data in its fields; remove the data store and its references",
+            wording(
+                "the data store '%(store)s' has no implementation: HazardFlow "
+                "keeps a case's data in its fields; remove the data store and its references",
+                store=shown(store.get("name")),
+            ),
         )
 
 
@@ -334,14 +366,19 @@ def _check_ends(elements: list[Any], found: Findings) -> None:
         if not any(local(n) == "startEvent" for n in nodes):
             found.refuse(
                 process.get("id"),
-                "the process has no start event: a case of it could never begin; begin it with one",
+                wording(
+                    "the process has no start event: a case of it could never begin; "
+                    "begin it with one"
+                ),
             )
             continue
         if not any(local(n) == "endEvent" for n in nodes):
             found.refuse(
                 process.get("id"),
-                "the process has no end event: a case of it could never finish (HazardFlow "
-                "counts a case as done when it reaches an end event); end each path with one",
+                wording(
+                    "the process has no end event: a case of it could never finish (HazardFlow "
+                    "counts a case as done when it reaches an end event); end each path with one"
+                ),
             )
             continue
         leaving = {f.get("sourceRef") for f in process.iter(bpmn("sequenceFlow"))}
@@ -350,8 +387,10 @@ def _check_ends(elements: list[Any], found: Findings) -> None:
                 continue
             found.warn(
                 node.get("id"),
-                "no sequence flow leaves it and it is not an end event: a case that gets "
-                "there stops with an error; lead it to an end event",
+                wording(
+                    "no sequence flow leaves it and it is not an end event: a case that gets "
+                    "there stops with an error; lead it to an end event"
+                ),
             )
 
 
@@ -409,8 +448,16 @@ def _check_decision(decision: Any, found: Findings) -> None:
         )
         found.refuse(
             decision_id,
-            f"the decision is a {', '.join(kinds) or 'nothing'}, not a decision table: "
-            "SpiffWorkflow reads decision tables only",
+            wording(
+                "the decision is a %(kinds)s, not a decision table: "
+                "SpiffWorkflow reads decision tables only",
+                kinds=", ".join(kinds),
+            )
+            if kinds
+            else wording(
+                "the decision is a nothing, not a decision table: "
+                "SpiffWorkflow reads decision tables only"
+            ),
         )
         return
     for n, table in enumerate(tables, 1):
@@ -422,7 +469,12 @@ def _check_decision(decision: Any, found: Findings) -> None:
                 source = (text.text or "").strip() if text is not None else ""
                 error = _syntax_error(source) if source else None
                 if text is not None and error:
-                    message = f"rule {row} output: '{shown(source)}' is not an expression ({error})"
+                    message = wording(
+                        "rule %(rule)s output: '%(output)s' is not an expression (%(error)s)",
+                        rule=row,
+                        output=shown(source),
+                        error=error,
+                    )
                     found.refuse(decision_id, message, whole=False)
                     text.text = "None"  # so that the table's other cells are checked too
 
@@ -479,24 +531,33 @@ def chain_decisions(
             _insert_before(task, order)
             found.warn(
                 label(task),
-                f"the decision '{shown(decision)}' requires {_quoted(order)}: evaluated first, "
-                f"each in a step of its own ({', '.join(_step(task, d) for d in order)})",
+                wording(
+                    "the decision '%(decision)s' requires %(required)s: evaluated first, "
+                    "each in a step of its own (%(steps)s)",
+                    decision=shown(decision),
+                    required=_quoted(order),
+                    steps=", ".join(_step(task, d) for d in order),
+                ),
             )
 
 
 def _required_first(
     decision: str, requirements: dict[str, list[str]], path: list[str], order: list[str]
-) -> str | None:
+) -> Wording | None:
     """Put the decisions `decision` requires into `order`, deepest first; why not, if not."""
     if decision in order or decision not in requirements:
         return None
     if decision in path:
-        return f"the decisions {_quoted(path)} require each other in a circle"
+        return wording(
+            "the decisions %(decisions)s require each other in a circle", decisions=_quoted(path)
+        )
     for required in requirements[decision]:
         if required not in requirements:
-            return (
-                f"the decision '{shown(decision)}' requires the decision '{shown(required)}', "
-                "which is not in this deployment: deploy its DMN file with this one"
+            return wording(
+                "the decision '%(decision)s' requires the decision '%(required)s', "
+                "which is not in this deployment: deploy its DMN file with this one",
+                decision=shown(decision),
+                required=shown(required),
             )
         problem = _required_first(required, requirements, [*path, decision], order)
         if problem:

@@ -12,6 +12,7 @@ from lxml import etree
 
 from .definitions import CompiledProcess, SourceFile, parse_xml
 from .errors import Problem
+from .wording import wording
 
 
 def _local(element: etree._Element) -> str:
@@ -28,7 +29,10 @@ def lane_warnings(compiled: dict[str, CompiledProcess], roles: set[str]) -> list
                 Problem(
                     process.bpmn_file or "?",
                     lane,
-                    f"lane '{lane}' gives its tasks to the role '{lane}', which no user has",
+                    wording(
+                        "lane '%(lane)s' gives its tasks to the role '%(lane)s', which no user has",
+                        lane=lane,
+                    ),
                     "warning",
                 )
             )
@@ -78,8 +82,11 @@ def department_warnings(
                             Problem(
                                 src.name,
                                 rule.get("id"),
-                                f"routes to department '{value}', which the organisation "
-                                "does not have",
+                                wording(
+                                    "routes to department '%(department)s', which the "
+                                    "organisation does not have",
+                                    department=value,
+                                ),
                                 "warning",
                             )
                         )

@@ -19,6 +19,7 @@ from lxml import etree
 from . import model_checks, vendor
 from .errors import Problem
 from .model_checks import Findings, bpmn
+from .wording import wording
 
 
 @dataclass
@@ -72,7 +73,11 @@ def prepare(
                 if key in prepared.forms:
                     found.warn(
                         key,
-                        f"two elements with the id '{key}' have formData: the first is the form",
+                        wording(
+                            "two elements with the id '%(id)s' have formData: "
+                            "the first is the form",
+                            id=key,
+                        ),
                     )
                 else:
                     prepared.forms[key] = schema
@@ -83,7 +88,7 @@ def prepare(
         _collect(prepared, found)
     if stored:
         prepared.warnings = [
-            Problem(p.file, p.element, p.message, "warning") for p in prepared.problems
+            Problem(p.file, p.element, p.wording or p.message, "warning") for p in prepared.problems
         ] + prepared.warnings
         prepared.problems = []
         prepared.answered = {}

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from .definitions import SourceFile, kind_of
 from .errors import DeployRefused, Problem
 from .texts import TRANSLATIONS_DIR
+from .wording import Wording, wording
 
 MAX_FILES = 500
 MAX_BYTES = 20 * 1024 * 1024  # every file of one upload together, unpacked
@@ -43,18 +44,22 @@ def _ignored(name: str) -> bool:
     return parts[0] == "__MACOSX" or any(p.startswith(".") for p in hidden)
 
 
+def _too_many() -> Wording:
+    return wording("more than %(files)s files or %(bytes)s bytes", files=MAX_FILES, bytes=MAX_BYTES)
+
+
 def _unzipped(data: bytes, problems: list[Problem], label: str) -> list[tuple[str, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = [i for i in archive.infolist() if not i.is_dir() and not _ignored(i.filename)]
         if len(entries) > MAX_FILES or sum(i.file_size for i in entries) > MAX_BYTES:
-            problems.append(
-                Problem(label, None, f"more than {MAX_FILES} files or {MAX_BYTES} bytes")
-            )
+            problems.append(Problem(label, None, _too_many()))
             return []
         found = [(i.filename, archive.read(i)) for i in entries]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        problems.append(Problem(label, None, f"not a readable zip file: {exc}"))
+        problems.append(
+            Problem(label, None, wording("not a readable zip file: %(error)s", error=str(exc)))
+        )
         return []
     # a zip of a folder: its files are named within the folder
     tops = {PurePosixPath(name).parts[0] for name, _ in found}
@@ -80,31 +85,29 @@ def uploaded_sources(
         elif not _ignored(raw):
             files.append((raw, data))
     if len(files) > MAX_FILES or sum(len(d) for _, d in files) > MAX_BYTES:
-        raise DeployRefused(
-            [Problem("", None, f"more than {MAX_FILES} files or {MAX_BYTES} bytes")]
-        )
+        raise DeployRefused([Problem("", None, _too_many())])
     found: dict[str, SourceFile] = {}
     for raw, data in files:
         name = _name(raw)
         if name is None:
-            problems.append(Problem(raw, None, "a file name may not leave its folder"))
+            problems.append(Problem(raw, None, wording("a file name may not leave its folder")))
             continue
         kind = kind_of(Path(name))
         if kind is None:
             if left_out is not None:
-                text = f"left out: not a process file (these are {KINDS})"
-                left_out.append(Problem(name, None, text, "warning"))
+                said = wording("left out: not a process file (these are %(kinds)s)", kinds=KINDS)
+                left_out.append(Problem(name, None, said, "warning"))
             continue
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            problems.append(Problem(name, None, "not UTF-8 text"))
+            problems.append(Problem(name, None, wording("not UTF-8 text")))
             continue
         if name in found:
-            problems.append(Problem(name, None, "sent twice"))
+            problems.append(Problem(name, None, wording("sent twice")))
         found[name] = SourceFile(name, kind, text)
     if not found and not problems:
-        problems.append(Problem("", None, "no file was sent"))
+        problems.append(Problem("", None, wording("no file was sent")))
     if problems:
         raise DeployRefused(problems)
     return list(found.values())

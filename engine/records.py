@@ -7,6 +7,8 @@ from typing import Any, Literal, NotRequired
 # typing_extensions: pydantic reads these on Python 3.11 only in its TypedDict (webui/api_models.py)
 from typing_extensions import TypedDict
 
+from .wording import WordingRecord
+
 
 class DraftRecord(TypedDict):
     """A half-filled task form someone saved, to pick up later."""
@@ -251,6 +253,7 @@ class ProblemRecord(TypedDict):
     element: str | None
     message: str
     severity: Literal["error", "warning"]
+    wording: NotRequired[WordingRecord]  # `message` with its parts apart (engine/wording.py)
 
 
 class ProcessRecord(TypedDict):

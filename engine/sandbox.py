@@ -54,6 +54,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .forms import plain_data_problems
+from .wording import Text, Wording, wording
 
 __all__ = [
     "MAX_DEPTH",
@@ -121,7 +122,12 @@ def _untimed(helper: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class SandboxViolation(ValueError):
-    """The source, or a value it tries to build, is not allowed in the sandbox."""
+    """The source, or a value it tries to build, is not allowed in the sandbox. `said`: why,
+    worded for the pages (engine/wording.py); str() is its English."""
+
+    def __init__(self, said: Text) -> None:
+        super().__init__(str(said))
+        self.said = said
 
 
 class SandboxTimeout(RuntimeError):
@@ -263,7 +269,7 @@ DENIED_ATTRIBUTES = frozenset(
     }
 )
 
-_DESCRIPTIONS: dict[type[ast.AST], str] = {
+_DESCRIPTIONS: dict[type[ast.AST], Text] = {
     ast.Import: "import",
     ast.ImportFrom: "from ... import",
     ast.FunctionDef: "def",
@@ -282,34 +288,70 @@ _DESCRIPTIONS: dict[type[ast.AST], str] = {
     ast.YieldFrom: "yield from",
     ast.Return: "return",
     ast.NamedExpr: ":=",
-    ast.AnnAssign: "annotated assignment",
+    ast.AnnAssign: wording("annotated assignment"),
     ast.Match: "match",
     ast.MatMult: "@",
 }
 
 
-def _describe(node: ast.AST) -> str:
+def _describe(node: ast.AST) -> Text:
     return _DESCRIPTIONS.get(type(node), type(node).__name__)
 
 
 def _check_name(name: str, line: int) -> None:
     if name in DENIED_NAMES:
-        raise SandboxViolation(f"line {line}: name '{name}' is not allowed")
+        raise SandboxViolation(
+            wording("line %(line)s: name '%(name)s' is not allowed", line=line, name=name)
+        )
     # '_' alone is the usual throwaway loop variable; every other '_' name is reserved.
     if name.startswith("_") and name != "_":
-        raise SandboxViolation(f"line {line}: name '{name}' is not allowed (leading underscore)")
+        raise SandboxViolation(
+            wording(
+                "line %(line)s: name '%(name)s' is not allowed (leading underscore)",
+                line=line,
+                name=name,
+            )
+        )
 
 
 def _check_attribute(node: ast.Attribute, line: int) -> None:
     attr = node.attr
     if attr.startswith("__"):
-        raise SandboxViolation(f"line {line}: access to dunder attribute '{attr}' is not allowed")
+        raise SandboxViolation(
+            wording(
+                "line %(line)s: access to dunder attribute '%(attribute)s' is not allowed",
+                line=line,
+                attribute=attr,
+            )
+        )
     if attr.startswith("_"):
-        raise SandboxViolation(f"line {line}: access to private attribute '{attr}' is not allowed")
+        raise SandboxViolation(
+            wording(
+                "line %(line)s: access to private attribute '%(attribute)s' is not allowed",
+                line=line,
+                attribute=attr,
+            )
+        )
     if attr in DENIED_ATTRIBUTES:
-        raise SandboxViolation(f"line {line}: attribute '{attr}' is not allowed")
+        raise SandboxViolation(
+            wording(
+                "line %(line)s: attribute '%(attribute)s' is not allowed", line=line, attribute=attr
+            )
+        )
     if not isinstance(node.ctx, ast.Load):
-        raise SandboxViolation(f"line {line}: assigning or deleting attributes is not allowed")
+        raise SandboxViolation(
+            wording("line %(line)s: assigning or deleting attributes is not allowed", line=line)
+        )
+
+
+def _syntax_error(exc: SyntaxError) -> Wording:
+    return wording(
+        "line %(line)s: syntax error: %(error)s", line=exc.lineno or 1, error=str(exc.msg)
+    )
+
+
+def _nested_too_deeply(line: int) -> Wording:
+    return wording("line %(line)s: code is nested too deeply", line=line)
 
 
 def _is_slice_target(node: ast.AST) -> bool:
@@ -320,17 +362,28 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
     if mode not in ("eval", "exec"):
         raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
     if not isinstance(source, str):
-        raise SandboxViolation(f"source must be a string, not {type(source).__name__}")
+        raise SandboxViolation(
+            wording("source must be a string, not %(type)s", type=type(source).__name__)
+        )
     if len(source) > MAX_SOURCE:
-        raise SandboxViolation(f"line 1: code of {len(source)} characters, more than {MAX_SOURCE}")
+        raise SandboxViolation(
+            wording(
+                "line %(line)s: code of %(length)s characters, more than %(limit)s",
+                line=1,
+                length=len(source),
+                limit=MAX_SOURCE,
+            )
+        )
     try:
         tree = ast.parse(source, filename=FILENAME, mode=mode)
     except SyntaxError as exc:
-        raise SandboxViolation(f"line {exc.lineno or 1}: syntax error: {exc.msg}") from None
+        raise SandboxViolation(_syntax_error(exc)) from None
     except ValueError as exc:  # null bytes in the source
-        raise SandboxViolation(f"line 1: {exc}") from None
+        raise SandboxViolation(
+            wording("line %(line)s: %(error)s", line=1, error=str(exc))
+        ) from None
     except (RecursionError, MemoryError):  # the parser gives up on absurd nesting
-        raise SandboxViolation("line 1: code is nested too deeply") from None
+        raise SandboxViolation(_nested_too_deeply(1)) from None
 
     # Slice assignment can double a list per statement; it is rewritten into a checked call,
     # which is only possible for a plain `x[a:b] = v` / `x[a:b] += v` target.
@@ -343,20 +396,26 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
         # The checks below read the fields of the node type `kind` is tested for.
         checked: Any = node
         if depth > MAX_DEPTH:
-            raise SandboxViolation(f"line {line}: code is nested too deeply")
+            raise SandboxViolation(_nested_too_deeply(line))
         kind = type(node)
         if kind not in _ALLOWED_NODES:
-            raise SandboxViolation(f"line {line}: '{_describe(node)}' is not allowed")
+            raise SandboxViolation(
+                wording("line %(line)s: '%(code)s' is not allowed", line=line, code=_describe(node))
+            )
         if kind is ast.Name:
             _check_name(checked.id, line)
         elif kind is ast.Attribute:
             _check_attribute(checked, line)
         elif kind is ast.Constant:
             if not isinstance(checked.value, _CONSTANT_TYPES):
-                raise SandboxViolation(f"line {line}: constant of this type is not allowed")
+                raise SandboxViolation(
+                    wording("line %(line)s: constant of this type is not allowed", line=line)
+                )
         elif kind is ast.comprehension:
             if checked.is_async:
-                raise SandboxViolation(f"line {line}: 'async for' is not allowed")
+                raise SandboxViolation(
+                    wording("line %(line)s: '%(code)s' is not allowed", line=line, code="async for")
+                )
         elif kind is ast.Assign:
             if len(checked.targets) == 1 and _is_slice_target(checked.targets[0]):
                 slice_targets.add(id(checked.targets[0]))
@@ -370,7 +429,10 @@ def _parse_and_check(source: str, mode: str) -> ast.AST:
             and id(node) not in slice_targets
         ):
             raise SandboxViolation(
-                f"line {line}: slice assignment is only allowed as a single plain target"
+                wording(
+                    "line %(line)s: slice assignment is only allowed as a single plain target",
+                    line=line,
+                )
             )
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1, line))
@@ -535,9 +597,9 @@ def _compile(source: str, mode: str) -> types.CodeType:
         tree = ast.fix_missing_locations(_Rewriter().visit(tree))
         return compile(tree, FILENAME, mode)
     except SyntaxError as exc:  # e.g. 'break' outside a loop is only found by the compiler
-        raise SandboxViolation(f"line {exc.lineno or 1}: syntax error: {exc.msg}") from None
+        raise SandboxViolation(_syntax_error(exc)) from None
     except (RecursionError, MemoryError):
-        raise SandboxViolation("line 1: code is nested too deeply") from None
+        raise SandboxViolation(_nested_too_deeply(1)) from None
 
 
 # --------------------------------------------------------------------------- runtime guards

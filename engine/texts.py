@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .errors import Problem
+from .wording import Text, wording
 from .yaml_text import load_mapping
 
 TRANSLATIONS_DIR = "translations"
@@ -36,7 +37,9 @@ def parse_translations(content: str) -> dict[str, str]:
     doc = load_mapping(content, "a mapping of each text to its translation")
     for text, translated in doc.items():
         if not isinstance(translated, str) or not translated.strip():
-            raise ValueError(f"'{text}': the translation must be a non-empty text")
+            raise ValueError(
+                wording("'%(text)s': the translation must be a non-empty text", text=str(text))
+            )
     return dict(doc)
 
 
@@ -104,7 +107,7 @@ def needs_translation(text: str) -> bool:
 
 
 def translation_warnings(
-    translations: Mapping[str, Mapping[str, str]], texts: Mapping[str, str]
+    translations: Mapping[str, Mapping[str, str]], texts: Mapping[str, Text]
 ) -> list[Problem]:
     """For each translations file: texts of the processes it lacks, and entries no process
     file uses any more (often a text that was reworded). `texts`: text -> file it is in."""
@@ -112,14 +115,12 @@ def translation_warnings(
     for file, table in translations.items():
         for text, where in texts.items():
             if needs_translation(text) and text not in table:
-                problems.append(
-                    Problem(file, None, f"no translation for '{text}' ({where})", "warning")
-                )
+                said = wording("no translation for '%(text)s' (%(where)s)", text=text, where=where)
+                problems.append(Problem(file, None, said, "warning"))
         for text in table:
             if text not in texts:
-                problems.append(
-                    Problem(file, None, f"'{text}' is not a text of any process file", "warning")
-                )
+                said = wording("'%(text)s' is not a text of any process file", text=text)
+                problems.append(Problem(file, None, said, "warning"))
     return problems
 
 
@@ -143,10 +144,10 @@ def translate_schema(schema: Any, table: Mapping[str, str]) -> Any:
 
 def collect_texts(
     forms: Mapping[str, Any], trees: Iterable[tuple[str, Any]], queues: Iterable[str]
-) -> dict[str, str]:
-    """text -> the file it first appears in, over forms (file -> schema), BPMN trees
-    ((file, tree)) and queue expressions."""
-    found: dict[str, str] = {}
+) -> dict[str, Text]:
+    """text -> the file it first appears in (a queue property: worded as that), over forms
+    (file -> schema), BPMN trees ((file, tree)) and queue expressions."""
+    found: dict[str, Text] = {}
     for file, schema in forms.items():
         for text in form_texts(schema):
             found.setdefault(text, file)
@@ -155,5 +156,5 @@ def collect_texts(
             found.setdefault(text, file)
     for expression in queues:
         for text in expression_texts(expression):
-            found.setdefault(text, "queue property")
+            found.setdefault(text, wording("queue property"))
     return found

@@ -23,6 +23,7 @@ from lxml import etree
 from . import juel
 from .model_checks import BPMN_NS, SPIFF_NS, Findings, bpmn, is_bpmn, local, runs, shown, where
 from .vendor_forms import form_of
+from .wording import Text, Wording, wording
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 VENDORS = {
@@ -73,40 +74,45 @@ SCRIPTABLE = {
     "businessRuleTask",
 }
 SERVICE_IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type", "topic")
-NO_SERVICES = (
-    "HazardFlow runs no Java code, connectors or external workers: make it a script task "
-    "(Python, in the sandbox) if it computes something, or a user task if a person does it"
-)
 # what is ignored, and why: every other vendor attribute is "not supported; ignored"
-WHY_IGNORED = {
-    "historyTimeToLive": "HazardFlow keeps every case's history",
-    "versionTag": "deployments are versioned by their content",
-    "isStartableInTasklist": "who may start a process is set by roles",
-    "candidateStarterGroups": "who may start a process is set by roles",
-    "candidateStarterUsers": "who may start a process is set by roles",
-    "asyncBefore": "every step is its own transaction already",
-    "asyncAfter": "every step is its own transaction already",
-    "exclusive": "every step is its own transaction already",
-    "async": "every step is its own transaction already",
-    "jobPriority": "timers and steps have no priorities",
-    "taskPriority": "tasks have no priorities",
-    "priority": "tasks have no priorities",
-    "followUpDate": "tasks have no follow-up date",
-    "failedJobRetryTimeCycle": "a failed step is not retried: it is refused and reported",
-    "autoStoreVariables": "a Python script sets case fields by assignment",
-    "executionListener": "HazardFlow runs no listeners: put what it does into a script task",
-    "taskListener": "HazardFlow runs no listeners: put what it does into a script task",
-    "instructionsForEndUser": "not shown to people: put instructions into the form's description",
-    "unitTests": "script unit tests are not run",
-    "formUiSchemaFilename": "form layouts are not read: use the form's x-ui hints",
-    "decisionRefBinding": "the decision is the one deployed with the process",
-    "decisionRefVersion": "the decision is the one deployed with the process",
-    "decisionRefVersionTag": "the decision is the one deployed with the process",
-    "decisionRefTenantId": "the decision is the one deployed with the process",
-    "calledElementBinding": "the called process is the one deployed with it",
-    "calledElementVersion": "the called process is the one deployed with it",
-    "calledElementVersionTag": "the called process is the one deployed with it",
-    "calledElementTenantId": "the called process is the one deployed with it",
+IGNORED = wording("not supported; ignored")
+_TRANSACTION = wording("every step is its own transaction already")
+_ROLES = wording("who may start a process is set by roles")
+_LISTENERS = wording("HazardFlow runs no listeners: put what it does into a script task")
+_DECISION = wording("the decision is the one deployed with the process")
+_CALLED = wording("the called process is the one deployed with it")
+_PRIORITIES = wording("tasks have no priorities")
+WHY_IGNORED: dict[str, Wording] = {
+    "historyTimeToLive": wording("HazardFlow keeps every case's history"),
+    "versionTag": wording("deployments are versioned by their content"),
+    "isStartableInTasklist": _ROLES,
+    "candidateStarterGroups": _ROLES,
+    "candidateStarterUsers": _ROLES,
+    "asyncBefore": _TRANSACTION,
+    "asyncAfter": _TRANSACTION,
+    "exclusive": _TRANSACTION,
+    "async": _TRANSACTION,
+    "jobPriority": wording("timers and steps have no priorities"),
+    "taskPriority": _PRIORITIES,
+    "priority": _PRIORITIES,
+    "followUpDate": wording("tasks have no follow-up date"),
+    "failedJobRetryTimeCycle": wording("a failed step is not retried: it is refused and reported"),
+    "autoStoreVariables": wording("a Python script sets case fields by assignment"),
+    "executionListener": _LISTENERS,
+    "taskListener": _LISTENERS,
+    "instructionsForEndUser": wording(
+        "not shown to people: put instructions into the form's description"
+    ),
+    "unitTests": wording("script unit tests are not run"),
+    "formUiSchemaFilename": wording("form layouts are not read: use the form's x-ui hints"),
+    "decisionRefBinding": _DECISION,
+    "decisionRefVersion": _DECISION,
+    "decisionRefVersionTag": _DECISION,
+    "decisionRefTenantId": _DECISION,
+    "calledElementBinding": _CALLED,
+    "calledElementVersion": _CALLED,
+    "calledElementVersionTag": _CALLED,
+    "calledElementTenantId": _CALLED,
 }
 
 
@@ -177,9 +183,13 @@ def adapt(tree: etree._ElementTree, context: Context, found: Findings) -> dict[s
             vendor, variable = initiator
             found.warn(
                 where(node),
-                f"{vendor}:initiator: the case field '{shown(variable)}' is not set (HazardFlow "
-                "records who started a case itself); an assignee naming it gets the task to "
-                "them",
+                wording(
+                    "%(vendor)s:initiator: the case field '%(field)s' is not set (HazardFlow "
+                    "records who started a case itself); an assignee naming it gets the task to "
+                    "them",
+                    vendor=vendor,
+                    field=shown(variable),
+                ),
             )
         _properties(element, context, found)
         _input_output(element, found)
@@ -199,7 +209,12 @@ def _element(node: Any, found: Findings) -> _Element | None:
             continue
         vendor = VENDORS.get(qname.namespace)
         if vendor is None:
-            found.warn(where(node), f"the attribute {_unknown(qname)} is not read; ignored")
+            found.warn(
+                where(node),
+                wording(
+                    "the attribute %(attribute)s is not read; ignored", attribute=_unknown(qname)
+                ),
+            )
             continue
         attributes[(vendor, qname.localname)] = value
     extensions: list[tuple[str, Any]] = []
@@ -213,7 +228,11 @@ def _element(node: Any, found: Findings) -> _Element | None:
         vendor = VENDORS.get(namespace or "")
         if vendor is None:
             found.warn(
-                where(node), f"the extension {_unknown(etree.QName(child))} is not read; ignored"
+                where(node),
+                wording(
+                    "the extension %(extension)s is not read; ignored",
+                    extension=_unknown(etree.QName(child)),
+                ),
             )
             continue
         if vendor == "spiffworkflow" and local(child) in SPIFF_READ:
@@ -224,8 +243,10 @@ def _element(node: Any, found: Findings) -> _Element | None:
     return _Element(node, attributes, extensions)
 
 
-def _unknown(qname: etree.QName) -> str:
-    return f"'{qname.localname}' of {qname.namespace}"
+def _unknown(qname: etree.QName) -> Wording:
+    return wording(
+        "'%(name)s' of %(namespace)s", name=qname.localname, namespace=str(qname.namespace)
+    )
 
 
 # --- expressions ------------------------------------------------------------------------------
@@ -250,7 +271,10 @@ def _translate_expressions(tree: etree._ElementTree, found: Findings) -> None:
         try:
             node.text = juel.translate(node.text or "")
         except juel.JuelError as exc:
-            found.refuse(where(node), f"{local(node)}: {exc}")
+            found.refuse(
+                where(node),
+                wording("%(attribute)s: %(refusal)s", attribute=local(node), refusal=exc.said),
+            )
 
 
 def _python(element: _Element, vendor: str, name: str, value: str, found: Findings) -> str | None:
@@ -258,7 +282,11 @@ def _python(element: _Element, vendor: str, name: str, value: str, found: Findin
     try:
         return juel.translate(value)
     except juel.JuelError as exc:
-        found.refuse(where(element.node), f"{vendor}:{name}: {exc}")
+        attribute = f"{vendor}:{name}"
+        found.refuse(
+            where(element.node),
+            wording("%(attribute)s: %(refusal)s", attribute=attribute, refusal=exc.said),
+        )
         return None
 
 
@@ -304,12 +332,16 @@ def _add_script(node: Any, which: str, line: str) -> None:
         script.text = f"{script.text or ''}\n{line}".lstrip("\n")
 
 
-def _contract(element: _Element, name: str, value: str, source: str, found: Findings) -> None:
+def _contract(element: _Element, name: str, value: str, source: Text, found: Findings) -> None:
     """Set a property of our contract, unless the file's spiffworkflow property says it."""
     if name in spiff_properties(element.node):
         found.warn(
             where(element.node),
-            f"{source} is not read: the spiffworkflow property '{name}' says it",
+            wording(
+                "%(source)s is not read: the spiffworkflow property '%(name)s' says it",
+                source=source,
+                name=name,
+            ),
         )
         return
     set_property(element.node, name, value)
@@ -387,7 +419,15 @@ def _assignment(element: _Element, initiators: set[str], found: Findings) -> Non
     expression = f"[{', '.join(items)}]"
     if reporter:
         expression = "reporter()" if not items else f"{expression} + reporter()"
-    _contract(element, "candidates", expression, " and ".join(sources), found)
+    _contract(element, "candidates", expression, _and(sources), found)
+
+
+def _and(names: list[str]) -> Text:
+    """`a and b and c`."""
+    said: Text = names[0]
+    for name in names[1:]:
+        said = wording("%(names)s and %(name)s", names=said, name=name)
+    return said
 
 
 def _variable(item: str) -> str | None:
@@ -428,13 +468,25 @@ def _form(element: _Element, context: Context, generated: dict[str, Any], found:
         if key_value is not None:
             found.warn(
                 where(node),
-                f"{key_value[0]}:formKey '{shown(key_value[1])}' is not "
-                f"read: the {vendor}:formData fields are the form",
+                wording(
+                    "%(vendor)s:formKey '%(form)s' is not read: the %(fields)s:formData fields "
+                    "are the form",
+                    vendor=key_value[0],
+                    form=shown(key_value[1]),
+                    fields=vendor,
+                ),
             )
         if schema is None or not key:
             return
         if key in context.form_keys:
-            found.warn(where(node), f"{vendor}:formData is not read: forms/{key}.json is the form")
+            found.warn(
+                where(node),
+                wording(
+                    "%(vendor)s:formData is not read: forms/%(key)s.json is the form",
+                    vendor=vendor,
+                    key=key,
+                ),
+            )
             return
         generated[key] = schema
         _contract(element, "form", key, f"{vendor}:formData", found)
@@ -445,7 +497,11 @@ def _form(element: _Element, context: Context, generated: dict[str, Any], found:
     if juel.is_juel(value):
         found.refuse(
             where(node),
-            f"{vendor}:formKey '{shown(value)}' is an expression: name the form (a file of forms/)",
+            wording(
+                "%(vendor)s:formKey '%(form)s' is an expression: name the form (a file of forms/)",
+                vendor=vendor,
+                form=shown(value),
+            ),
         )
         return
     key, foreign = _form_name(value)
@@ -461,13 +517,20 @@ def _named_form(
         _contract(element, "form", key, source, found)
         return
     if foreign:
-        what = "an HTML or Camunda Forms form, which HazardFlow does not read"
+        said = wording(
+            "%(source)s names an HTML or Camunda Forms form, which HazardFlow does not read: "
+            "add forms/%(key)s.json, a JSON Schema form (processes/README.md §6)",
+            source=source,
+            key=key,
+        )
     else:
-        what = f"the form '{key}', which is not in this deployment"
-    found.refuse(
-        where(element.node),
-        f"{source} names {what}: add forms/{key}.json, a JSON Schema form (processes/README.md §6)",
-    )
+        said = wording(
+            "%(source)s names the form '%(key)s', which is not in this deployment: "
+            "add forms/%(key)s.json, a JSON Schema form (processes/README.md §6)",
+            source=source,
+            key=key,
+        )
+    found.refuse(where(element.node), said)
 
 
 def _form_name(value: str) -> tuple[str, bool]:
@@ -493,23 +556,34 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
         if juel.is_juel(value):
             found.refuse(
                 where(node),
-                f"{vendor}:decisionRef '{shown(value)}' is an expression: name the decision",
+                wording(
+                    "%(vendor)s:decisionRef '%(decision)s' is an expression: name the decision",
+                    vendor=vendor,
+                    decision=shown(value),
+                ),
             )
             return
         calls = node.find(f"{bpmn('extensionElements')}/{{{SPIFF_NS}}}calledDecisionId")
         if calls is not None:
             found.warn(
                 where(node),
-                f"{vendor}:decisionRef is not read: "
-                "spiffworkflow:calledDecisionId names the decision",
+                wording(
+                    "%(vendor)s:decisionRef is not read: "
+                    "spiffworkflow:calledDecisionId names the decision",
+                    vendor=vendor,
+                ),
             )
         else:
             etree.SubElement(_holder(node), f"{{{SPIFF_NS}}}calledDecisionId").text = value
         if value not in context.decisions:
             found.refuse(
                 where(node),
-                f"calls decision '{shown(value)}' ({vendor}:decisionRef), "
-                "which is not in this deployment: deploy its DMN file with this one",
+                wording(
+                    "calls decision '%(decision)s' (%(vendor)s:decisionRef), "
+                    "which is not in this deployment: deploy its DMN file with this one",
+                    decision=shown(value),
+                    vendor=vendor,
+                ),
             )
             return
     result = element.value("resultVariable")
@@ -518,8 +592,11 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
         if mapping is not None:
             found.warn(
                 where(node),
-                f"{mapping[0]}:mapDecisionResult is not read: the "
-                "decision's outputs are case fields under their own names",
+                wording(
+                    "%(vendor)s:mapDecisionResult is not read: the "
+                    "decision's outputs are case fields under their own names",
+                    vendor=mapping[0],
+                ),
             )
         return
     vendor, variable = result
@@ -531,7 +608,11 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
     if not variable.isidentifier() or variable.startswith("_") or keyword.iskeyword(variable):
         found.refuse(
             where(node),
-            f"{vendor}:resultVariable '{shown(variable)}' is not a name a case field can have",
+            wording(
+                "%(vendor)s:resultVariable '%(variable)s' is not a name a case field can have",
+                vendor=vendor,
+                variable=shown(variable),
+            ),
         )
         return
     row = "{" + ", ".join(f"{o!r}: {o}" for o in outputs) + "}"
@@ -545,9 +626,14 @@ def _decision(element: _Element, context: Context, found: Findings) -> None:
     else:
         found.refuse(
             where(node),
-            f"{vendor}:mapDecisionResult '{shown(how)}' is not supported: the decision's "
-            f"outputs ({', '.join(outputs)}) are case fields under their own names; use "
-            "singleEntry, singleResult or resultList, or none",
+            wording(
+                "%(vendor)s:mapDecisionResult '%(mapping)s' is not supported: the decision's "
+                "outputs (%(outputs)s) are case fields under their own names; use "
+                "singleEntry, singleResult or resultList, or none",
+                vendor=vendor,
+                mapping=shown(how),
+                outputs=", ".join(outputs),
+            ),
         )
 
 
@@ -580,15 +666,22 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
         if resource is not None:
             found.refuse(
                 where(node),
-                f"{resource[0]}:resource: the script is in the file "
-                f"'{shown(resource[1])}', which is not deployed; write it into the task",
+                wording(
+                    "%(vendor)s:resource: the script is in the file "
+                    "'%(file)s', which is not deployed; write it into the task",
+                    vendor=resource[0],
+                    file=shown(resource[1]),
+                ),
             )
         result = element.value("resultVariable")
         if result is not None:
             found.warn(
                 where(node),
-                f"{result[0]}:resultVariable is not read: a Python script "
-                "sets case fields by assignment",
+                wording(
+                    "%(vendor)s:resultVariable is not read: a Python script "
+                    "sets case fields by assignment",
+                    vendor=result[0],
+                ),
             )
         return
     if kind == "sendTask" and not implementation and not connector and not worker:
@@ -597,47 +690,75 @@ def _service(element: _Element, context: Context, found: Findings) -> None:
         element.value(name)
     element.children("field")
     element.value("resultVariable")
+    what: Wording
     if operator is not None:
-        what = (
-            f"calls the connector '{shown(operator.get('id'))}' (spiffworkflow:serviceTaskOperator)"
+        what = wording(
+            "calls the connector '%(connector)s' (spiffworkflow:serviceTaskOperator)",
+            connector=shown(operator.get("id")),
         )
     elif worker:
-        what = (
-            f"waits for a job worker of the type '{shown(worker[0][1].get('type'))}' "
-            "(zeebe:taskDefinition)"
+        what = wording(
+            "waits for a job worker of the type '%(type)s' (zeebe:taskDefinition)",
+            type=shown(worker[0][1].get("type")),
         )
     elif connector:
         ids = [c.findtext(f"{{{CAMUNDA_NS}}}connectorId") for _v, c in connector]
-        what = f"calls the connector '{shown(ids[0] if ids else '')}' ({connector[0][0]}:connector)"
+        what = wording(
+            "calls the connector '%(connector)s' (%(vendor)s:connector)",
+            connector=shown(ids[0] if ids else ""),
+            vendor=connector[0][0],
+        )
     elif "class" in implementation:
-        what = f"calls the Java class {shown(implementation['class'])} ({vendor}:class)"
+        what = wording(
+            "calls the Java class %(java_class)s (%(vendor)s:class)",
+            java_class=shown(implementation["class"]),
+            vendor=vendor,
+        )
     elif "delegateExpression" in implementation:
-        what = (
-            f"calls the Java bean {shown(implementation['delegateExpression'])} "
-            f"({vendor}:delegateExpression)"
+        what = wording(
+            "calls the Java bean %(bean)s (%(vendor)s:delegateExpression)",
+            bean=shown(implementation["delegateExpression"]),
+            vendor=vendor,
         )
     elif "expression" in implementation:
-        what = (
-            f"evaluates {shown(implementation['expression'])} on Java objects ({vendor}:expression)"
+        what = wording(
+            "evaluates %(expression)s on Java objects (%(vendor)s:expression)",
+            expression=shown(implementation["expression"]),
+            vendor=vendor,
         )
     elif implementation.get("type") == "external":
-        what = (
-            f"waits for an external worker on the topic '{shown(implementation.get('topic'))}'"
-            f' ({vendor}:type="external")'
+        what = wording(
+            "waits for an external worker on the topic '%(topic)s' (%(vendor)s:type=\"external\")",
+            topic=shown(implementation.get("topic")),
+            vendor=vendor,
         )
     elif "type" in implementation:
-        what = f"is a {vendor} '{shown(implementation['type'])}' task ({vendor}:type)"
+        what = wording(
+            "is a %(vendor)s '%(type)s' task (%(vendor)s:type)",
+            vendor=vendor,
+            type=shown(implementation["type"]),
+        )
     elif (node.get("implementation") or "##unspecified").strip() not in (
         "##unspecified",
         "##WebService",
     ):
-        what = (
-            f"calls the connector '{shown(node.get('implementation'))}' (implementation, as "
-            "Activiti names its connectors)"
+        what = wording(
+            "calls the connector '%(connector)s' (implementation, as Activiti names its "
+            "connectors)",
+            connector=shown(node.get("implementation")),
         )
     else:
-        what = "has no implementation: it would do nothing"
-    found.refuse(where(node), f"the {kind} {what}. {NO_SERVICES}")
+        what = wording("has no implementation: it would do nothing")
+    found.refuse(
+        where(node),
+        wording(
+            "the %(task)s %(what)s. HazardFlow runs no Java code, connectors or external "
+            "workers: make it a script task (Python, in the sandbox) if it computes something, "
+            "or a user task if a person does it",
+            task=kind,
+            what=what,
+        ),
+    )
     if kind == "serviceTask" and operator is None:
         node.tag = bpmn("task")  # so that SpiffWorkflow's "must have an operator" is not said too
 
@@ -653,11 +774,21 @@ def _dmn_task(element: _Element, vendor: str, context: Context, found: Findings)
     decision = (fields.pop("decisionTableReferenceKey", "") or "").strip()
     element.value("type")
     for name in fields:
-        found.warn(where(node), f"{vendor}:field '{shown(name)}' is not read; ignored")
+        found.warn(
+            where(node),
+            wording(
+                "%(vendor)s:field '%(field)s' is not read; ignored",
+                vendor=vendor,
+                field=shown(name),
+            ),
+        )
     if not decision:
         found.refuse(
             where(node),
-            f"the {vendor} decision task names no decision (field decisionTableReferenceKey)",
+            wording(
+                "the %(vendor)s decision task names no decision (field decisionTableReferenceKey)",
+                vendor=vendor,
+            ),
         )
         return
     node.tag = bpmn("businessRuleTask")
@@ -668,8 +799,11 @@ def _dmn_task(element: _Element, vendor: str, context: Context, found: Findings)
     if decision not in context.decisions:
         found.refuse(
             where(node),
-            f"calls decision '{shown(decision)}', which is not in this "
-            "deployment: deploy its DMN file with this one",
+            wording(
+                "calls decision '%(decision)s', which is not in this "
+                "deployment: deploy its DMN file with this one",
+                decision=shown(decision),
+            ),
         )
 
 
@@ -687,7 +821,9 @@ def _collection(element: _Element, found: Findings) -> None:
         if item is not None:
             found.warn(
                 where(node),
-                f"{item[0]}:elementVariable is not read without a collection",
+                wording(
+                    "%(vendor)s:elementVariable is not read without a collection", vendor=item[0]
+                ),
             )
         return
     vendor, value = collection
@@ -695,14 +831,24 @@ def _collection(element: _Element, found: Findings) -> None:
     owner = where(node)
     if not name or not name.isidentifier() or name.startswith("_"):
         found.refuse(
-            owner, f"{vendor}:collection '{shown(value)}' must name a case field that holds a list"
+            owner,
+            wording(
+                "%(vendor)s:collection '%(collection)s' must name a case field that holds a list",
+                vendor=vendor,
+                collection=shown(value),
+            ),
         )
         return
     if (
         node.find(bpmn("loopCardinality")) is not None
         or node.find(bpmn("loopDataInputRef")) is not None
     ):
-        found.warn(owner, f"{vendor}:collection is not read: the loop says its own input")
+        found.warn(
+            owner,
+            wording(
+                "%(vendor)s:collection is not read: the loop says its own input", vendor=vendor
+            ),
+        )
         return
     etree.SubElement(node, bpmn("loopDataInputRef")).text = name
     if item is not None:
@@ -727,14 +873,24 @@ def _call_mappings(element: _Element, found: Findings) -> None:
             if mapping.get("businessKey") is not None:
                 found.warn(
                     where(node),
-                    f"{vendor}:{direction} businessKey is not read: a case is known by its number",
+                    wording(
+                        "%(vendor)s:%(direction)s businessKey is not read: a case is known by "
+                        "its number",
+                        vendor=vendor,
+                        direction=direction,
+                    ),
                 )
                 continue
             if not target or not target.isidentifier() or target.startswith("_"):
                 found.refuse(
                     where(node),
-                    f"{vendor}:{direction} target '{shown(target)}' is "
-                    "not a name a case field can have",
+                    wording(
+                        "%(vendor)s:%(direction)s target '%(target)s' is "
+                        "not a name a case field can have",
+                        vendor=vendor,
+                        direction=direction,
+                        target=shown(target),
+                    ),
                 )
                 continue
             if expression:
@@ -745,15 +901,25 @@ def _call_mappings(element: _Element, found: Findings) -> None:
                 if not source.isidentifier() or source.startswith("_"):
                     found.refuse(
                         where(node),
-                        f"{vendor}:{direction} source '{shown(source)}' is not a case field's name",
+                        wording(
+                            "%(vendor)s:%(direction)s source '%(source)s' is not a case "
+                            "field's name",
+                            vendor=vendor,
+                            direction=direction,
+                            source=shown(source),
+                        ),
                     )
                     continue
                 _add_script(node, which, f"{target} = {source}")
             if mapping.get("local") == "true":
                 found.warn(
                     where(node),
-                    f"{vendor}:{direction} local is not read: HazardFlow "
-                    "has no variables local to a task",
+                    wording(
+                        "%(vendor)s:%(direction)s local is not read: HazardFlow "
+                        "has no variables local to a task",
+                        vendor=vendor,
+                        direction=direction,
+                    ),
                 )
 
 
@@ -774,8 +940,13 @@ def _properties(element: _Element, context: Context, found: Findings) -> None:
                     key = PurePosixPath(value).stem
                     _named_form(element, context, key, source, False, found)
                 else:
-                    why = WHY_IGNORED.get(name, "not supported; ignored")
-                    found.warn(where(node), f"spiffworkflow:property '{shown(name)}': {why}")
+                    why = WHY_IGNORED.get(name, IGNORED)
+                    found.warn(
+                        where(node),
+                        wording(
+                            "spiffworkflow:property '%(name)s': %(why)s", name=shown(name), why=why
+                        ),
+                    )
                 continue
             if name == "form":
                 _named_form(element, context, value, f"{vendor}:property 'form'", False, found)
@@ -784,8 +955,13 @@ def _properties(element: _Element, context: Context, found: Findings) -> None:
             else:
                 found.warn(
                     where(node),
-                    f"{vendor}:property '{shown(name)}' is not read (HazardFlow reads the "
-                    f"properties {', '.join(CONTRACT)})",
+                    wording(
+                        "%(vendor)s:property '%(name)s' is not read (HazardFlow reads the "
+                        "properties %(properties)s)",
+                        vendor=vendor,
+                        name=shown(name),
+                        properties=", ".join(CONTRACT),
+                    ),
                 )
 
 
@@ -798,8 +974,12 @@ def _input_output(element: _Element, found: Findings) -> None:
         if local(node) not in SCRIPTABLE:
             found.refuse(
                 where(node),
-                f"{vendor}:inputOutput is not supported on a "
-                f"{local(node)}: set the fields in a script task beside it",
+                wording(
+                    "%(vendor)s:inputOutput is not supported on a "
+                    "%(element)s: set the fields in a script task beside it",
+                    vendor=vendor,
+                    element=local(node),
+                ),
             )
             continue
         inputs = False
@@ -811,15 +991,26 @@ def _input_output(element: _Element, found: Findings) -> None:
             if not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
                 found.refuse(
                     where(node),
-                    f"{vendor}:{kind} '{shown(name)}' is not a name a case field can have",
+                    wording(
+                        "%(vendor)s:%(parameter)s '%(name)s' is not a name a case field can have",
+                        vendor=vendor,
+                        parameter=kind,
+                        name=shown(name),
+                    ),
                 )
                 continue
             nested = [local(c) for c in parameter if isinstance(c.tag, str)]
             if nested:
                 found.refuse(
                     where(node),
-                    f"{vendor}:{kind} '{name}' is a {vendor}:{nested[0]}, "
-                    "which is not supported: compute it in a script task",
+                    wording(
+                        "%(vendor)s:%(parameter)s '%(name)s' is a %(vendor)s:%(nested)s, "
+                        "which is not supported: compute it in a script task",
+                        vendor=vendor,
+                        parameter=kind,
+                        name=name,
+                        nested=nested[0],
+                    ),
                 )
                 continue
             text = parameter.text or ""
@@ -835,8 +1026,11 @@ def _input_output(element: _Element, found: Findings) -> None:
         if inputs:
             found.warn(
                 where(node),
-                f"{vendor}:inputOutput: its input parameters become case "
-                "fields (HazardFlow has no variables local to a task)",
+                wording(
+                    "%(vendor)s:inputOutput: its input parameters become case "
+                    "fields (HazardFlow has no variables local to a task)",
+                    vendor=vendor,
+                ),
             )
 
 
@@ -845,16 +1039,28 @@ def _ignored(element: _Element, found: Findings) -> None:
     node = element.node
     for (vendor, name), _value in element.attributes.items():
         if name not in element.read:
-            why = WHY_IGNORED.get(name, "not supported; ignored")
-            found.warn(where(node), f"{vendor}:{name}: {why}")
+            why = WHY_IGNORED.get(name, IGNORED)
+            found.warn(
+                where(node),
+                wording("%(vendor)s:%(name)s: %(why)s", vendor=vendor, name=name, why=why),
+            )
     for vendor, child in element.extensions:
         name = local(child)
         if name in element.read:
             continue
         if vendor == "spiffworkflow" and name == "serviceTaskOperator":
             continue  # refused with its task (_service)
-        why = WHY_IGNORED.get(name, "not supported; ignored")
-        found.warn(where(node), f"{vendor}:{name}{_what_it_does(child)}: {why}")
+        why = WHY_IGNORED.get(name, IGNORED)
+        found.warn(
+            where(node),
+            wording(
+                "%(vendor)s:%(name)s%(code)s: %(why)s",
+                vendor=vendor,
+                name=name,
+                code=_what_it_does(child),
+                why=why,
+            ),
+        )
 
 
 def _what_it_does(child: Any) -> str:
@@ -880,11 +1086,16 @@ def dmn_warnings(root: Any, found: Findings) -> None:
             vendor = VENDORS.get(qname.namespace or "")
             if vendor is None or (qname.localname == "inputVariable" and not value):
                 continue
-            why = WHY_IGNORED.get(qname.localname, "not supported; ignored")
+            why = WHY_IGNORED.get(qname.localname, IGNORED)
             if qname.localname == "inputVariable":
-                why = "an input entry names the input '?'"
+                why = wording("an input entry names the input '?'")
             element = node.get("id") or node.get("label") or local(node)
-            found.warn(element, f"{vendor}:{qname.localname}: {why}")
+            found.warn(
+                element,
+                wording(
+                    "%(vendor)s:%(name)s: %(why)s", vendor=vendor, name=qname.localname, why=why
+                ),
+            )
 
 
 __all__ = ["BPMN_NS", "Context", "adapt", "dmn_warnings", "set_property", "spiff_properties"]

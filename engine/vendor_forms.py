@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model_checks import Findings, local, shown, where
+from .wording import wording
 
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -52,7 +53,14 @@ def form_of(element: Any, vendor: str, found: Findings) -> dict[str, Any] | None
     for field in fields:
         name = field.get("id")
         if not name:
-            found.warn(where(element), f"a {vendor}:{local(field)} without an id is left out")
+            found.warn(
+                where(element),
+                wording(
+                    "a %(vendor)s:%(element)s without an id is left out",
+                    vendor=vendor,
+                    element=local(field),
+                ),
+            )
             continue
         prop, is_required = _property(element, field, vendor, found)
         properties[name] = prop
@@ -91,26 +99,47 @@ def _property(
             ],
         }
     elif kind not in _TYPES:
-        found.warn(where(element), f"{named}: the type '{shown(kind)}' is read as text")
+        found.warn(
+            where(element),
+            wording(
+                "%(field)s: the type '%(type)s' is read as text", field=named, type=shown(kind)
+            ),
+        )
     prop["title"] = field.get("label") or field.get("name") or field.get("id")
     default = field.get("defaultValue", field.get("default"))
     if default is not None and "${" not in default and "#{" not in default:
         prop["default"] = _typed(default, prop)
     elif default is not None:
-        found.warn(where(element), f"{named}: an expression as default value is not read")
+        found.warn(
+            where(element),
+            wording("%(field)s: an expression as default value is not read", field=named),
+        )
     required = (field.get("required") or "").lower() == "true"
     if (field.get("writable") or "").lower() == "false":
         prop["readOnly"] = True
     for attribute in ("datePattern", "expression", "variable", "readable"):
         if field.get(attribute) is not None:
-            found.warn(where(element), f"{named}: '{attribute}' is not supported; ignored")
+            found.warn(
+                where(element),
+                wording(
+                    "%(field)s: '%(attribute)s' is not supported; ignored",
+                    field=named,
+                    attribute=attribute,
+                ),
+            )
     for child in field:
         kind_of_child = local(child)
         if kind_of_child == "validation":
             required = _constraints(element, child, prop, named, found) or required
         elif kind_of_child not in ("value", ""):
             found.warn(
-                where(element), f"{named}: {vendor}:{kind_of_child} is not supported; ignored"
+                where(element),
+                wording(
+                    "%(field)s: %(vendor)s:%(element)s is not supported; ignored",
+                    field=named,
+                    vendor=vendor,
+                    element=kind_of_child,
+                ),
             )
     return prop, required
 
@@ -132,8 +161,12 @@ def _constraints(
         else:
             found.warn(
                 where(element),
-                f"{named}: the constraint '{shown(name)}' is not supported; "
-                "ignored (write it in a form file, forms/<task id>.json)",
+                wording(
+                    "%(field)s: the constraint '%(constraint)s' is not supported; "
+                    "ignored (write it in a form file, forms/<task id>.json)",
+                    field=named,
+                    constraint=shown(name),
+                ),
             )
     return required
 

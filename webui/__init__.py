@@ -58,6 +58,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     from .limits import limiter
     from .map import map_blueprint
     from .photos import photos_blueprint
+    from .problem_texts import problem_text
     from .process_texts import process_text
     from .public import public_blueprint
     from .queue import queue_blueprint
@@ -101,6 +102,7 @@ def create_app(engine: Engine | None = None, **settings: Any) -> Flask:
     app.jinja_env.filters["time_left"] = time_left
     # a text of the process files, in the reader's language
     app.jinja_env.filters["process_text"] = process_text
+    app.jinja_env.filters["problem_text"] = problem_text
 
     @app.context_processor
     def photo_urls() -> dict[str, Any]:

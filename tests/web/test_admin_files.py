@@ -84,6 +84,27 @@ def test_a_draft_is_validated_by_element_compared_and_deployed_on_the_newest(web
     assert "7 | 2 | 3 →" in again.text  # compared with what is deployed now
 
 
+def test_a_problem_is_said_in_the_readers_language(web_user):
+    """The engine words its findings in English with their parts apart; a Chinese page says
+    them in Chinese, the nested parts too (which cell, what the sandbox refused)."""
+    admin = web_user("admin")
+
+    def problem() -> str:
+        refused = posted(admin, DISPATCH + "/check", BROKEN, base="1")
+        row = re.search(
+            r'<tr class="error" data-element="dispatch"[^>]*>(.*?)</tr>', refused.text, re.S
+        )
+        assert refused.status_code == 422 and row
+        return html.unescape(re.sub(r"<[^>]+>", "", row.group(1)))
+
+    chinese = problem()
+    assert "规则 1 的输出项" in chinese and "不允许" in chinese and "__import__" in chinese
+    assert "not allowed" not in chinese and "output" not in chinese
+    admin.session.headers["Accept-Language"] = "en"
+    english = problem()
+    assert "rule 1 output" in english and "not allowed" in english and "__import__" in english
+
+
 def test_a_form_draft_is_drawn_as_the_task_pages_draw_it(web_user):
     admin = web_user("admin")
     receive = (PROCESSES / "forms" / "receive.json").read_text(encoding="utf-8")

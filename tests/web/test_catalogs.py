@@ -1,4 +1,5 @@
-"""Every string the pages show is in the Chinese catalog: none left untranslated or fuzzy."""
+"""Every string the pages show is in the Chinese catalog, the engine's worded findings too:
+none left untranslated or fuzzy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from babel.messages.pofile import read_po
 from engine.config import PROJECT_ROOT
 
 WEBUI = PROJECT_ROOT / "webui"
+ENGINE = PROJECT_ROOT / "engine"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 
 
@@ -24,8 +26,12 @@ def test_every_ui_string_has_its_chinese():
     }
     used = {
         (message if isinstance(message, str) else message[0], context)
+        for folder, methods, words in (
+            (WEBUI, METHODS, keywords),
+            (ENGINE, [("**.py", "python")], {"wording": None}),  # findings (engine/wording.py)
+        )
         for _file, _line, message, _comments, context in extract_from_dir(
-            str(WEBUI), METHODS, keywords=keywords
+            str(folder), methods, keywords=words
         )
     }
 
