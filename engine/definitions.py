@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import SubWorkflowParser
+from SpiffWorkflow.spiff.parser.task_spec import ScriptTaskParser, SubWorkflowParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -221,10 +221,23 @@ class EngineSubWorkflowParser(SubWorkflowParser):
     PARALLEL_MI_CLASS = PrincipalMultiInstance
 
 
+class EngineScriptTaskParser(ScriptTaskParser):
+    """A script task's preScript and postScript too. SpiffWorkflow's parser reads only the
+    script, although the task runs them as every other task does: a Camunda inputOutput on a
+    script task (engine/vendor.py) was dropped without a word, and a preScript never checked."""
+
+    def create_task(self) -> Any:
+        task = super().create_task()
+        extensions = self.parse_extensions()
+        task.prescript = extensions.get("preScript")
+        task.postscript = extensions.get("postScript")
+        return task
+
+
 _END_EVENT = full_tag("endEvent")
 _SUBPROCESS = full_tag("subProcess")
 _SPECS = {_END_EVENT: TerminatingEndEvent, _SUBPROCESS: OnceCompletedSubprocess}
-_PARSERS = {_SUBPROCESS: EngineSubWorkflowParser}
+_PARSERS = {_SUBPROCESS: EngineSubWorkflowParser, full_tag("scriptTask"): EngineScriptTaskParser}
 
 
 class EngineParser(SpiffBpmnParser):

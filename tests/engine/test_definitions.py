@@ -75,6 +75,16 @@ def _case(script: str = "x = 1", target: str = "finish") -> str:
         (_case("__import__('os').system('touch /tmp/pwned')"), "work", "__import__"),
         (_case("x = ().__class__.__bases__"), "work", "dunder attribute"),
         (_case("x = open('/etc/passwd').read()"), "work", "open"),
+        (  # SpiffWorkflow's parser did not read a script task's preScript: never checked
+            _case().replace(
+                "<bpmn:script>",
+                '<bpmn:extensionElements><spiffworkflow:preScript xmlns:spiffworkflow="'
+                'http://spiffworkflow.org/bpmn/schema/1.0/core">__import__("os")'
+                "</spiffworkflow:preScript></bpmn:extensionElements><bpmn:script>",
+            ),
+            "work",
+            "prescript: line 1: name '__import__'",
+        ),
         (
             '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
             + _case().split("?>", 1)[1],
@@ -82,7 +92,7 @@ def _case(script: str = "x = 1", target: str = "finish") -> str:
             "DOCTYPE",
         ),
     ],
-    ids=["malformed", "no-start", "missing-target", "import", "dunder", "open", "xxe"],
+    ids=["malformed", "no-start", "missing-target", "import", "dunder", "open", "prescript", "xxe"],
 )
 def test_bad_files_are_refused_naming_the_element(engine, tmp_path, content, element, words):
     bad = tmp_path / "bad.bpmn"

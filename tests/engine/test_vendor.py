@@ -169,6 +169,22 @@ def test_an_indented_python_script_runs(bare_engine, tmp_path):
     assert bare_engine.instance(case)["data"] == {"total": 2}
 
 
+def test_input_output_of_a_script_task_runs_around_its_script(bare_engine, tmp_path):
+    """SpiffWorkflow's parser reads a script task's script only: the parameters were dropped
+    without a word, the case ending without them."""
+    mapping = (
+        "<bpmn:extensionElements><camunda:inputOutput>"
+        '<camunda:inputParameter name="base">5</camunda:inputParameter>'
+        '<camunda:outputParameter name="reported">${total}</camunda:outputParameter>'
+        "</camunda:inputOutput></bpmn:extensionElements>"
+    )
+    script = "<bpmn:script>total = int(base) + 1</bpmn:script>"
+    body = _task('scriptFormat="python"', mapping + script, "scriptTask")
+    bare_engine.deploy([_file(tmp_path, body)])
+    case = bare_engine.start("other", {}, bare_engine.actor("dispatcher"))
+    assert bare_engine.instance(case)["data"] == {"base": "5", "total": 6, "reported": 6}
+
+
 def _gateway(condition: str) -> str:
     return (
         '<bpmn:exclusiveGateway id="ok" default="f3"/>\n'
