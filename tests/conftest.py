@@ -1,14 +1,14 @@
 """Fixtures shared by every test. One switch runs the suite on SQLite and PostgreSQL.
 
-`HAZARDFLOW_TEST_PG_URL` adds PostgreSQL: each test then gets its own schema on that server,
-so tests stay independent and can run in parallel.
+`HAZARDFLOW_TEST_PG_URL` adds PostgreSQL: each test then gets its own database on that server,
+so tests stay independent and can run in parallel. A test's database starts as a copy of
+what its engine fixtures would build (tests/databases.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from engine import Engine
 from engine.clock import FrozenClock
 from engine.config import PASSWORD_HASH_ENV, PROJECT_ROOT, load_config
+from tests.databases import PostgresTemplates, SqliteTemplates
 from webui import create_app
 
 # The demo organisation is loaded in most tests, each user with an Argon2id hash of their own:
@@ -34,11 +35,73 @@ PROCESSES = PROJECT_ROOT / "processes"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"), _prepare)
+
+
+@pytest.fixture(scope="session")
+def pg_templates() -> Iterator[PostgresTemplates | None]:
+    templates = PostgresTemplates.on(PG_URL, _prepare) if PG_URL else None
+    yield templates
+    if templates:
+        templates.close()
+
+
+def _prepare(database_url: str, stage: str) -> None:
+    """Build `stage` (tests/databases.py) on the database the stage before left."""
+    config = load_config(
+        PROJECT_ROOT / "config.yaml",
+        database_url=database_url,
+        data_dir=os.devnull,  # neither step keeps files
+    )
+    engine = Engine(config, clock=FrozenClock(T0))
+    try:
+        if stage == "demo":
+            engine.upgrade()
+            engine.load_demo()
+        else:
+            engine.deploy([PROCESSES])
+    finally:
+        engine.close()
+
+
+STARTED_AS = pytest.StashKey[str | None]()  # the template a test's database is a copy of
+
+
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_templates: SqliteTemplates,
+    pg_templates: PostgresTemplates | None,
+) -> Iterator[str]:
+    yield from own_database(request, tmp_path, sqlite_templates, pg_templates)
+
+
+def own_database(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_templates: SqliteTemplates,
+    pg_templates: PostgresTemplates | None = None,
+) -> Iterator[str]:
+    """The test's own database: a copy of what its engine fixtures would build, or empty."""
+    wants = request.fixturenames
+    stage = "deployed" if "engine" in wants else "demo" if "bare_engine" in wants else None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hazardflow.db'}"
-        return
+        request.node.stash[STARTED_AS] = stage
+        yield sqlite_templates.database(tmp_path, stage)
+    elif pg_templates:
+        request.node.stash[STARTED_AS] = stage
+        url = pg_templates.database(stage)
+        yield url
+        pg_templates.drop(url)
+    else:  # a role that may not create databases: a schema of its own, built by the test
+        request.node.stash[STARTED_AS] = None
+        yield from _own_schema()
+
+
+def _own_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -76,78 +139,14 @@ def make_engine(database_url: str, tmp_path: Path, clock: FrozenClock):
         engine.close()
 
 
-@pytest.fixture(scope="session")
-def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """SQLite databases made once per test process: migrated with the demo organisation
-    ("demo"), and with processes/ deployed too ("deployed"). A test's own database starts
-    as a copy, as a restarted server finds its database: migrating, loading the demo and
-    deploying cost most tests more than their own steps."""
-    folder = tmp_path_factory.mktemp("templates")
-    database = folder / "hazardflow.db"
-    config = load_config(
-        PROJECT_ROOT / "config.yaml",
-        database_url=f"sqlite:///{database}",
-        data_dir=str(folder / "data"),
-    )
-    made: dict[str, Path] = {}
-    for stage, step in (("demo", _migrated_with_demo), ("deployed", _deployed)):
-        engine = Engine(config, clock=FrozenClock(T0))
-        try:
-            step(engine)
-        finally:
-            engine.close()
-        made[stage] = _copied(database, folder / f"{stage}.db")
-    return made
-
-
-def _copied(database: Path, copy: Path) -> Path:
-    """A whole copy in one file: SQLite's backup reads through the write-ahead log."""
-    source, target = sqlite3.connect(database), sqlite3.connect(copy)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return copy
-
-
-def _migrated_with_demo(engine: Engine) -> None:
-    engine.upgrade()
-    engine.load_demo()
-
-
-def _deployed(engine: Engine) -> None:
-    engine.deploy([PROCESSES])
-
-
-def _on_sqlite(database_url: str) -> bool:
-    return database_url.startswith("sqlite:///")
-
-
-def _from_template(database_url: str, templates: dict[str, Path], stage: str) -> bool:
-    """Start the test's SQLite database as a copy of a template; False on PostgreSQL."""
-    if not _on_sqlite(database_url):
-        return False
-    shutil.copyfile(templates[stage], database_url.removeprefix("sqlite:///"))
-    return True
-
-
 @pytest.fixture
-def bare_engine(
-    request: pytest.FixtureRequest,
-    make_engine,
-    database_url: str,
-    sqlite_templates: dict[str, Path],
-) -> Engine:
+def bare_engine(request: pytest.FixtureRequest, make_engine) -> Engine:
     """A migrated database with the demo organisation, nothing deployed; the `engine` fixture
     deploys on it (a test that asks for both gets one engine)."""
-    stage = "deployed" if "engine" in request.fixturenames else "demo"
-    copied = _from_template(database_url, sqlite_templates, stage)
     engine = make_engine()
-    if copied:
-        engine.upgrade()  # finds the copy migrated
-    else:
-        _migrated_with_demo(engine)
+    engine.upgrade()  # a copy: finds it migrated
+    if request.node.stash.get(STARTED_AS, None) is None:
+        engine.load_demo()
     return engine
 
 
@@ -160,10 +159,10 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(bare_engine: Engine, database_url: str) -> Engine:
+def engine(request: pytest.FixtureRequest, bare_engine: Engine) -> Engine:
     """The demo organisation with processes/ deployed."""
-    if not _on_sqlite(database_url):  # else the copy had them deployed
-        _deployed(bare_engine)
+    if request.node.stash.get(STARTED_AS, None) != "deployed":
+        bare_engine.deploy([PROCESSES])
     return bare_engine
 
 

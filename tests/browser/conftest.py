@@ -13,12 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import own_database
+from tests.databases import SqliteTemplates
 from tests.web.conftest import server  # noqa: F401 - the same real server fixture
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'hazardflow.db'}"
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_templates: SqliteTemplates
+) -> Iterator[str]:
+    yield from own_database(request, tmp_path, sqlite_templates)
 
 
 CHROMIUM = "/usr/bin/chromium"
