@@ -3,7 +3,8 @@ statistics, the map and the lists on a year of work, and for `make bench`.
 
 Running every case through the engine would take hours at 100,000 cases, so the generator
 runs one real case per category and outcome through the engine (on time, late, handed back,
-reworked, extended, invalid; open, open and overdue under supervision), with the clock set
+reworked, extended, invalid; open at rectification, open and overdue under supervision, and
+open at a dispatcher's step: to classify, an extension to decide, to verify), with the clock set
 in the past, and then copies them: each copy is the same case in another village grid (its
 reported place inside that village's outline, when every village has one), about another
 unit, moved by whole weeks (so that working days stay working days) across the year
@@ -54,7 +55,7 @@ from .visibility import indexed_value
 
 # outcome -> share of the cases; the open ones are the last weeks' work
 OUTCOMES = {
-    "on_time": 0.52,
+    "on_time": 0.48,
     "late": 0.12,
     "returned": 0.05,
     "reworked": 0.06,
@@ -62,8 +63,13 @@ OUTCOMES = {
     "invalid": 0.10,
     "open": 0.07,
     "open_overdue": 0.03,
+    # open at a dispatcher's step: the lead department's queue has work in it too
+    "reported": 0.015,
+    "extension_asked": 0.01,
+    "to_verify": 0.015,
 }
-OPEN = ("open", "open_overdue")
+OPEN = ("open", "open_overdue", "reported", "extension_asked", "to_verify")
+FRESH = ("reported", "extension_asked", "to_verify")  # the dispatchers' work of the last days
 UNITS = (
     "南门化工仓库", "河口建材市场", "东关加油站", "城北物流园", "新华小学", "老街农贸市场",
     "滨江建筑工地", "金桥五金厂", "顺发汽修厂", "春晖养老院", "明珠KTV", "兴旺液化气站",
@@ -169,6 +175,14 @@ def monday_before(moment: datetime, weeks: int) -> datetime:
     """09:00 China time on the Monday `weeks` weeks before the week of `moment`."""
     local = moment.astimezone(CHINA).date()
     day = local - timedelta(days=local.weekday(), weeks=weeks)
+    return datetime.combine(day, time(9), CHINA).astimezone(UTC)
+
+
+def working_morning_before(moment: datetime, days: int) -> datetime:
+    """09:00 China time `days` days before `moment`, on the Friday before if that is a
+    weekend."""
+    day = moment.astimezone(CHINA).date() - timedelta(days=days)
+    day -= timedelta(days=max(0, day.weekday() - 4))
     return datetime.combine(day, time(9), CHINA).astimezone(UTC)
 
 
@@ -467,15 +481,21 @@ def reset_id_sequence(session: Session) -> None:
 
 def plan(
     cases: int, templates: Mapping[tuple[str, str], Template], rng: random.Random
-) -> Iterator[tuple[Template, int]]:
-    """Which template each copy is of, and how many weeks back it moves."""
+) -> Iterator[tuple[Template, timedelta]]:
+    """Which template each copy is of, and how far it moves: the year's cases by whole weeks
+    forward, the open ones by weeks back (the dispatchers' fresh work by a day or less)."""
     outcomes = list(OUTCOMES)
     weights = [OUTCOMES[o] for o in outcomes]
     categories = sorted({category for category, _outcome in templates})
     for _ in range(cases):
         outcome = rng.choices(outcomes, weights)[0]
         template = templates[(rng.choice(categories), outcome)]
-        yield template, rng.randrange(0, 2) if outcome in OPEN else rng.randrange(0, 50)
+        if outcome in FRESH:  # a day back or not, later in that working day
+            yield template, timedelta(days=-rng.randrange(0, 2), minutes=rng.randrange(0, 420))
+        elif outcome in OPEN:
+            yield template, -timedelta(weeks=rng.randrange(0, 2))
+        else:
+            yield template, timedelta(weeks=rng.randrange(0, 50))
 
 
 def _photo(seed: int) -> bytes:
@@ -526,8 +546,9 @@ class Lives:
     def later(self, **delta: float) -> None:
         self.clock.advance(**delta)
 
-    def reported(self, category: str, classified: dict[str, Any]) -> int:
-        """A report of the model village's unit, classified by the dispatcher as given."""
+    def reported(self, category: str, classified: dict[str, Any] | None) -> int:
+        """A report of the model village's unit, classified by the dispatcher as given (None:
+        waiting to be)."""
         data: dict[str, Any] = {
             "grid": self.village.chain[0],
             "unit": UNITS[0],
@@ -538,7 +559,8 @@ class Lives:
             data["location"] = {"lat": self.place[0], "lng": self.place[1]}
         member = self.engine.actor(self.village.member)
         case: int = self.engine.start("hazard_handling", data, member)
-        self.act("dispatcher", case, "classify", {"category": category, **classified})
+        if classified is not None:
+            self.act("dispatcher", case, "classify", {"category": category, **classified})
         return case
 
     def dispatched(
@@ -571,9 +593,20 @@ class Lives:
         opinion = "现场核查，整改到位" if passed else "整改不到位，返工"
         self.act("dispatcher", case, "verify", {"passed": passed, "verify_opinion": opinion})
 
+    def extension_asked(self, case: int, department: str) -> None:
+        new_day = (self.clock.now() + timedelta(weeks=6)).astimezone(CHINA).date()
+        extend = {
+            "action": "extend",
+            "new_deadline": new_day.isoformat(),
+            "extension_reason": "设备到货延迟",
+        }
+        self.act(f"dept_{department}", case, "rectify", extend)
+
     def run(self, category: str, outcome: str) -> int:
         if outcome == "invalid":
             return self.reported(category, {"outcome": "invalid", "reason": "现场无此隐患"})
+        if outcome == "reported":
+            return self.reported(category, None)
         grade = "major" if outcome == "open_overdue" else "general"
         case = self.reported(category, {"outcome": "accept", "grade": grade})
         department = self.engine.instance(case)["data"]["department"]
@@ -595,19 +628,16 @@ class Lives:
             self.dispatched(case, department)
         if outcome == "open":
             return case
+        if outcome == "extension_asked":
+            self.extension_asked(case, department)
+            return case
         if outcome == "open_overdue":
             for days in (4, 2, 2):  # overdue, then supervision climbs
                 self.later(days=days)
                 self.engine.fire_due_timers()
             return case
         if outcome == "extended":
-            new_day = (self.clock.now() + timedelta(weeks=6)).astimezone(CHINA).date()
-            extend = {
-                "action": "extend",
-                "new_deadline": new_day.isoformat(),
-                "extension_reason": "设备到货延迟",
-            }
-            self.act(f"dept_{department}", case, "rectify", extend)
+            self.extension_asked(case, department)
             self.act("dispatcher", case, "approve_extension", {"approved": True})
             self.later(weeks=4)
         elif outcome == "late":
@@ -616,6 +646,8 @@ class Lives:
         else:
             self.later(days=2)
         self.rectified(case, department)
+        if outcome == "to_verify":
+            return case
         if outcome == "reworked":
             self.verified(case, passed=False)
             self.later(days=1)
@@ -664,7 +696,10 @@ def generate(
     made: dict[tuple[str, str], int] = {}
     for outcome in OUTCOMES:
         for category in categories:
-            start = monday_before(now, 1 if outcome in OPEN else 52)
+            if outcome in FRESH:  # to verify: rectified two days after its report
+                start = working_morning_before(now, 3)
+            else:
+                start = monday_before(now, 1 if outcome in OPEN else 52)
             clock.set(start + timedelta(minutes=len(made)))
             made[(category, outcome)] = lives.run(category, outcome)
     with engine.db.reading() as session:
@@ -681,7 +716,7 @@ def generate(
     with engine.db.transaction() as session:
         next_id = (session.scalar(select(func.max(Instance.id))) or 0) + 1
     batch = Copy()
-    for template, weeks in plan(remaining, templates, rng):
+    for template, shift in plan(remaining, templates, rng):
         target = rng.choice(places)
         names = names_between(model, target)
         unit, problem = rng.choice(UNITS), rng.choice(PROBLEMS)
@@ -689,7 +724,6 @@ def generate(
         names[quoted[1]] = json.dumps(problem, ensure_ascii=False)
         if located:
             names.update(zip(model_place, place_in(boxes[target.chain[0]], spots), strict=True))
-        shift = timedelta(weeks=-weeks if template.outcome in OPEN else weeks)
         rewrite = Rewrite(names, shift, new_ids=template.outcome in OPEN)
         copy_case(template, next_id, rewrite, prefix, compiled.search_fields, filter_fields, batch)
         next_id += 1

@@ -20,7 +20,7 @@ CATEGORIES = ("hazardous_chemicals", "construction")
 
 def test_generated_cases_are_whole_cases(engine, clock):
     made = engine.generate_demo_cases(120, seed=7, now=NOW, categories=CATEGORIES)
-    assert (made["cases"], made["templates"]) == (120, 16)  # 2 categories × 8 outcomes
+    assert (made["cases"], made["templates"]) == (120, 22)  # 2 categories × 11 outcomes
     # the timers that fell due before now fired at their moments, none is left for a sweep
     assert made["timers"] > 0 and engine.fire_due_timers() == 0
     with engine.db.reading() as session:
@@ -52,7 +52,7 @@ def test_generated_cases_are_whole_cases(engine, clock):
         ring = engine.grid_shape(point["grid"])["coordinates"][0]
         xs, ys = [p[0] for p in ring], [p[1] for p in ring]
         assert min(xs) < point["lng"] < max(xs) and min(ys) < point["lat"] < max(ys), point
-    copies = [p for p in points if p["id"] > 16]  # the templates share their village's place
+    copies = [p for p in points if p["id"] > 22]  # the templates share their village's place
     assert len({(p["lat"], p["lng"]) for p in copies}) == len(copies), "each its own place"
 
     seen: set[int] = set()
@@ -65,10 +65,25 @@ def test_generated_cases_are_whole_cases(engine, clock):
         since = page["next"]
     assert len(seen) == 120, "every case is in the feed"
 
+    # the lead department's queue has work in it: reports to classify, extensions, verifications
+    waiting = engine.tasks_for(dispatcher, TaskQuery(limit=500))
+    assert {"classify", "approve_extension", "verify"} <= {t["task_name"] for t in waiting}
+    to_classify = max(t["instance_id"] for t in waiting if t["task_name"] == "classify")
+    assert to_classify > 22
+    category = engine.instance(to_classify)["data"]["category"]
+    accepted = {"category": category, "outcome": "accept", "grade": "general"}
+    act(engine, "dispatcher", to_classify, "classify", accepted)
+    assert "dispatch" in {t["task_name"] for t in engine.instance(to_classify)["open_tasks"]}
+
     # an open copy (not one of the templates) is worked on to the end
     tasks = engine.tasks_for(engine.actor("dept_yjj"), TaskQuery(task_name="rectify", limit=100))
-    copy = max(task["instance_id"] for task in tasks)
-    assert copy > 16
+    general = [
+        t["instance_id"]
+        for t in tasks
+        if engine.instance(t["instance_id"])["data"]["grade"] == "general"
+    ]
+    copy = max(general)  # a major one needs the 五到位 plan too
+    assert copy > 22
     act(engine, "dept_yjj", copy, "rectify", RECTIFY_REPORT)
     act(engine, "dispatcher", copy, "verify", {"passed": True})
     assert engine.instance(copy)["end_event"] == "end_archived"
