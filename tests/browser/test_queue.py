@@ -76,3 +76,14 @@ def test_the_dispatcher_urges_a_department_from_the_case_page(browser, server, s
     officer = Person(browser, server, "dept_yjj", shots)
     officer.page.goto(f"{server.url}/cases/{case}")
     assert officer.page.locator("form.urge").count() == 0
+
+
+def test_an_empty_queue_offers_nothing_to_select(browser, server, shots, engine):
+    officer = Person(browser, server, "dept_fgj", shots, width=375)
+    page = officer.page
+    page.goto(server.url + "/queue")
+    assert "暂无待办" in page.inner_text("main")
+    assert not page.locator("form#bulk").is_visible()  # no 领取/转办 bar over an empty list
+    page.evaluate("window.refreshQueue()")
+    page.wait_for_timeout(300)
+    assert not page.locator("form#bulk").is_visible()

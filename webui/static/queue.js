@@ -8,7 +8,9 @@ async function refreshQueue() {
   if (!response.ok) return;
   const ticked = new Set([...box.querySelectorAll("input[name=task]:checked")].map((i) => i.value));
   box.innerHTML = await response.text();
-  for (const input of box.querySelectorAll("input[name=task]")) input.checked = ticked.has(input.value);
+  const listed = box.querySelectorAll("input[name=task]");
+  for (const input of listed) input.checked = ticked.has(input.value);
+  document.getElementById("bulk").hidden = listed.length === 0;  // nothing to select: no bar
   const unread = box.querySelector("[data-unread]").dataset.unread;
   const badge = document.getElementById("unread");
   if (badge) { badge.textContent = unread; badge.hidden = unread === "0"; }
