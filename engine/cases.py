@@ -90,13 +90,12 @@ def task_holders(session: Session, instance_id: int) -> dict[str, str]:
     ).all()
     departments = {g.removeprefix("dept:") for _t, g in rows if g.startswith("dept:")}
     grids = {g.removeprefix("leader:") for _t, g in rows if g.startswith("leader:")}
-    names = dict(
-        session.execute(
+    names: dict[str, str] = {
+        code: name
+        for code, name in session.execute(
             select(Department.code, Department.name).where(Department.code.in_(departments))
         )
-        .tuples()
-        .all()
-    )
+    }
     leaders = {
         code: f"{leader or '?'} ({name})"
         for code, name, leader in session.execute(
