@@ -41,11 +41,13 @@ class Conflict(EngineError):
 
 
 class TaskDone(Conflict):
-    """The task was completed (by whoever got there first): it cannot be worked any more."""
+    """The task was completed (by whoever got there first: `by`, the user name, None for the
+    process itself): it cannot be worked any more."""
 
-    def __init__(self, message: str, instance_id: int | None) -> None:
+    def __init__(self, message: str, instance_id: int | None, by: str | None = None) -> None:
         super().__init__(message)
         self.instance_id = instance_id
+        self.by = by
 
 
 @dataclass(frozen=True)

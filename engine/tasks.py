@@ -82,11 +82,15 @@ def authorized_task(session: Session, task_id: str, actor: Actor, fresh: bool = 
         stmt = stmt.execution_options(populate_existing=True)
     found = session.execute(stmt).first()
     if found is None:
-        done = session.execute(
-            select(AuditEvent.id, AuditEvent.instance_id).where(AuditEvent.task_id == task_id)
+        done = session.execute(  # its last event: a completion says by whom
+            select(AuditEvent.instance_id, AuditEvent.actor, AuditEvent.action)
+            .where(AuditEvent.task_id == task_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
         ).first()
         if done is not None:
-            raise TaskDone(f"task {task_id} is already completed", done.instance_id)
+            by = done.actor if done.action == "complete" else None
+            raise TaskDone(f"task {task_id} is already completed", done.instance_id, by)
         raise NotFound(f"task {task_id} not found")
     row, allowed = found
     if not allowed and row.assignee != actor.username:

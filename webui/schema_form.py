@@ -76,6 +76,11 @@ class Field:
         """The value as a person reads it: enum titles, not codes."""
         return self.show(self.value)
 
+    def read_sent(self, sent: str) -> str:
+        """A value as the form sent it (`false`, a code), as a person reads it: the option's
+        title where it is one."""
+        return next((title for option, title in self.options if form_value(option) == sent), sent)
+
     def show(self, value: Any) -> str:
         """Any value of this field as a person reads it (e.g. one from the case timeline)."""
         if value is None or value == "":

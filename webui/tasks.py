@@ -49,7 +49,13 @@ def _task_or_abort(task_id: str) -> TaskDetail:
     except Forbidden:
         abort(403)
     except TaskDone as done:
-        explain(_("Someone else completed this task first."))
+        if done.by == current_actor().username:  # in another tab, or before going back
+            explain(_("You have completed this task already."))
+        elif done.by:
+            name = engine.display_names([done.by]).get(done.by, done.by)
+            explain(_("%(name)s completed this task first.", name=name))
+        else:
+            explain(_("This task is no longer open: the case has moved on."))
         _lead_to_case(done.instance_id)
         abort(404)
     except (NotFound, Conflict):
@@ -63,10 +69,9 @@ def _lead_to_case(instance_id: int | None) -> None:
     engine = current_engine()
     keep_way_on(_("The case"), url_for("cases.case", instance_id=instance_id))
     if request.method == "POST":
-        fields = localized_fields(engine.case_schema(instance_id), {})
-        titles = {f.name: f.title for f in fields}
+        fields = {f.name: f for f in localized_fields(engine.case_schema(instance_id), {})}
         typed = [
-            (titles.get(name, name), value)
+            (fields[name].title, fields[name].read_sent(value)) if name in fields else (name, value)
             for name, value in request.form.items(multi=True)
             if value.strip() and name not in ("csrf_token", "to")
         ]

@@ -8,6 +8,7 @@ from flask import abort
 
 from tests.helpers import (
     MEMBER,
+    accept,
     RECTIFY_REPORT,
     complete_with_photos,
     open_task,
@@ -80,6 +81,7 @@ def test_a_task_a_colleague_claimed_says_who_and_keeps_what_was_typed(app, engin
     assert sent.status_code == 403 and is_site_page(sent.text)
     assert "应急管理局经办人（二） 已领取此任务" in sent.text
     assert "加装防火隔离墙" in sent.text and "整改措施" in sent.text  # typed, by its title
+    assert "报告整改完成" in sent.text  # a choice by its option's title, not its code "report"
     assert f'href="/cases/{case}"' in sent.text
 
 
@@ -94,8 +96,24 @@ def test_a_task_a_colleague_completed_first_leads_to_the_case_in_english(app, en
         data={"action": "report", "measures": "my own words", "csrf_token": csrf(form.text)},
     )
     assert sent.status_code == 404 and is_site_page(sent.text)
-    assert "Someone else completed this task first." in sent.text
+    assert "应急管理局经办人（二） completed this task first." in sent.text  # who, by name
     assert "my own words" in sent.text and f'href="/cases/{case}"' in sent.text
+
+
+def test_a_task_done_in_another_tab_says_so(app, engine):
+    case = report(engine)
+    task = open_task(engine, "dispatcher", case, "classify")
+    dispatcher = signed_in(app, "dispatcher")
+    form = dispatcher.get(f"/tasks/{task['id']}")
+    accept(engine, case)  # in the other tab
+    sent = dispatcher.post(
+        f"/tasks/{task['id']}/complete",
+        data={"outcome": "invalid", "reason": "重复", "csrf_token": csrf(form.text)},
+    )
+    assert sent.status_code == 404 and "您已办理了此任务" in sent.text
+    assert "无效" in sent.text and "重复" in sent.text  # what was sent, the choice by its title
+    back = dispatcher.get(f"/tasks/{task['id']}")  # the back button, a reload
+    assert back.status_code == 404 and "您已办理了此任务" in back.text
 
 
 def test_the_case_page_links_only_tasks_its_reader_may_work(app, engine):
