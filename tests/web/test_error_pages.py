@@ -8,8 +8,8 @@ from flask import abort
 
 from tests.helpers import (
     MEMBER,
-    accept,
     RECTIFY_REPORT,
+    accept,
     complete_with_photos,
     open_task,
     report,
