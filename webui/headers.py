@@ -45,4 +45,9 @@ def register(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+            # A page is read fresh each time: the back button after a task was done asks the
+            # server (and says it is done) instead of showing the old form; a shared computer
+            # keeps no case page after sign-out.
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -37,3 +37,13 @@ def test_a_cases_photo_is_private_to_the_browser(app, engine):
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"].startswith("private")
     assert "public" not in answer.headers["Cache-Control"]
+
+
+def test_pages_are_read_fresh_and_static_files_are_not(app):
+    """The back button after a task was done asks the server again (it says the task is done)
+    instead of showing the old form; a shared computer keeps no case page after sign-out."""
+    queue = signed_in(app, MEMBER).get("/queue")
+    assert queue.headers["Cache-Control"] == "no-store"
+    assert app.test_client().get("/login").headers["Cache-Control"] == "no-store"
+    style = app.test_client().get("/static/app.css")
+    assert "no-store" not in style.headers.get("Cache-Control", "")
