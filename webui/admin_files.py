@@ -17,6 +17,7 @@ from engine import DeployRefused, FileDiff, NotFound, ProblemRecord
 
 from .admin import admin_blueprint, posted_comment, say_deployed
 from .context import current_actor, current_engine
+from .editor_texts import editor_texts
 from .process_texts import localized_fields
 
 EDITORS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}  # any other file: plain text
@@ -55,10 +56,12 @@ def _page(
     changes: list[FileDiff] | None = None,
     deployed: bool = False,
 ) -> str:
+    editor = editor_of(name)
     return render_template(
         "admin/edit.html",
         name=name,
-        editor=editor_of(name),
+        editor=editor,
+        editor_texts=editor_texts(editor),  # the modeler's own texts in the reader's language
         content=content,
         base=base,
         began_on=began_on if began_on is not None else base,

@@ -30,7 +30,8 @@
   window.HazardFlowEditors = window.HazardFlowEditors || {};
   window.HazardFlowEditors.bpmn = async (box, xml, page) => {
     if (typeof BpmnJS === "undefined") throw new Error("bpmn-js did not load");
-    const modeler = new BpmnJS({container: box});
+    const {translate} = window.HazardFlowEditors; // its texts in the page's language (admin.js)
+    const modeler = new BpmnJS({container: box, additionalModules: translate ? [{translate: ["value", translate]}] : []});
     await modeler.importXML(xml);
     const canvas = modeler.get("canvas");
     const registry = modeler.get("elementRegistry");

@@ -7,11 +7,16 @@
 
 (() => {
   const RULES = /\brules? (\d+)(?: and (\d+))?/;
+  const VIEWS = ["drd", "decisionTable", "literalExpression", "boxedExpression"]; // dmn-js's views
 
   window.HazardFlowEditors = window.HazardFlowEditors || {};
   window.HazardFlowEditors.dmn = async (box, xml, page) => {
     if (typeof DmnJS === "undefined") throw new Error("dmn-js did not load");
-    const modeler = new DmnJS({container: box});
+    // Its texts in the page's language (admin.js), given to each view: dmn-js 17 gives a view
+    // the additionalModules of its own options only, not those of `common`.
+    const {translate} = window.HazardFlowEditors;
+    const modules = translate ? [{translate: ["value", translate]}] : [];
+    const modeler = new DmnJS({container: box, ...Object.fromEntries(VIEWS.map((view) => [view, {additionalModules: modules}]))});
     const tabs = page.querySelector(".modeler-views");
     const listeners = [];
     const hooked = new WeakSet();
