@@ -59,6 +59,18 @@ BPMN_TEXTS: tuple[LazyString, ...] = (
     _l("Align elements bottom"),
     _l("Distribute elements horizontally"),
     _l("Distribute elements vertically"),
+    # The properties panel names the kind of the element chosen (static/bpmn-editor.js);
+    # the kinds the change-element menu does not name already
+    _l("Boundary event"),
+    _l("Intermediate catch event"),
+    _l("Lane"),
+    _l("Participant"),
+    _l("Group"),
+    _l("Text annotation"),
+    _l("Message flow"),
+    _l("Association"),
+    _l("Data input association"),
+    _l("Data output association"),
     # The change-element menu: its toggles
     _l("Loop"),
     _l("Parallel multi-instance"),

@@ -90,6 +90,11 @@ def test_the_editors_speak_the_pages_language(browser, server, shots, locale):
     start = page.locator(".djs-palette .entry[data-action='create.start-event']")
     assert start.get_attribute("aria-label") == ("创建开始事件" if zh else "Create start event")
     find(page, "rectify")  # a user task: its context pad, its change-element menu
+    kind = page.inner_text("[data-element-type]")  # and the properties panel names its kind
+    assert kind == ("用户任务" if zh else "User task")
+    find(page, "gw_classify")
+    assert page.inner_text("[data-element-type]") == ("排他网关" if zh else "Exclusive gateway")
+    find(page, "rectify")
     change = page.locator(".djs-context-pad .entry[data-action='replace']")
     assert change.get_attribute("title") == ("更改元素类型" if zh else "Change element")
     change.click()

@@ -27,6 +27,16 @@
   };
   const timerOf = (bo) => (bo.eventDefinitions || []).find((d) => d.$instanceOf("bpmn:TimerEventDefinition"));
 
+  // bpmn:UserTask -> "User task", as bpmn-js names the kinds in its menus, in the page's
+  // language (its translate, admin.js); two kinds are spelt otherwise there.
+  const KIND_NAMES = {SubProcess: "Sub-process", EventBasedGateway: "Event-based gateway"};
+  function typeLabel(type) {
+    const local = type.replace(/^bpmn:/, "");
+    const name = KIND_NAMES[local] || local.replace(/(?<=[a-z])([A-Z])/g, (upper) => " " + upper.toLowerCase());
+    const {translate} = window.HazardFlowEditors;
+    return translate ? translate(name) : name;
+  }
+
   window.HazardFlowEditors = window.HazardFlowEditors || {};
   window.HazardFlowEditors.bpmn = async (box, xml, page) => {
     if (typeof BpmnJS === "undefined") throw new Error("bpmn-js did not load");
@@ -188,7 +198,7 @@
       panel.querySelector("[data-none]").hidden = Boolean(usable);
       panel.querySelector("[data-some]").hidden = !usable;
       if (!usable) { current = null; return; }
-      panel.querySelector("[data-element-type]").textContent = bo.$type.replace(/^bpmn:/, "");
+      panel.querySelector("[data-element-type]").textContent = typeLabel(bo.$type);
       panel.querySelector("[data-element-id]").textContent = bo.id;
       for (const row of panel.querySelectorAll("[data-prop]")) {
         row.hidden = !applies(row.dataset.for, bo);
