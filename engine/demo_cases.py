@@ -12,10 +12,12 @@ before now (the open ones across the last weeks). A copy is a complete case, wri
 engine writes one: its workflow state, data, search document and filter fields, its audit
 chain (hashed anew), its department parts, and for an open case its open tasks, candidates
 and timers with task ids of its own, so it can be opened, worked and counted like any
-other. What a copy does not get: inbox notifications and photos."""
+other, its photos (a small image of its own for each) shown where its template's are. What a
+copy does not get: inbox notifications and webhook deliveries."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -23,6 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -30,10 +33,12 @@ from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from . import audit, case_numbers, deployments, grid_shapes, org
+from .attachments import photo_path
 from .calendar import CHINA
 from .case_index import case_document
 from .clock import FrozenClock
 from .models import (
+    Attachment,
     AuditEvent,
     CaseChange,
     CasePart,
@@ -96,6 +101,7 @@ TABLES = {
         ("candidates", TaskCandidate),
         ("timers", Timer),
         ("changes", CaseChange),
+        ("photos", Attachment),
     )
 }
 
@@ -113,6 +119,7 @@ class Template:
     timers: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # its feed rows
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    photos: list[dict[str, Any]] = field(default_factory=list)  # its attachments' rows
     texts: dict[str, Pieces] = field(default_factory=dict)
 
     def compile(self, names: re.Pattern[str]) -> None:
@@ -297,6 +304,7 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
     escalations = session.scalars(
         select(PartEscalation).where(PartEscalation.instance_id == instance_id)
     )
+    photos = session.scalars(select(Attachment).where(Attachment.instance_id == instance_id))
     return Template(
         outcome,
         _row(instance, t["instances"]),
@@ -307,6 +315,7 @@ def read_template(session: Session, instance_id: int, outcome: str) -> Template:
         [_row(timer, t["timers"]) for timer in timers],
         [_row(change, t["changes"]) for change in changes],
         [_row(e, t["escalations"]) for e in escalations],
+        [_row(p, t["photos"]) for p in photos],
     )
 
 
@@ -450,6 +459,7 @@ def write_batch(session: Session, batch: Copy) -> None:
         "search",
         "tasks",
         "candidates",
+        "photos",
     ):
         if batch.rows[name]:
             conn.execute(insert(TABLES[name]), batch.rows[name])
@@ -499,15 +509,43 @@ def plan(
 
 
 def _photo(seed: int) -> bytes:
-    """A small PNG of its own for each template case (photos are stored by content)."""
+    """A small PNG of its own for each case and photo (photos are stored by content: the seed
+    in its first pixel keeps it apart from every other)."""
     import io
 
     from PIL import Image
 
     image = Image.new("RGB", (64, 48), (40 + seed * 7 % 200, 120, 90))
+    image.putpixel((0, 0), (seed % 256, seed // 256 % 256, seed // 65536 % 256))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def copy_photos(
+    template: Template, new_id: int, shift: timedelta, folder: Path, out: Copy
+) -> dict[str, str]:
+    """Photos of its own for a copy, in place of its template's, written to the photo folder;
+    the template's photo id -> the copy's, for the copy's texts."""
+    ids: dict[str, str] = {}
+    for n, row in enumerate(template.photos):
+        content = _photo(new_id * 8 + n)
+        photo_id = hashlib.sha256(content).hexdigest()
+        path = photo_path(folder, photo_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        moved = row["uploaded_at"] + shift
+        out.rows["photos"].append(
+            {
+                **row,
+                "id": photo_id,
+                "size": len(content),
+                "uploaded_at": moved,
+                "instance_id": new_id,
+            }
+        )
+        ids[row["id"]] = photo_id
+    return ids
 
 
 # --- the templates: real cases through the engine --------------------------------------------
@@ -706,7 +744,8 @@ def generate(
         templates = {key: read_template(session, cid, key[1]) for key, cid in made.items()}
     quoted = (json.dumps(UNITS[0], ensure_ascii=False), json.dumps(PROBLEMS[0], ensure_ascii=False))
     model_place = tuple(json.dumps(v) for v in place) if place else ()
-    pattern = names_pattern([*names_between(model, model), *quoted, *model_place])
+    photo_ids = [photo["id"] for template in templates.values() for photo in template.photos]
+    pattern = names_pattern([*names_between(model, model), *quoted, *model_place, *photo_ids])
     for template in templates.values():
         template.compile(pattern)
     remaining = max(0, cases - len(templates))
@@ -724,6 +763,7 @@ def generate(
         names[quoted[1]] = json.dumps(problem, ensure_ascii=False)
         if located:
             names.update(zip(model_place, place_in(boxes[target.chain[0]], spots), strict=True))
+        names.update(copy_photos(template, next_id, shift, engine.photo_folder, batch))
         rewrite = Rewrite(names, shift, new_ids=template.outcome in OPEN)
         copy_case(template, next_id, rewrite, prefix, compiled.search_fields, filter_fields, batch)
         next_id += 1

@@ -75,6 +75,16 @@ def test_generated_cases_are_whole_cases(engine, clock):
     act(engine, "dispatcher", to_classify, "classify", accepted)
     assert "dispatch" in {t["task_name"] for t in engine.instance(to_classify)["open_tasks"]}
 
+    # a copy's rectification photos are its own, shown to whoever sees the case
+    to_verify = max(t["instance_id"] for t in waiting if t["task_name"] == "verify")
+    (photo,) = engine.instance(to_verify)["data"]["rectify_photos"]
+    path, kind = engine.photo(photo, dispatcher)
+    assert kind == "image/png" and path.read_bytes()[:4] == b"\x89PNG"
+    template_photos = {
+        p for c in range(1, 23) for p in engine.instance(c)["data"].get("rectify_photos", [])
+    }
+    assert photo not in template_photos
+
     # an open copy (not one of the templates) is worked on to the end
     tasks = engine.tasks_for(engine.actor("dept_yjj"), TaskQuery(task_name="rectify", limit=100))
     general = [
