@@ -100,6 +100,10 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
 
     rectify()
     dispatcher.open_task(case, "复查核查")
+    # the verifier compares: the report's photo under its label, the rectification's under its
+    for name, label in (("photos", "现场照片"), ("rectify_photos", "整改后照片")):
+        shown = d.locator(f"[data-field={name}]")
+        assert label in shown.inner_text() and shown.locator("img.thumb").count() == 1, name
     d.check("input[name=passed][value=false]")
     d.fill("textarea[name=verify_opinion]", "仓库未取得许可，需重新整改")
     dispatcher.shot("verify-failed")
