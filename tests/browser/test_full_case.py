@@ -53,6 +53,7 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
     dispatcher.submit()
     dispatcher.open_task(case, "派遣")
     assert d.input_value("select[name=department]") == "yjj"  # proposed by dispatch.dmn
+    assert d.locator("[data-field=photos] img.thumb").count() == 1  # what was reported, seen
     dispatcher.shot("dispatch")
     dispatcher.submit()
 
@@ -87,6 +88,8 @@ def test_report_to_archive_by_four_people(browser, server, shots, tmp_path):
 
     def rectify() -> None:
         dept.open_task(case, "整改")
+        assert "现场照片" in p.inner_text("[data-field=photos]")  # what is to be put right
+        assert p.locator("[data-field=photos] img.thumb").count() == 1
         p.check("input[name=action][value=report]")
         p.fill("textarea[name=measures]", "清理超量烟花，转移至合规仓库")
         p.fill("input[name=responsible_person]", "店主李某")
