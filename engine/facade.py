@@ -1357,14 +1357,16 @@ class Engine:
         seed: int = 2026,
         now: datetime | None = None,
         categories: Sequence[str] | None = None,
+        photos: bool = True,
     ) -> dict[str, int]:
         """Add `cases` demo cases over the year before `now` (engine/demo_cases.py); the
-        engine must run on a FrozenClock, which the templates' real cases set as they go."""
+        engine must run on a FrozenClock, which the templates' real cases set as they go.
+        `photos`: each copy its own photo files."""
         from . import demo_cases
 
         if not isinstance(self.clock, FrozenClock):
             raise ValueError("generating demo cases needs an engine on a FrozenClock")
-        made = demo_cases.generate(self, cases, seed, now, categories)
+        made = demo_cases.generate(self, cases, seed, now, categories, photos)
         self.rebuild_stats_totals()  # the copies were written as rows, not as steps
         return made
 

@@ -77,9 +77,12 @@ def test_generated_cases_are_whole_cases(engine, clock):
 
     # a copy's rectification photos are its own, shown to whoever sees the case
     to_verify = max(t["instance_id"] for t in waiting if t["task_name"] == "verify")
-    (photo,) = engine.instance(to_verify)["data"]["rectify_photos"]
-    path, kind = engine.photo(photo, dispatcher)
-    assert kind == "image/png" and path.read_bytes()[:4] == b"\x89PNG"
+    shown = engine.instance(to_verify)["data"]
+    (photo,) = shown["rectify_photos"]
+    for each in (photo, *shown["photos"]):  # the rectification's, the report's
+        path, kind = engine.photo(each, dispatcher)
+        assert kind == "image/png" and path.read_bytes()[:4] == b"\x89PNG"
+    assert len(shown["photos"]) == 1 and shown["photos"] != [photo]
     template_photos = {
         p for c in range(1, 23) for p in engine.instance(c)["data"].get("rectify_photos", [])
     }
